@@ -1,0 +1,102 @@
+"""Windows authentication (NTLM / Negotiate) to IIS as an httpx auth flow, on pyspnego.
+
+AX 2012 HTTP ports run in IIS with ``TransportCredentialOnly`` + Windows credentials, so every
+call is authenticated by an HTTP ``WWW-Authenticate: NTLM|Negotiate`` handshake:
+
+1. the request goes out with the client's first token (NTLM type 1 / SPNEGO init) right away,
+   which saves the anonymous round trip a 401-first flow would cost;
+2. IIS answers 401 with its challenge; the flow feeds it to the security context and resends
+   the request with the answer (NTLM type 3);
+3. IIS answers the real response; with Negotiate it may carry a final token for mutual auth,
+   which is passed to the context so a forged server is noticed.
+
+The handshake is connection-bound (NTLM authenticates the TCP connection), which holds here
+because httpx reuses the connection it has just released for the next request of the flow.
+Credentials live only in the security context; ``repr`` shows the user name, never the password.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Generator
+from urllib.parse import urlsplit
+
+import httpx
+import spnego
+
+from connectors.dynamics_ax.config import AuthConfig
+from connectors.errors import AuthError, ConfigError
+
+__all__ = ["SpnegoAuth", "build_auth"]
+
+
+class SpnegoAuth(httpx.Auth):
+    """httpx auth flow for ``NTLM`` or ``Negotiate`` (Kerberos with NTLM fallback) against IIS.
+
+    Works with both the sync client (WSDL loading) and the async client (operations): the flow
+    does no I/O of its own. Raises :class:`AuthError` when IIS still answers 401 after the
+    handshake, i.e. when the credentials were refused.
+    """
+
+    requires_response_body = False
+
+    def __init__(self, username: str, password: str, *, protocol: str = "ntlm", service: str = "HTTP") -> None:
+        if protocol not in ("ntlm", "negotiate"):
+            raise ConfigError(f"Unknown Windows authentication protocol '{protocol}': use 'ntlm' or 'negotiate'.")
+        self._username = username
+        self._password = password
+        self._protocol = protocol
+        self._service = service
+        self._scheme = "NTLM" if protocol == "ntlm" else "Negotiate"
+
+    def __repr__(self) -> str:
+        return f"SpnegoAuth(username={self._username!r}, protocol={self._protocol!r})"
+
+    def _server_token(self, response: httpx.Response) -> bytes | None:
+        """The token of our scheme in ``WWW-Authenticate`` (IIS may list several schemes)."""
+        for value in response.headers.get_list("www-authenticate"):
+            for part in value.split(","):
+                scheme, _, token = part.strip().partition(" ")
+                if scheme.lower() == self._scheme.lower() and token.strip():
+                    return base64.b64decode(token.strip())
+        return None
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        host = urlsplit(str(request.url)).hostname or "localhost"
+        ctx = spnego.client(self._username, self._password, hostname=host, service=self._service,
+                            protocol=self._protocol)
+        out = ctx.step()
+        request.headers["Authorization"] = f"{self._scheme} {base64.b64encode(out or b'').decode()}"
+        response = yield request
+        # Up to a few legs: NTLM needs one more, Kerberos none, SPNEGO-wrapped NTLM one more.
+        for _ in range(3):
+            if response.status_code != 401:
+                token = self._server_token(response)
+                if token and not ctx.complete:
+                    ctx.step(token)  # mutual authentication: a bad server token raises here
+                return
+            token = self._server_token(response)
+            if token is None or ctx.complete:
+                break
+            try:
+                out = ctx.step(token)
+            except spnego.exceptions.SpnegoError as exc:
+                raise AuthError(
+                    f"Windows authentication to {host} failed while answering the server's challenge "
+                    f"({type(exc).__name__}).", system="ax", code="unauthorized") from None
+            if not out:
+                break
+            request.headers["Authorization"] = f"{self._scheme} {base64.b64encode(out).decode()}"
+            response = yield request
+        # Leaving with the 401 lets the caller map it through the fault table (AuthError).
+
+
+def build_auth(cfg: AuthConfig) -> httpx.Auth | None:
+    """The httpx auth for a config: :class:`SpnegoAuth`, ``httpx.BasicAuth`` or ``None``."""
+    if cfg.mode == "none":
+        return None
+    principal = cfg.principal or ""
+    password = cfg.password.get_secret_value() if cfg.password is not None else ""
+    if cfg.mode == "basic":
+        return httpx.BasicAuth(principal, password)
+    return SpnegoAuth(principal, password, protocol=cfg.mode)
