@@ -1,0 +1,180 @@
+"""Domain operations the flows need, each done the way PrestaShop supports it.
+
+* :func:`change_order_state` posts an ``order_history`` (optionally ``sendemail=1``), the
+  supported path that runs the state's side effects (invoice, payment, stock, hooks).
+* :func:`set_tracking_number` updates the order's ``order_carrier`` row (merge, never wipe).
+* :func:`set_stock` updates the ``stock_available`` row of a product or combination and refuses
+  rows that depend on advanced stock management (PrestaShop would answer error 133).
+* :func:`record_payment` adds an ``order_payment`` linked by the order *reference*; it is
+  idempotent on ``transaction_id``.
+
+Each function takes a :class:`~connectors.prestashop.Client` and returns the saved record.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from connectors.errors import NotFoundError, ValidationError
+
+from .client import Client
+from .codec import Record
+from .query import F
+
+__all__ = ["change_order_state", "find_order_by_reference", "record_payment", "set_stock", "set_tracking_number"]
+
+_SYSTEM = "prestashop"
+
+
+async def change_order_state(
+    client: Client, order_id: int, state_id: int, *, send_email: bool = False, employee_id: int = 0
+) -> Record:
+    """Move order ``order_id`` to ``state_id`` by POSTing an ``order_history``.
+
+    ``send_email`` adds ``sendemail=1`` so the shop mails the customer when the state has a
+    template. PrestaShop does not refuse re-posting the current state (it would add a second
+    history row and re-run side effects), so this reads the order first and returns its
+    latest history row without writing when the order is already in ``state_id``.
+    Raises :class:`NotFoundError` when the order does not exist.
+    """
+    order = await client.get("orders", order_id, display=["id", "current_state"])
+    if str(order.get("current_state")) == str(int(state_id)):
+        rows = await client.list(
+            "order_histories", display="full",
+            filters={"id_order": F.eq(int(order_id)), "id_order_state": F.eq(int(state_id))},
+            sort=["id_DESC"], limit=1,
+        )
+        if rows:
+            return rows[0]
+    params = {"sendemail": "1"} if send_email else None
+    return await client.create(
+        "order_histories",
+        {"id_order": int(order_id), "id_order_state": int(state_id), "id_employee": int(employee_id)},
+        params=params,
+    )
+
+
+async def set_tracking_number(
+    client: Client, order_id: int, tracking_number: str, *, send_email: bool = False, carrier_id: int | None = None
+) -> Record:
+    """Write ``tracking_number`` on the order's carrier row (``order_carriers``).
+
+    When the order has several carrier rows, ``carrier_id`` picks one; otherwise the most
+    recent row is used. ``send_email`` adds ``sendemail=1`` (the "in transit" mail).
+    Raises :class:`NotFoundError` when the order has no carrier row, :class:`ValidationError`
+    when the number is empty. Writing the number already stored is a no-op.
+    """
+    number = tracking_number.strip()
+    if not number:
+        raise ValidationError(f"The tracking number for order {order_id} is empty.", system=_SYSTEM)
+    filters: dict[str, Any] = {"id_order": F.eq(int(order_id))}
+    if carrier_id is not None:
+        filters["id_carrier"] = F.eq(int(carrier_id))
+    rows = await client.list("order_carriers", display="full", filters=filters, sort=["id_DESC"], limit=1)
+    if not rows:
+        raise NotFoundError(
+            f"Order {order_id} has no carrier row in PrestaShop, so no tracking number can be set.", system=_SYSTEM
+        )
+    row = rows[0]
+    if row.get("tracking_number") == number:
+        return row
+    params = {"sendemail": "1"} if send_email else None
+    return await client.update("order_carriers", row["id"], {"tracking_number": number}, params=params)
+
+
+async def set_stock(
+    client: Client, product_id: int, quantity: int, *, combination_id: int = 0, out_of_stock: int | None = None
+) -> Record:
+    """Set the available quantity of a product (``combination_id=0``) or of one combination.
+
+    Finds the ``stock_available`` row for the client's shop context and updates it with a
+    merged PUT. Raises :class:`ValidationError` when the row depends on advanced stock
+    management (``depends_on_stock=1``: quantities come from warehouses and PrestaShop refuses
+    the write with error 133), :class:`NotFoundError` when the product/combination has no row.
+    Idempotent: the same quantity twice leaves the shop unchanged (no write the second time).
+    """
+    rows = await client.list(
+        "stock_availables", display="full",
+        filters={"id_product": F.eq(int(product_id)), "id_product_attribute": F.eq(int(combination_id))},
+    )
+    if not rows:
+        raise NotFoundError(
+            f"Product {product_id} (combination {combination_id}) has no stock row in PrestaShop.", system=_SYSTEM
+        )
+    row = rows[0]
+    if row.get("depends_on_stock") == "1":
+        raise ValidationError(
+            f"Product {product_id} (combination {combination_id}) uses advanced stock management "
+            "(depends_on_stock=1): its quantity comes from warehouses and cannot be set through "
+            "stock_availables. Turn advanced stock off for it or update the warehouse stock.",
+            system=_SYSTEM, code=133,
+        )
+    changes: dict[str, Any] = {"quantity": int(quantity)}
+    if out_of_stock is not None:
+        changes["out_of_stock"] = int(out_of_stock)
+    if all(str(row.get(k)) == str(v) for k, v in changes.items()):
+        return row
+    return await client.update("stock_availables", row["id"], changes)
+
+
+async def find_order_by_reference(client: Client, reference: str) -> Record:
+    """The (first) order with this reference; :class:`NotFoundError` when there is none."""
+    ref = reference.strip()
+    if not ref or len(ref) > 9:
+        raise ValidationError(
+            f"'{ref}' is not a PrestaShop order reference (up to 9 characters).", system=_SYSTEM
+        )
+    rows = await client.list(
+        "orders", display=["id", "reference", "id_currency", "conversion_rate", "current_state"],
+        filters={"reference": F.eq(ref)}, sort=["id_ASC"], limit=1,
+    )
+    if not rows:
+        raise NotFoundError(f"No PrestaShop order has the reference {ref}.", system=_SYSTEM)
+    return rows[0]
+
+
+async def record_payment(
+    client: Client,
+    order_reference: str,
+    amount: Decimal | float | str,
+    *,
+    payment_method: str,
+    transaction_id: str = "",
+    id_currency: int | None = None,
+    conversion_rate: Decimal | float | str | None = None,
+    date_add: str | None = None,
+) -> Record:
+    """Add an ``order_payment`` for the order with ``order_reference``.
+
+    The currency and conversion rate default to the order's. With a ``transaction_id``, a
+    payment already recorded for that reference and transaction is returned instead of a
+    second one (safe to retry). Note that PrestaShop only inserts the row: it does not link it
+    to an invoice nor raise the order's ``total_paid_real``.
+    Raises :class:`NotFoundError` when no order has the reference, :class:`ValidationError`
+    for a negative amount.
+    """
+    value = Decimal(str(amount))
+    if value < 0:
+        raise ValidationError(f"The payment amount for order {order_reference} is negative.", system=_SYSTEM)
+    order = await find_order_by_reference(client, order_reference)
+    ref = order["reference"]
+    if transaction_id:
+        existing = await client.list(
+            "order_payments", display="full",
+            filters={"order_reference": F.eq(ref), "transaction_id": F.eq(transaction_id)}, limit=1,
+        )
+        if existing:
+            return existing[0]
+    record: dict[str, Any] = {
+        "order_reference": ref,
+        "id_currency": int(id_currency) if id_currency is not None else int(order["id_currency"]),
+        "amount": value,
+        "payment_method": payment_method,
+        "conversion_rate": Decimal(str(conversion_rate)) if conversion_rate is not None
+        else Decimal(order.get("conversion_rate") or "1"),
+        "transaction_id": transaction_id,
+    }
+    if date_add:
+        record["date_add"] = date_add
+    return await client.create("order_payments", record)
