@@ -1,0 +1,115 @@
+"""Ray adapters: the entity actors and the dispatcher actor, thin wrappers of plain classes.
+
+Both are **detached** and **named** in the configured namespace, created with ``get_if_exists``
+(race-safe: the Serve replica and the dispatcher may both create the same actor) and restarted
+forever (``max_restarts=-1``). In-flight calls are not retried (``max_task_retries=0``): the
+journal holds the work and the dispatcher re-nudges after a restart, so a retried call would only
+duplicate a nudge. They ask for no CPU: they wait on I/O, and a 2-core node must still schedule
+Serve replicas and bulk tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+import ray
+
+from runtime.config import ENTITIES
+from runtime.dispatcher import Dispatcher
+from runtime.flows import FlowRegistry
+from runtime.retry import RetryPolicy
+from runtime.store import AsyncStore, Store
+from runtime.tracing import context_from_traceparent, get_tracer, setup_tracing
+from runtime.wire import from_wire
+
+__all__ = ["EntityActor", "DispatcherActor", "entity_actor", "dispatcher_actor", "actor_name", "kill_all"]
+
+log = logging.getLogger("presta_ax.actors")
+
+
+def actor_name(entity: str) -> str:
+    return f"entity:{entity}"
+
+
+@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0)
+class EntityActor:
+    """One per entity type; ``nudge(key, carrier)`` processes that record's due messages."""
+
+    def __init__(self, entity: str, wire: dict[str, Any]) -> None:
+        from runtime.worker import EntityWorker
+
+        settings = from_wire(wire)
+        setup_tracing(settings.tracing)
+        self.store = AsyncStore(Store(settings.store_url()), max_workers=8)
+        retry = settings.limits.retry
+        self.worker = EntityWorker(entity, self.store, FlowRegistry.from_modules(settings.flows),
+                                   RetryPolicy(retry.base_s, retry.cap_s, retry.max_attempts),
+                                   lease_s=settings.limits.lease_s)
+
+    async def nudge(self, key: str, carrier: dict[str, str] | None = None) -> int:
+        parent = context_from_traceparent((carrier or {}).get("traceparent"))
+        with get_tracer().start_as_current_span("entity actor nudge", context=parent) as span:
+            span.set_attribute("entity", self.worker.entity)
+            span.set_attribute("record.key", key)
+            return await self.worker.nudge(key)
+
+    async def stats(self) -> dict[str, Any]:
+        return {"entity": self.worker.entity, "processed": self.worker.processed}
+
+
+@ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0)
+class DispatcherActor:
+    """The singleton dispatcher. Its loop runs on a thread of its own, started by ``__init__``,
+    so a restarted dispatcher resumes at once without anyone calling it."""
+
+    def __init__(self, wire: dict[str, Any]) -> None:
+        self.wire = wire
+        settings = from_wire(wire)
+        setup_tracing(settings.tracing)
+        self.settings = settings
+        self.store = AsyncStore(Store(settings.store_url()))
+        self.handles: dict[str, Any] = {}
+        self.dispatcher = Dispatcher(self.store, self._nudge, interval_s=settings.limits.dispatch_interval_s,
+                                     batch=settings.limits.dispatch_batch)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_until_complete, args=(self.dispatcher.run(),),
+                                        name="dispatcher", daemon=True)
+        self._thread.start()
+
+    def _nudge(self, entity: str, key: str, carrier: dict[str, str]) -> None:
+        handle = self.handles.get(entity)
+        if handle is None:
+            handle = self.handles[entity] = entity_actor(entity, self.wire, self.settings.namespace)
+        handle.nudge.remote(key, carrier)
+
+    def ticks(self) -> int:
+        return self.dispatcher.ticks
+
+    def stop(self) -> bool:
+        self._loop.call_soon_threadsafe(self.dispatcher.stop)
+        self._thread.join(timeout=10)
+        return not self._thread.is_alive()
+
+
+def entity_actor(entity: str, wire: dict[str, Any], namespace: str) -> Any:
+    if entity not in ENTITIES:
+        raise ValueError(f"Unknown entity '{entity}'.")
+    return EntityActor.options(name=actor_name(entity), namespace=namespace, lifetime="detached",
+                               get_if_exists=True).remote(entity, wire)
+
+
+def dispatcher_actor(wire: dict[str, Any], namespace: str) -> Any:
+    return DispatcherActor.options(name="dispatcher", namespace=namespace, lifetime="detached",
+                                   get_if_exists=True).remote(wire)
+
+
+def kill_all(namespace: str) -> None:
+    """Kill the bridge's detached actors in ``namespace`` (tests, local shutdown)."""
+    for name in ["dispatcher", *(actor_name(e) for e in ENTITIES)]:
+        try:
+            ray.kill(ray.get_actor(name, namespace=namespace), no_restart=True)
+        except ValueError:
+            pass

@@ -1,0 +1,49 @@
+"""The Starlette app of the Serve ingress: webhooks, admin API, health and metrics.
+
+:func:`build_app` is a plain function of its dependencies so it can be tested without Ray
+(``starlette.testclient.TestClient``); the Serve deployment is a thin wrapper around it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from runtime.app.admin import admin_routes
+from runtime.app.webhooks import WebhookIngest
+from runtime.store import AsyncStore
+
+__all__ = ["build_app"]
+
+Nudge = Callable[[str, str, dict[str, str]], Any]
+
+
+def build_app(store: AsyncStore, *, webhook_secrets: list[str], admin_token: str, nudge: Nudge,
+              max_body_bytes: int = 1024 * 1024, tolerance_s: int = 300,
+              info: Callable[[], dict[str, Any]] | None = None) -> Starlette:
+    ingest = WebhookIngest(store, webhook_secrets, nudge, max_body_bytes=max_body_bytes, tolerance_s=tolerance_s)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def metrics(request: Request) -> Response:
+        counts = await store.counts()
+        lines = ["# HELP presta_ax_messages Messages in the journal by entity and status.",
+                 "# TYPE presta_ax_messages gauge"]
+        for entity, by_status in sorted(counts.items()):
+            for status, n in sorted(by_status.items()):
+                lines.append(f'presta_ax_messages{{entity="{entity}",status="{status}"}} {n}')
+        return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+
+    routes = [
+        Route("/webhooks/prestashop", ingest.__call__, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        *admin_routes(store, admin_token, nudge, info),
+    ]
+    return Starlette(routes=routes)

@@ -1,0 +1,181 @@
+"""The admin API under ``/api/v1`` (Bearer token), described by :mod:`runtime.app.openapi`.
+
+Every route answers JSON; errors are ``{"error": <code>, "detail": <sentence>}``. Payloads are
+masked (personal data) before they leave the server.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from runtime import __version__
+from runtime.app.masking import mask
+from runtime.app.openapi import openapi_document
+from runtime.app.webhooks import error
+from runtime.messages import STATUSES, Message
+from runtime.store import AsyncStore
+
+__all__ = ["admin_routes"]
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _message_json(m: Message) -> dict[str, Any]:
+    d = msgspec.structs.asdict(m)
+    d["payload"] = mask(d["payload"])
+    trace_id = m.traceparent.split("-")[1] if m.traceparent and m.traceparent.count("-") == 3 else None
+    d["trace_id"] = trace_id
+    return d
+
+
+def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not lo <= int(raw) <= hi:
+        raise ValueError(f"Query parameter '{name}' must be an integer from {lo} to {hi}.")
+    return int(raw)
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    body = await request.body()
+    if not body:
+        return {}
+    try:
+        data = msgspec.json.decode(body)
+    except msgspec.DecodeError as exc:
+        raise ValueError(f"The body is not valid JSON: {exc}.") from None
+    if not isinstance(data, dict):
+        raise ValueError("The body must be a JSON object.")
+    return data
+
+
+def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[str, str]], Any],
+                 info: Callable[[], dict[str, Any]] | None = None) -> list[Route]:
+    """The routes; ``token`` is compared in constant time; ``nudge`` restarts replayed messages."""
+
+    def guarded(fn: Handler) -> Handler:
+        async def wrapper(request: Request) -> Response:
+            auth = request.headers.get("authorization", "")
+            scheme, _, given = auth.partition(" ")
+            if scheme.lower() != "bearer" or not given:
+                return JSONResponse({"error": "unauthorized", "detail": "Send 'Authorization: Bearer <admin token>'."},
+                                    status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            if not hmac.compare_digest(given.strip().encode(), token.encode()):
+                return JSONResponse({"error": "unauthorized", "detail": "The admin token is not valid."},
+                                    status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            try:
+                return await fn(request)
+            except ValueError as exc:
+                return error(400, "bad_request", str(exc))
+        return wrapper
+
+    async def health(request: Request) -> Response:
+        counts = await store.counts()
+        body = {"status": "ok", "version": __version__, "schema_version": store.sync.schema_version,
+                "counts": counts}
+        if info:
+            body.update(info())
+        return JSONResponse(body)
+
+    async def list_messages(request: Request) -> Response:
+        status = request.query_params.get("status")
+        if status is not None and status not in STATUSES:
+            raise ValueError(f"Unknown status '{status[:40]}'; use one of {', '.join(STATUSES)}.")
+        before = request.query_params.get("before")
+        msgs = await store.list_messages(
+            status=status, entity=request.query_params.get("entity"), key=request.query_params.get("key"),
+            trace_id=request.query_params.get("trace_id"), limit=_int_param(request, "limit", 100, 1, 1000),
+            before_seq=int(before) if before and before.isdigit() else None)
+        items = [_message_json(m) for m in msgs]
+        return JSONResponse({"items": items, "next_before": items[-1]["seq"] if items else None})
+
+    async def show_message(request: Request) -> Response:
+        mid = request.path_params["id"]
+        m = await store.get(mid)
+        if m is None:
+            return error(404, "not_found", f"No message has id '{mid[:40]}'.")
+        body = _message_json(m)
+        body["timeline"] = await store.timeline(mid)
+        return JSONResponse(body)
+
+    async def list_dlq(request: Request) -> Response:
+        msgs = await store.list_messages(status="dead", entity=request.query_params.get("entity"),
+                                         limit=_int_param(request, "limit", 100, 1, 1000))
+        return JSONResponse({"items": [_message_json(m) for m in msgs]})
+
+    async def _replay(ids: list[str]) -> dict[str, list[str]]:
+        done, skipped = [], []
+        for mid in ids:
+            if await store.replay(mid):
+                done.append(mid)
+                m = await store.get(mid)
+                if m is not None:
+                    nudge(m.entity, m.key, {})
+            else:
+                skipped.append(mid)
+        return {"replayed": done, "skipped": skipped}
+
+    async def _ids_from(request: Request) -> list[str]:
+        data = await _json_body(request)
+        if data.get("all"):
+            msgs = await store.list_messages(status="dead", entity=data.get("entity"), limit=1000)
+            return [m.id for m in msgs]
+        ids = data.get("ids")
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            raise ValueError("Give 'ids' (a non-empty list of message ids) or 'all': true.")
+        return ids
+
+    async def replay_many(request: Request) -> Response:
+        return JSONResponse(await _replay(await _ids_from(request)))
+
+    async def replay_one(request: Request) -> Response:
+        result = await _replay([request.path_params["id"]])
+        if not result["replayed"]:
+            return error(409, "not_replayable", "Only a message in the dead-letter queue (dead or discarded) can be replayed.")
+        return JSONResponse(result)
+
+    async def discard(request: Request) -> Response:
+        data = await _json_body(request)
+        ids = await _ids_from(request)
+        reason = data.get("reason") if isinstance(data.get("reason"), str) else None
+        done, skipped = [], []
+        for mid in ids:
+            (done if await store.discard(mid, reason) else skipped).append(mid)
+        return JSONResponse({"discarded": done, "skipped": skipped})
+
+    async def xrefs(request: Request) -> Response:
+        entity = request.query_params.get("entity")
+        ps_id, ax_id = request.query_params.get("ps_id"), request.query_params.get("ax_id")
+        if ps_id or ax_id:
+            if not entity:
+                raise ValueError("Looking up by ps_id or ax_id needs 'entity' too.")
+            one = await store.get_xref(entity, ps_id=ps_id or None, ax_id=None if ps_id else ax_id)
+            return JSONResponse({"items": [one] if one else []})
+        return JSONResponse({"items": await store.list_xrefs(entity, _int_param(request, "limit", 100, 1, 1000))})
+
+    async def alerts(request: Request) -> Response:
+        return JSONResponse({"items": await store.list_alerts()})
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(openapi_document())
+
+    return [
+        Route("/api/v1/openapi.json", openapi, methods=["GET"]),
+        Route("/api/v1/health", guarded(health), methods=["GET"]),
+        Route("/api/v1/messages", guarded(list_messages), methods=["GET"]),
+        Route("/api/v1/messages/{id}", guarded(show_message), methods=["GET"]),
+        Route("/api/v1/messages/{id}/replay", guarded(replay_one), methods=["POST"]),
+        Route("/api/v1/dlq", guarded(list_dlq), methods=["GET"]),
+        Route("/api/v1/dlq/replay", guarded(replay_many), methods=["POST"]),
+        Route("/api/v1/dlq/discard", guarded(discard), methods=["POST"]),
+        Route("/api/v1/xrefs", guarded(xrefs), methods=["GET"]),
+        Route("/api/v1/alerts", guarded(alerts), methods=["GET"]),
+    ]

@@ -1,0 +1,98 @@
+"""The OpenAPI 3.1 document of the admin API. A test checks that it lists exactly the routes the
+app serves, with the same methods, so the two cannot drift apart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["openapi_document"]
+
+_ERR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+_AUTH = {"401": {"description": "Missing or invalid admin token", **{k: v for k, v in _ERR.items() if k != "description"}}}
+
+
+def _json(ref: str, description: str = "OK") -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ref}"}}}}
+
+
+def _q(name: str, description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Message id (ULID)"}
+_LIMIT = _q("limit", "Page size (1-1000, default 100)", {"type": "integer", "minimum": 1, "maximum": 1000})
+_SELECT = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Selection"}}}}
+
+
+def openapi_document() -> dict[str, Any]:
+    from runtime import __version__
+    from runtime.messages import STATUSES
+
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Presta-AX Bridge admin API", "version": __version__},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error", "detail"],
+                          "properties": {"error": {"type": "string"}, "detail": {"type": "string"}}},
+                "Message": {"type": "object", "properties": {
+                    "id": {"type": "string"}, "seq": {"type": "integer"}, "entity": {"type": "string"},
+                    "key": {"type": "string"}, "source": {"type": "string"}, "event": {"type": "string"},
+                    "payload": {"type": "object", "description": "personal fields masked"},
+                    "status": {"type": "string", "enum": list(STATUSES)}, "attempts": {"type": "integer"},
+                    "traceparent": {"type": ["string", "null"]}, "trace_id": {"type": ["string", "null"]},
+                    "last_error": {"type": ["object", "null"]}, "flow": {"type": ["string", "null"]},
+                    "received_at": {"type": "number"}, "next_attempt_at": {"type": ["number", "null"]}}},
+                "MessageDetail": {"allOf": [{"$ref": "#/components/schemas/Message"}, {"type": "object", "properties": {
+                    "timeline": {"type": "array", "items": {"type": "object", "properties": {
+                        "at": {"type": "number"}, "kind": {"type": "string"}, "attempt": {"type": ["integer", "null"]},
+                        "detail": {"type": ["object", "null"]}}}}}}]},
+                "MessagePage": {"type": "object", "properties": {
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
+                    "next_before": {"type": ["integer", "null"]}}},
+                "Selection": {"type": "object", "properties": {
+                    "ids": {"type": "array", "items": {"type": "string"}}, "all": {"type": "boolean"},
+                    "entity": {"type": "string"}, "reason": {"type": "string"}}},
+                "ReplayResult": {"type": "object", "properties": {
+                    "replayed": {"type": "array", "items": {"type": "string"}},
+                    "skipped": {"type": "array", "items": {"type": "string"}}}},
+                "DiscardResult": {"type": "object", "properties": {
+                    "discarded": {"type": "array", "items": {"type": "string"}},
+                    "skipped": {"type": "array", "items": {"type": "string"}}}},
+                "Health": {"type": "object", "properties": {"status": {"type": "string"}, "version": {"type": "string"},
+                           "schema_version": {"type": "integer"}, "counts": {"type": "object"}}},
+                "Items": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}}},
+            },
+        },
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
+                                             "responses": {"200": {"description": "OpenAPI document"}}}},
+            "/api/v1/health": {"get": {"summary": "Health and message counts per entity and status",
+                                       "responses": {"200": _json("Health"), **_AUTH}}},
+            "/api/v1/messages": {"get": {
+                "summary": "Messages, newest first",
+                "parameters": [_q("status", "Filter by status", {"type": "string", "enum": list(STATUSES)}),
+                               _q("entity", "Filter by entity"), _q("key", "Filter by record key"),
+                               _q("trace_id", "Filter by W3C trace id (32 hex)"),
+                               _q("before", "Page: messages with seq below this", {"type": "integer"}), _LIMIT],
+                "responses": {"200": _json("MessagePage"), "400": _ERR, **_AUTH}}},
+            "/api/v1/messages/{id}": {"get": {"summary": "One message with its timeline", "parameters": [_ID],
+                                              "responses": {"200": _json("MessageDetail"), "404": _ERR, **_AUTH}}},
+            "/api/v1/messages/{id}/replay": {"post": {"summary": "Replay one dead message", "parameters": [_ID],
+                                                      "responses": {"200": _json("ReplayResult"), "409": _ERR, **_AUTH}}},
+            "/api/v1/dlq": {"get": {"summary": "The dead-letter queue", "parameters": [_q("entity", "Filter by entity"), _LIMIT],
+                                    "responses": {"200": _json("MessagePage"), **_AUTH}}},
+            "/api/v1/dlq/replay": {"post": {"summary": "Replay dead messages (ids, or all)", "requestBody": _SELECT,
+                                            "responses": {"200": _json("ReplayResult"), "400": _ERR, **_AUTH}}},
+            "/api/v1/dlq/discard": {"post": {"summary": "Discard dead messages (ids, or all)", "requestBody": _SELECT,
+                                             "responses": {"200": _json("DiscardResult"), "400": _ERR, **_AUTH}}},
+            "/api/v1/xrefs": {"get": {"summary": "Cross-references PrestaShop id <-> AX id",
+                                      "parameters": [_q("entity", "Entity"), _q("ps_id", "PrestaShop id"),
+                                                     _q("ax_id", "AX id"), _LIMIT],
+                                      "responses": {"200": _json("Items"), "400": _ERR, **_AUTH}}},
+            "/api/v1/alerts": {"get": {"summary": "Open alerts", "responses": {"200": _json("Items"), **_AUTH}}},
+        },
+    }

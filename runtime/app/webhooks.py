@@ -1,0 +1,134 @@
+"""``POST /webhooks/prestashop``: verify, decode, deduplicate, persist, acknowledge, nudge.
+
+Refusals store nothing and answer a JSON body ``{"error": <code>, "detail": <sentence>}``:
+415 wrong content type, 413 body over the limit, 401 missing/invalid/stale signature,
+400 malformed JSON or missing fields, 422 unknown event type. A duplicate ``webhook-id`` answers
+200 with the original message id. The journal write is shielded from client disconnects and
+finishes before the 202; the entity actor is nudged afterwards without waiting for the work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+from opentelemetry.trace import SpanKind
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse
+
+from connectors.prestashop.signing import SignatureError, verify
+from runtime.config import ENTITIES
+from runtime.messages import Message, new_message_id
+from runtime.store import AsyncStore
+from runtime.tracing import context_from_traceparent, get_tracer, inject_carrier, traceparent_of_current
+
+__all__ = ["WebhookIngest", "KNOWN_EVENTS", "error"]
+
+log = logging.getLogger("presta_ax.ingest")
+
+#: event types accepted on the webhook: ``<entity>.<action>``
+KNOWN_EVENTS = frozenset(
+    {f"{e}.{a}" for e in ENTITIES for a in ("created", "updated", "deleted")}
+    | {"order.status_changed", "order.validated", "stock.changed", "price.changed"}
+)
+
+
+class _Envelope(msgspec.Struct):
+    type: str
+    data: dict[str, Any]
+    timestamp: Any = None
+
+
+_decode = msgspec.json.Decoder(_Envelope)
+
+
+def error(status: int, code: str, detail: str) -> JSONResponse:
+    return JSONResponse({"error": code, "detail": detail}, status_code=status)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _TooLarge
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _TooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class WebhookIngest:
+    """The handler, built once per replica. ``nudge(entity, key, carrier)`` must not block."""
+
+    def __init__(self, store: AsyncStore, secrets: list[str], nudge: Callable[[str, str, dict[str, str]], Any],
+                 *, max_body_bytes: int = 1024 * 1024, tolerance_s: int = 300) -> None:
+        self.store = store
+        self.secrets = secrets
+        self.nudge = nudge
+        self.max_body_bytes = max_body_bytes
+        self.tolerance_s = tolerance_s
+
+    async def __call__(self, request: Request) -> JSONResponse:
+        parent = context_from_traceparent(request.headers.get("traceparent"))
+        with get_tracer().start_as_current_span("webhook ingest", context=parent, kind=SpanKind.SERVER) as span:
+            span.set_attribute("http.route", "/webhooks/prestashop")
+            response = await self._handle(request, span)
+            span.set_attribute("http.status_code", response.status_code)
+            return response
+
+    async def _handle(self, request: Request, span: Any) -> JSONResponse:
+        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if ctype != "application/json":
+            return error(415, "unsupported_media_type", "Send the webhook body as application/json.")
+        try:
+            body = await _read_limited(request, self.max_body_bytes)
+        except _TooLarge:
+            return error(413, "payload_too_large", f"The body exceeds the limit of {self.max_body_bytes} bytes.")
+        except ClientDisconnect:
+            return error(400, "client_disconnected", "The client went away before the body was complete.")
+        if not self.secrets:
+            return error(401, "signature_unverifiable", "No webhook secret is configured, so nothing is accepted.")
+        try:
+            webhook_id = verify(self.secrets, request.headers, body, tolerance=self.tolerance_s)
+        except SignatureError as exc:
+            return error(401, f"signature_{exc.reason}", exc.message)
+        try:
+            env = _decode.decode(body)
+        except msgspec.ValidationError as exc:
+            return error(400, "invalid_body", f"The body is not a valid webhook: {exc}.")
+        except msgspec.DecodeError as exc:
+            return error(400, "malformed_json", f"The body is not valid JSON: {exc}.")
+        if env.type not in KNOWN_EVENTS:
+            return error(422, "unknown_event_type",
+                         f"Event type '{env.type[:80]}' is not one the bridge handles (e.g. order.created).")
+        entity = env.type.split(".", 1)[0]
+        key = env.data.get("id")
+        if key is None or isinstance(key, (dict, list, bool)) or str(key) == "":
+            return error(400, "missing_field", "Field data.id (the record's id in the shop) is required.")
+        version = env.data.get("date_upd", env.data.get("version"))
+        span.set_attribute("entity", entity)
+        span.set_attribute("record.key", str(key))
+        msg = Message(
+            id=new_message_id(), entity=entity, key=str(key), source="prestashop", event=env.type,
+            payload=env.data, idempotency_key=f"prestashop:webhook:{webhook_id}",
+            traceparent=traceparent_of_current(), source_version=None if version is None else str(version),
+        )
+        # shielded: a client that disconnects cannot cancel a write that has started
+        message_id, created = await asyncio.shield(self.store.append(msg))
+        span.set_attribute("message.id", message_id)
+        if not created:
+            return JSONResponse({"message_id": message_id, "duplicate": True}, status_code=200)
+        try:
+            self.nudge(entity, msg.key, inject_carrier())
+        except Exception as exc:  # noqa: BLE001 - the dispatcher will pick the message up anyway
+            log.warning("nudge of the %s actor failed (%s); the dispatcher will retry", entity, type(exc).__name__)
+        return JSONResponse({"message_id": message_id}, status_code=202)

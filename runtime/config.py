@@ -1,0 +1,288 @@
+"""Configuration: one ``integration.yaml`` as typed models, plus environment overrides.
+
+Contract:
+
+* :func:`load_settings` returns a valid :class:`Settings` or raises :class:`ConfigError` listing
+  **every** problem at once, each as ``<path>: <what is wrong>[ — did you mean '<x>'?]``.
+* With no file at all the server runs on embedded defaults (local Ray, SQLite in ``./data``).
+* ``${NAME}`` (or ``${NAME:-default}``) in any string is replaced by the environment variable;
+  a missing variable without default is a problem reported with its path.
+* Environment variables override the file: ``PRESTA_AX_WEBHOOK_SECRETS`` (comma-separated),
+  ``PRESTA_AX_ADMIN_TOKEN``, ``PRESTA_AX_DATA_DIR``, ``PRESTA_AX_STORE_URL``, ``PRESTA_AX_PORT``,
+  and the standard ``OTEL_*`` variables for tracing.
+* Secret fields are :class:`pydantic.SecretStr`: they print as ``'**********'`` in every repr,
+  log and error; read them with ``.get_secret_value()`` only where they are used.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import ValidationError as PydanticValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from connectors.errors import ConfigError
+
+__all__ = ["Settings", "load_settings", "lint_config", "ENTITIES"]
+
+#: the entity types the bridge knows; one entity actor each
+ENTITIES = ("order", "customer", "product", "stock", "price", "shipment", "invoice")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class PrestaShopSystem(_Model):
+    url: str = Field(description="Shop base URL, e.g. https://shop.example.com")
+    api_key: SecretStr = Field(description="32-character webservice key")
+    id_shop: int | None = None
+    send_key_in_query: bool = False
+    max_concurrency: int = Field(4, ge=1, le=256)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be an http:// or https:// URL")
+        return v.rstrip("/")
+
+
+class AxSystem(_Model):
+    url: str = Field(description="AIF port base URL, e.g. http://aos/MicrosoftDynamicsAXAif60/WebShop")
+    company: str = Field("DAT", max_length=4)
+    language: str = "en-us"
+    auth: Literal["ntlm", "negotiate", "basic", "none"] = "ntlm"
+    username: str | None = None
+    password: SecretStr | None = None
+    max_concurrency: int = Field(2, ge=1, le=64)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be an http:// or https:// URL")
+        return v.rstrip("/")
+
+
+class Systems(_Model):
+    prestashop: PrestaShopSystem | None = None
+    ax: AxSystem | None = None
+
+
+class StoreSettings(_Model):
+    url: str | None = Field(None, description="sqlite:///path or postgresql://...; default: SQLite in data_dir")
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^(sqlite:///|postgres(ql)?://)", v):
+            raise ValueError("must start with sqlite:/// or postgresql://")
+        return v
+
+
+class ServerSettings(_Model):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    admin_token: SecretStr | None = None
+    webhook_secrets: list[SecretStr] = Field(default_factory=list)
+    max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    signature_tolerance_s: int = Field(300, ge=1)
+    access_log: bool = False
+    replica_cpus: float = Field(0.25, gt=0)
+
+
+class TracingSettings(_Model):
+    exporter: Literal["none", "otlp_http", "otlp_grpc", "console", "jsonl"] = "none"
+    #: OTLP endpoint URL, or the file path for the "jsonl" exporter
+    endpoint: str | None = None
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
+    service_name: str = "presta-ax-bridge"
+    sampling_ratio: float = Field(1.0, ge=0.0, le=1.0)
+
+
+class RetrySettings(_Model):
+    base_s: float = Field(1.0, gt=0)
+    cap_s: float = Field(300.0, gt=0)
+    max_attempts: int = Field(8, ge=1)
+
+
+class Limits(_Model):
+    lease_s: float = Field(60.0, gt=0, description="how long a claimed message may stay 'processing'")
+    dispatch_interval_s: float = Field(1.0, gt=0)
+    dispatch_batch: int = Field(500, ge=1)
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+
+
+class Alerting(_Model):
+    webhook_url: str | None = None
+    min_severity: Literal["info", "warning", "error"] = "error"
+
+
+class Settings(_Model):
+    """The whole ``integration.yaml``."""
+
+    data_dir: Path = Path("data")
+    ray_address: str | None = None
+    namespace: str = "presta-ax"
+    systems: Systems = Field(default_factory=Systems)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
+    limits: Limits = Field(default_factory=Limits)
+    flows: list[str] = Field(default_factory=list, description="flow modules or folders to load")
+    alerting: Alerting = Field(default_factory=Alerting)
+
+    def store_url(self) -> str:
+        """The effective store URL: the configured one, or SQLite in the data folder."""
+        return self.store.url or f"sqlite:///{(self.data_dir / 'journal.db').as_posix()}"
+
+    def public_dict(self) -> dict[str, Any]:
+        """A JSON-safe view with every secret masked (for the console and ``lint``)."""
+        return self.model_dump(mode="json")
+
+
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def _interpolate(node: Any, path: str, env: dict[str, str], problems: list[str]) -> Any:
+    if isinstance(node, dict):
+        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), env, problems) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_interpolate(v, f"{path}[{i}]", env, problems) for i, v in enumerate(node)]
+    if isinstance(node, str):
+        def repl(m: re.Match[str]) -> str:
+            name, default = m.group(1), m.group(2)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            problems.append(f"{path}: environment variable '{name}' is not set")
+            return ""
+        return _ENV_REF.sub(repl, node)
+    return node
+
+
+def _set_path(d: dict[str, Any], dotted: str, value: Any) -> None:
+    parts = dotted.split(".")
+    for p in parts[:-1]:
+        nxt = d.get(p)
+        if not isinstance(nxt, dict):
+            nxt = d[p] = {}
+        d = nxt
+    d[parts[-1]] = value
+
+
+def _env_overrides(raw: dict[str, Any], env: dict[str, str]) -> None:
+    if env.get("PRESTA_AX_WEBHOOK_SECRETS"):
+        _set_path(raw, "server.webhook_secrets",
+                  [s.strip() for s in env["PRESTA_AX_WEBHOOK_SECRETS"].split(",") if s.strip()])
+    simple = {
+        "PRESTA_AX_ADMIN_TOKEN": "server.admin_token",
+        "PRESTA_AX_DATA_DIR": "data_dir",
+        "PRESTA_AX_STORE_URL": "store.url",
+        "PRESTA_AX_PORT": "server.port",
+        "PRESTA_AX_HOST": "server.host",
+        "RAY_ADDRESS": "ray_address",
+        "OTEL_SERVICE_NAME": "tracing.service_name",
+    }
+    for var, dotted in simple.items():
+        if env.get(var):
+            _set_path(raw, dotted, env[var])
+    endpoint = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    if endpoint:
+        _set_path(raw, "tracing.endpoint", endpoint)
+        proto = env.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or env.get("OTEL_EXPORTER_OTLP_PROTOCOL", "")
+        tracing = raw.get("tracing") or {}
+        if tracing.get("exporter", "none") == "none":
+            _set_path(raw, "tracing.exporter", "otlp_grpc" if proto == "grpc" else "otlp_http")
+    exporter = env.get("OTEL_TRACES_EXPORTER")
+    if exporter in ("none", "console"):
+        _set_path(raw, "tracing.exporter", exporter)
+    elif exporter == "otlp":
+        proto = env.get("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+        _set_path(raw, "tracing.exporter", "otlp_grpc" if proto == "grpc" else "otlp_http")
+    ratio = env.get("OTEL_TRACES_SAMPLER_ARG")
+    if ratio:
+        _set_path(raw, "tracing.sampling_ratio", ratio)
+
+
+def _model_fields_at(loc: tuple[Any, ...]) -> list[str]:
+    """Names of the fields allowed at the model reached by ``loc`` (for did-you-mean)."""
+    model: Any = Settings
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            return []
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        candidates = [ann, *getattr(ann, "__args__", ())]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+    return list(getattr(model, "model_fields", {}).keys()) if model else []
+
+
+def _describe(err: dict[str, Any]) -> str:
+    loc = tuple(err["loc"])
+    path = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+    if err["type"] == "extra_forbidden":
+        known = _model_fields_at(loc[:-1])
+        hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        tail = f" — did you mean '{hint[0]}'?" if hint else (f" (known: {', '.join(known)})" if known else "")
+        return f"{path}: unknown field{tail}"
+    msg = err["msg"]
+    # never echo the offending value: it may be a secret
+    return f"{path}: {msg[0].lower() + msg[1:] if msg else 'invalid value'}"
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"Configuration file {path} does not exist.", [f"{path}: file not found"]) from None
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConfigError(f"{path} is not valid YAML ({where}: {problem}).", [f"{path}:{where}: {problem}"]) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping at the top level.", [f"{path}: top level is not a mapping"])
+    return data
+
+
+def load_settings(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Settings:
+    """Read, interpolate, override and validate the configuration; see the module docstring."""
+    env = dict(os.environ if env is None else env)
+    if path is None and env.get("PRESTA_AX_CONFIG"):
+        path = env["PRESTA_AX_CONFIG"]
+    raw: dict[str, Any] = _read_yaml(Path(path)) if path else {}
+    problems: list[str] = []
+    raw = _interpolate(raw, "", env, problems)
+    _env_overrides(raw, env)
+    try:
+        settings = Settings.model_validate(raw)
+    except PydanticValidationError as exc:
+        problems.extend(_describe(e) for e in exc.errors())  # type: ignore[arg-type]
+        settings = None
+    if problems:
+        where = str(path) if path else "configuration"
+        raise ConfigError(f"{where} has {len(problems)} problem(s):\n  " + "\n  ".join(problems), problems)
+    assert settings is not None
+    return settings
+
+
+def lint_config(path: str | os.PathLike[str], env: dict[str, str] | None = None) -> list[str]:
+    """Every problem of a configuration file (empty when it is valid)."""
+    try:
+        load_settings(path, env)
+    except ConfigError as exc:
+        return exc.problems or [exc.message]
+    return []

@@ -1,0 +1,104 @@
+"""The flow registry: which flow handles which ``(entity, event)``.
+
+A flow, as the runtime sees it, is an object with a ``name`` and an async ``run(ctx, message)``.
+Declarative YAML flows (``pipelines``) and Python flows both register here. A flow module is any
+importable module with a ``register(registry)`` function; the runtime loads the modules named in
+the configuration's ``flows`` list in every process that runs flows (each entity actor), so
+registration never needs to cross a process boundary.
+
+A flow may define ``version_of(message) -> str | None`` to give the record's source version
+(default: ``message.source_version``); the worker uses it to drop updates older than the newest
+one already applied.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from connectors.errors import ConfigError, PermanentError
+from runtime.messages import Message
+
+__all__ = ["Flow", "FlowRegistry", "FunctionFlow", "NoFlowError"]
+
+
+class Flow(Protocol):
+    name: str
+
+    async def run(self, ctx: Any, message: Message) -> Any: ...
+
+
+class NoFlowError(PermanentError):
+    """No flow is registered for a message's entity and event."""
+
+
+@dataclass
+class FunctionFlow:
+    """Adapts an ``async def handler(ctx, message)`` into a flow."""
+
+    name: str
+    handler: Callable[[Any, Message], Awaitable[Any]]
+    version: Callable[[Message], str | None] | None = None
+
+    async def run(self, ctx: Any, message: Message) -> Any:
+        return await self.handler(ctx, message)
+
+    def version_of(self, message: Message) -> str | None:
+        return self.version(message) if self.version else message.source_version
+
+
+class FlowRegistry:
+    """Maps ``(entity, event pattern)`` to a flow. Patterns may use ``*`` (``order.*``)."""
+
+    def __init__(self) -> None:
+        self._routes: list[tuple[str, str, Any]] = []
+
+    def register(self, entity: str, event: str, flow: Any) -> None:
+        if not hasattr(flow, "run") or not hasattr(flow, "name"):
+            raise TypeError("A flow needs a 'name' and an async 'run(ctx, message)'.")
+        self._routes.append((entity, event, flow))
+
+    def handler(self, entity: str, event: str, name: str | None = None,
+                version: Callable[[Message], str | None] | None = None) -> Callable[..., Any]:
+        """Decorator form: ``@registry.handler("order", "order.*")`` on an ``async def``."""
+        def wrap(fn: Callable[[Any, Message], Awaitable[Any]]) -> Callable[[Any, Message], Awaitable[Any]]:
+            self.register(entity, event, FunctionFlow(name or fn.__name__, fn, version))
+            return fn
+        return wrap
+
+    def resolve(self, entity: str, event: str) -> Any:
+        """The flow for a message; the most specific (exact before wildcard, first registered wins)."""
+        exact = [f for e, ev, f in self._routes if e == entity and ev == event]
+        if exact:
+            return exact[0]
+        for e, ev, f in self._routes:
+            if e == entity and fnmatch.fnmatchcase(event, ev):
+                return f
+        raise NoFlowError(f"No flow handles event '{event}' of entity '{entity}'. "
+                          "Deploy a flow for it, then replay the message.")
+
+    def routes(self) -> list[dict[str, str]]:
+        return [{"entity": e, "event": ev, "flow": f.name} for e, ev, f in self._routes]
+
+    @classmethod
+    def from_modules(cls, modules: Iterable[str]) -> FlowRegistry:
+        """Import each module and call its ``register(registry)``; errors name the module."""
+        reg = cls()
+        problems = []
+        for name in modules:
+            try:
+                mod = importlib.import_module(name)
+            except ImportError as exc:
+                problems.append(f"flows: cannot import flow module '{name}': {exc}")
+                continue
+            fn = getattr(mod, "register", None)
+            if not callable(fn):
+                problems.append(f"flows: module '{name}' has no register(registry) function")
+                continue
+            fn(reg)
+        if problems:
+            raise ConfigError("Some flow modules could not be loaded:\n  " + "\n  ".join(problems), problems)
+        return reg

@@ -1,0 +1,81 @@
+"""Starting and stopping the bridge on Ray: used by ``presta-ax serve`` and by the e2e tests.
+
+:func:`start_bridge` expects Ray to be initialised (local or cluster). It migrates the store,
+starts the dispatcher actor and deploys the Serve app, and returns a :class:`Running` handle.
+The admin token comes from the settings or is generated on first start and kept in
+``<data_dir>/admin-token`` (mode 0600); ``Running.token_created`` tells the caller to show it once.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import ray
+from ray import serve
+
+from runtime.actors import dispatcher_actor, kill_all
+from runtime.config import Settings
+from runtime.serve_app import bridge_application
+from runtime.store import Store
+from runtime.wire import to_wire
+
+__all__ = ["Running", "admin_token", "start_bridge", "stop_bridge", "APP_NAME"]
+
+APP_NAME = "presta-ax-bridge"
+
+
+@dataclass
+class Running:
+    settings: Settings
+    url: str
+    token: str
+    token_created: bool
+    dispatcher: Any
+
+
+def admin_token(settings: Settings) -> tuple[str, bool]:
+    """The admin token and whether it was generated just now."""
+    if settings.server.admin_token is not None:
+        return settings.server.admin_token.get_secret_value(), False
+    path = Path(settings.data_dir) / "admin-token"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip(), False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(token + "\n")
+    return token, True
+
+
+def start_bridge(settings: Settings, *, start_serve: bool = True) -> Running:
+    """Deploy the bridge on the Ray instance this process is connected to."""
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    Store(settings.store_url()).close()  # migrate once, before replicas and actors race to do it
+    token, created = admin_token(settings)
+    wire = to_wire(settings)
+    if start_serve:
+        serve.start(http_options={"host": settings.server.host, "port": settings.server.port},
+                    logging_config={"enable_access_log": settings.server.access_log})
+    serve.run(bridge_application(wire, token), name=APP_NAME, route_prefix="/", blocking=False)
+    dispatcher = dispatcher_actor(wire, settings.namespace)
+    ray.get(dispatcher.ticks.remote())  # wait until it runs
+    host = settings.server.host if settings.server.host not in ("0.0.0.0", "::") else "127.0.0.1"
+    return Running(settings, f"http://{host}:{settings.server.port}", token, created, dispatcher)
+
+
+def stop_bridge(running: Running, *, shutdown_serve: bool = False) -> None:
+    """Remove the app and the bridge's actors (their work stays in the journal)."""
+    try:
+        ray.get(running.dispatcher.stop.remote(), timeout=15)
+    except Exception:  # noqa: BLE001 - a dead dispatcher is what we want anyway
+        pass
+    kill_all(running.settings.namespace)
+    if shutdown_serve:
+        serve.shutdown()
+    else:
+        serve.delete(APP_NAME)

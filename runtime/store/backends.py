@@ -1,0 +1,271 @@
+"""SQL backends of the store: SQLite (WAL, the embedded default) and PostgreSQL (clusters).
+
+A backend owns connections (one per thread), transactions and the few dialect differences;
+the store's queries are written once with ``?`` placeholders and run on both. Schema changes are
+versioned migrations applied in order on open, each inside a transaction, so two processes that
+open the same store at once never half-apply one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+__all__ = ["Backend", "SqliteBackend", "PostgresBackend", "backend_for_url", "MIGRATIONS"]
+
+
+class Cursor(Protocol):
+    def execute(self, sql: str, params: Sequence[Any] = ...) -> Any: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+# Each migration: (version, statements). {AUTO} becomes the dialect's auto-increment key,
+# {REAL} its double type. Keep statements idempotent-free: a version is applied exactly once.
+MIGRATIONS: list[tuple[int, list[str]]] = [
+    (1, [
+        """CREATE TABLE messages (
+            seq {AUTO},
+            id TEXT NOT NULL UNIQUE,
+            entity TEXT NOT NULL,
+            key TEXT NOT NULL,
+            source TEXT NOT NULL,
+            event TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            traceparent TEXT,
+            received_at {REAL} NOT NULL,
+            source_version TEXT,
+            status TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at {REAL},
+            lease_until {REAL},
+            claim_token TEXT,
+            last_error TEXT,
+            flow TEXT,
+            updated_at {REAL} NOT NULL
+        )""",
+        "CREATE INDEX messages_key ON messages (entity, key, seq)",
+        "CREATE INDEX messages_due ON messages (status, next_attempt_at)",
+        """CREATE TABLE message_events (
+            seq {AUTO},
+            message_id TEXT NOT NULL,
+            at {REAL} NOT NULL,
+            kind TEXT NOT NULL,
+            attempt INTEGER,
+            detail TEXT
+        )""",
+        "CREATE INDEX message_events_msg ON message_events (message_id, seq)",
+        """CREATE TABLE xrefs (
+            entity TEXT NOT NULL,
+            ps_id TEXT NOT NULL,
+            ax_id TEXT NOT NULL,
+            updated_at {REAL} NOT NULL,
+            PRIMARY KEY (entity, ps_id)
+        )""",
+        "CREATE UNIQUE INDEX xrefs_ax ON xrefs (entity, ax_id)",
+        """CREATE TABLE sync_state (
+            entity TEXT NOT NULL,
+            key TEXT NOT NULL,
+            source_version TEXT,
+            ps_hash TEXT,
+            ax_hash TEXT,
+            updated_at {REAL} NOT NULL,
+            PRIMARY KEY (entity, key)
+        )""",
+        """CREATE TABLE poll_cursors (
+            name TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            updated_at {REAL} NOT NULL
+        )""",
+        """CREATE TABLE bulk_checkpoints (
+            run_id TEXT NOT NULL,
+            chunk TEXT NOT NULL,
+            state TEXT NOT NULL,
+            updated_at {REAL} NOT NULL,
+            PRIMARY KEY (run_id, chunk)
+        )""",
+        """CREATE TABLE flow_versions (
+            name TEXT NOT NULL,
+            version TEXT NOT NULL,
+            content TEXT NOT NULL,
+            deployed_at {REAL} NOT NULL,
+            PRIMARY KEY (name, version)
+        )""",
+        """CREATE TABLE alerts (
+            seq {AUTO},
+            at {REAL} NOT NULL,
+            severity TEXT NOT NULL,
+            source TEXT NOT NULL,
+            message TEXT NOT NULL,
+            acknowledged INTEGER NOT NULL DEFAULT 0
+        )""",
+    ]),
+]
+
+
+class Backend:
+    """Connections per thread, transactions, and dialect details."""
+
+    dialect = "generic"
+    auto = "INTEGER PRIMARY KEY"
+    real = "REAL"
+    for_update = ""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+
+    def q(self, sql: str) -> str:
+        """Translate the store's ``?`` placeholders to the driver's style."""
+        return sql
+
+    def _connect(self) -> Any:
+        raise NotImplementedError
+
+    def conn(self) -> Any:
+        c = getattr(self._local, "conn", None)
+        if c is None:
+            c = self._connect()
+            self._local.conn = c
+            with self._lock:
+                self._all.append(c)
+        return c
+
+    @contextmanager
+    def tx(self) -> Iterator[Cursor]:
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    def close(self) -> None:
+        with self._lock:
+            for c in self._all:
+                try:
+                    c.close()
+                except Exception:  # noqa: BLE001 - closing is best effort
+                    pass
+            self._all.clear()
+        self._local = threading.local()
+
+    def migrate(self) -> int:
+        """Apply pending migrations; return the schema version now in force."""
+        with self.tx() as cur:
+            self._lock_for_migration(cur)
+            cur.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT)")
+            cur.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+            current = int(cur.fetchone()[0])
+            for version, statements in MIGRATIONS:
+                if version <= current:
+                    continue
+                for stmt in statements:
+                    cur.execute(stmt.replace("{AUTO}", self.auto).replace("{REAL}", self.real))
+                cur.execute(self.q("INSERT INTO schema_migrations (version, applied_at) VALUES (?, CURRENT_TIMESTAMP)"),
+                            (version,))
+                current = version
+        return current
+
+    def _lock_for_migration(self, cur: Cursor) -> None:
+        """Serialise concurrent migrators (SQLite's BEGIN IMMEDIATE already does)."""
+
+
+class SqliteBackend(Backend):
+    """SQLite in WAL mode. ``synchronous=NORMAL``: a commit survives a crash of any process;
+    only an OS crash or power loss may lose the last commits (set ``FULL`` for that)."""
+
+    dialect = "sqlite"
+    auto = "INTEGER PRIMARY KEY AUTOINCREMENT"
+
+    def __init__(self, path: str, synchronous: str = "NORMAL") -> None:
+        super().__init__()
+        self.path = path
+        self.synchronous = synchronous
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+    def _connect(self) -> sqlite3.Connection:
+        c = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+        c.execute("PRAGMA journal_mode=WAL")
+        c.execute(f"PRAGMA synchronous={self.synchronous}")
+        c.execute("PRAGMA busy_timeout=30000")
+        return c
+
+    @contextmanager
+    def tx(self) -> Iterator[Cursor]:
+        c = self.conn()
+        cur = c.cursor()
+        # IMMEDIATE takes the write lock up front: a deferred transaction that later upgrades
+        # fails with SQLITE_BUSY at once instead of waiting on busy_timeout.
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            yield cur
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        else:
+            cur.execute("COMMIT")
+
+
+class PostgresBackend(Backend):
+    """PostgreSQL through psycopg 3, autocommit connections with explicit transactions."""
+
+    dialect = "postgresql"
+    auto = "BIGSERIAL PRIMARY KEY"
+    real = "DOUBLE PRECISION"
+    for_update = " FOR UPDATE"
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+
+    def q(self, sql: str) -> str:
+        return sql.replace("?", "%s")
+
+    def _connect(self) -> Any:
+        import psycopg
+
+        return psycopg.connect(self.url, autocommit=True)
+
+    @contextmanager
+    def tx(self) -> Iterator[Cursor]:
+        c = self.conn()
+        with c.transaction():
+            with c.cursor() as cur:
+                yield _PgCursor(cur, self)
+
+    def _lock_for_migration(self, cur: Cursor) -> None:
+        cur.execute("SELECT pg_advisory_xact_lock(7215001)")
+
+
+class _PgCursor:
+    """Adapts ``?`` placeholders so store code is written once."""
+
+    def __init__(self, cur: Any, backend: PostgresBackend) -> None:
+        self._cur = cur
+        self._b = backend
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self._cur.execute(self._b.q(sql), params)
+
+    def fetchone(self) -> Any:
+        return self._cur.fetchone()
+
+    def fetchall(self) -> list[Any]:
+        return self._cur.fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return int(self._cur.rowcount)
+
+
+def backend_for_url(url: str) -> Backend:
+    """``sqlite:///relative/or/absolute.db``, ``sqlite:///:memory:`` or ``postgresql://...``."""
+    if url.startswith("sqlite:///"):
+        return SqliteBackend(url[len("sqlite:///"):])
+    if url.startswith(("postgresql://", "postgres://")):
+        return PostgresBackend(url)
+    raise ValueError("A store URL must start with sqlite:/// or postgresql:// .")

@@ -1,0 +1,145 @@
+"""Processing of one entity's messages: the logic inside an entity actor, as a plain class.
+
+Contract of :meth:`EntityWorker.nudge` (what an actor call does):
+
+* it takes the record's next message **from the journal** (never from the call's arguments), so
+  calls may arrive in any order, twice, or not at all (the dispatcher nudges again);
+* one message at a time per record (an ``asyncio.Lock`` per key inside the process, a lease in
+  the store across processes), many records concurrently;
+* a message older (by source version) than what was already applied is finished as
+  ``skipped_stale`` instead of being applied;
+* on failure the error's class decides: retry with backoff, or ``dead`` with the reason; the
+  record's later messages wait behind a retrying one, which keeps journal order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
+
+from connectors.errors import BridgeError
+from runtime.flows import FlowRegistry
+from runtime.messages import Message
+from runtime.retry import RetryPolicy
+from runtime.store import AsyncStore, version_newer_or_equal
+from runtime.tracing import context_from_traceparent, get_tracer
+
+__all__ = ["EntityWorker", "FlowContext"]
+
+
+def _error_dict(exc: BaseException) -> dict[str, Any]:
+    if isinstance(exc, BridgeError):
+        return exc.to_dict()
+    # an unexpected exception is a bug: keep its type and text, which never carry secrets here
+    return {"type": type(exc).__name__, "message": str(exc) or type(exc).__name__}
+
+
+@dataclass
+class FlowContext:
+    """What a flow gets besides the message: the store, its attempt number, and step spans."""
+
+    message: Message
+    attempt: int
+    store: AsyncStore
+    flow_name: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @contextmanager
+    def step(self, name: str, **attributes: Any) -> Iterator[trace.Span]:
+        """A span for one flow step, child of the attempt span."""
+        with get_tracer().start_as_current_span(f"step {name}") as span:
+            span.set_attribute("flow.step", name)
+            span.set_attribute("flow", self.flow_name)
+            span.set_attribute("message.id", self.message.id)
+            for k, v in attributes.items():
+                span.set_attribute(k, v)
+            yield span
+
+
+class EntityWorker:
+    """Works through the messages of one entity type; see the module docstring."""
+
+    def __init__(self, entity: str, store: AsyncStore, registry: FlowRegistry, retry: RetryPolicy,
+                 lease_s: float = 60.0, extra: dict[str, Any] | None = None) -> None:
+        self.entity = entity
+        self.store = store
+        self.registry = registry
+        self.retry = retry
+        self.lease_s = lease_s
+        self.extra = extra or {}
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self.processed = 0
+
+    async def nudge(self, key: str) -> int:
+        """Process the record's due messages in journal order; return how many attempts ran."""
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                ran = 0
+                while True:
+                    claimed = await self.store.claim_next(self.entity, key, self.lease_s)
+                    if claimed is None:
+                        return ran
+                    msg, token = claimed
+                    ran += 1
+                    if not await self._attempt(msg, token):
+                        return ran
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]  # keep the lock table as small as the set of busy records
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    async def _attempt(self, msg: Message, token: str) -> bool:
+        """Run one attempt; True when the message is finished (done or skipped)."""
+        tracer = get_tracer()
+        parent = context_from_traceparent(msg.traceparent)
+        with tracer.start_as_current_span(f"process {msg.entity} {msg.event}", context=parent,
+                                          kind=SpanKind.CONSUMER) as span:
+            span.set_attribute("message.id", msg.id)
+            span.set_attribute("entity", msg.entity)
+            span.set_attribute("record.key", msg.key)
+            span.set_attribute("message.attempt", msg.attempts)
+            flow_name = None
+            try:
+                flow = self.registry.resolve(msg.entity, msg.event)
+                flow_name = flow.name
+                span.set_attribute("flow", flow_name)
+                version_of = getattr(flow, "version_of", None)
+                version = version_of(msg) if version_of else msg.source_version
+                if version is not None:
+                    state = await self.store.get_sync_state(msg.entity, msg.key)
+                    if state and state["source_version"] is not None and not version_newer_or_equal(version, state["source_version"]):
+                        span.set_attribute("message.outcome", "skipped_stale")
+                        await self.store.complete(msg.id, token, flow=flow_name, kind="skipped_stale",
+                                                  detail={"version": version, "applied": state["source_version"]})
+                        return True
+                ctx = FlowContext(msg, msg.attempts, self.store, flow_name, self.extra)
+                result = await flow.run(ctx, msg)
+                if version is not None:
+                    await self.store.put_sync_state(msg.entity, msg.key, source_version=version)
+                detail = result if isinstance(result, dict) else None
+                await self.store.complete(msg.id, token, flow=flow_name, detail=detail)
+                self.processed += 1
+                span.set_attribute("message.outcome", "done")
+                return True
+            except asyncio.CancelledError:
+                raise  # the lease expires and the dispatcher hands the message out again
+            except Exception as exc:  # noqa: BLE001 - every failure is classified and journaled
+                span.record_exception(exc, attributes={"exception.message": _error_dict(exc)["message"]})
+                span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
+                delay = self.retry.next_retry_in(msg.attempts, exc)
+                retry_at = time.time() + delay if delay is not None else None
+                status = await self.store.fail(msg.id, token, _error_dict(exc), retry_at=retry_at, flow=flow_name)
+                span.set_attribute("message.outcome", status or "claim_lost")
+                return False
+
