@@ -32,7 +32,8 @@ class ClientConfig(BaseModel):
     * timeouts in seconds; ``max_connections`` bounds the connection pool.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # hide_input_in_errors: a mistyped key must not be echoed by a validation error.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     base_url: str
     api_key: SecretStr

@@ -141,7 +141,8 @@ def error_from_response(
         message = f"PrestaShop answered {where} with HTTP 404: the record does not exist."
     else:
         line = _first_line(body)
-        message = f"PrestaShop answered {where} with HTTP {status} ({meaning})" + (f": {line}" if line else ".")
+        message = f"PrestaShop answered {where} with HTTP {status} ({meaning})" + (f": {line}" if line else "")
+        message = message if message.endswith(".") else message + "."
     if cls is TransientError and retry_after is not None:
         message += f" Retry after {retry_after:g} s."
 

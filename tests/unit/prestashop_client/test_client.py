@@ -1,0 +1,172 @@
+"""The client against the in-memory protocol fake (httpx.MockTransport)."""
+
+from __future__ import annotations
+
+import base64
+
+import httpx
+import pytest
+from lxml import etree
+
+from connectors.errors import (
+    AuthError,
+    DuplicateError,
+    NotFoundError,
+    TransientError,
+    ValidationError,
+)
+from connectors.prestashop import F
+
+pytestmark = pytest.mark.unit
+
+KEY = "UCCLLQ9N2ARSHWCXLT74KUKSSK34BFKX"
+
+
+def sent_fields(request: httpx.Request) -> dict[str, str | None]:
+    root = etree.fromstring(request.content)
+    return {f.tag: f.text for f in root[0] if len(f) == 0}
+
+
+async def test_basic_auth_user_is_the_key_and_id_shop_is_sent(shop, make_client):
+    shop.add("customers", {"id": 1, "email": "a@example.com"})
+    client = make_client(id_shop=2)
+    rec = await client.get("customers", 1)
+    assert rec == {"id": "1", "email": "a@example.com"}
+    req = shop.requests[-1]
+    assert req.headers["authorization"] == "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()
+    assert req.url.params["id_shop"] == "2"
+    assert client.psws_version == "8.2.0"
+    assert KEY not in repr(client)
+
+
+async def test_key_in_query_for_hosts_that_strip_authorization(shop, make_client):
+    shop.add("customers", {"id": 1, "email": "a@example.com"})
+    client = make_client(key_in_query=True)
+    await client.get("customers", 1)
+    req = shop.requests[-1]
+    assert "authorization" not in req.headers and req.url.params["ws_key"] == KEY
+
+
+async def test_wrong_key_is_auth_error(shop, make_client):
+    shop.hook = lambda r: httpx.Response(401, text="401 Unauthorized")
+    with pytest.raises(AuthError):
+        await make_client().get("customers", 1)
+
+
+async def test_missing_record_is_not_found(client):
+    with pytest.raises(NotFoundError, match="GET customers/9 with HTTP 404"):
+        await client.get("customers", 9)
+
+
+async def test_network_failure_is_transient(shop, make_client):
+    def boom(request):
+        raise httpx.ConnectError("refused", request=request)
+
+    shop.hook = boom
+    with pytest.raises(TransientError, match="network"):
+        await make_client().list("orders")
+
+
+async def test_list_filters_sort_and_iter_all_pages(shop, client):
+    for i in range(1, 26):
+        shop.add("customers", {"id": i, "lastname": "Doe" if i % 2 else "Roe"})
+    rows = await client.list("customers", display=["id", "lastname"], filters={"lastname": F.eq("Doe")},
+                             sort=["id_DESC"], limit=3)
+    assert [r["id"] for r in rows] == ["25", "23", "21"]
+    shop.requests.clear()
+    ids = [r["id"] async for r in client.iter_all("customers", page_size=10)]
+    assert ids == [str(i) for i in range(1, 26)]
+    assert [r.url.params["limit"] for r in shop.requests] == ["0,10", "10,10", "20,10"]
+    assert all(r.url.params["sort"] == "[id_ASC]" for r in shop.requests)
+
+
+async def test_create_sends_every_language_and_refuses_bad_input_locally(shop, client):
+    saved = await client.create("categories", {"name": "Shoes", "active": True, "link_rewrite": {1: "shoes"}})
+    assert saved["id"] == "1"
+    body = shop.requests[-1].content.decode()
+    assert '<name><language id="1"><![CDATA[Shoes]]></language><language id="2"><![CDATA[Shoes]]></language></name>' in body
+    # a language the caller left out gets the default language's text instead of a blank
+    assert '<link_rewrite><language id="1"><![CDATA[shoes]]></language><language id="2"><![CDATA[shoes]]>' in body
+    assert "<active><![CDATA[1]]></active>" in body
+    count = len(shop.requests)
+    with pytest.raises(ValidationError, match="did you mean 'lastname'"):
+        await client.create("customers", {"lastnme": "Doe"})
+    with pytest.raises(ValidationError, match="read-only"):
+        await client.create("products", {"quantity": 3})
+    with pytest.raises(ValidationError, match="error 91"):
+        await client.create("customers", {"id": 4, "lastname": "Doe"})
+    with pytest.raises(ValidationError, match="error 101"):
+        await client.create("stock_availables", {"id_product": 1})
+    assert len(shop.requests) == count  # none of these reached the shop
+
+
+async def test_update_merges_so_nothing_is_wiped(shop, client):
+    shop.add("products", {
+        "id": 7, "manufacturer_name": "ACME", "quantity": "12", "position_in_category": "0",
+        "reference": "REF-7", "price": "10.000000", "active": "1", "date_add": "2024-01-01 10:00:00",
+        "name": {1: "Mug", 2: "Tasse"},
+        "associations": {"categories": [{"id": "2"}], "stock_availables": [{"id": "3", "id_product_attribute": "0"}]},
+    })
+    saved = await client.update("products", 7, {"price": 12.5, "name": {2: "Grande tasse"}})
+    put = shop.requests[-1]
+    assert put.method == "PUT" and put.url.path.endswith("/products/7")
+    fields = sent_fields(put)
+    assert fields["id"] == "7" and fields["price"] == "12.5" and fields["reference"] == "REF-7"
+    assert fields["date_add"] == "2024-01-01 10:00:00"
+    assert "quantity" not in fields and "manufacturer_name" not in fields  # read-only: error 93
+    assert "position_in_category" not in fields  # virtual setter, not changed
+    assert b"<associations>" not in put.content  # unchanged associations are never re-sent
+    assert saved["name"] == {1: "Mug", 2: "Grande tasse"}
+    assert shop.data["products"][7]["reference"] == "REF-7" and shop.data["products"][7]["active"] == "1"
+
+
+async def test_patch_sends_only_changes_and_completes_languages(shop, client):
+    shop.add("products", {"id": 3, "price": "1.000000", "name": {1: "Pen", 2: "Stylo"}})
+    await client.patch("products", 3, {"price": "2.5"})
+    req = shop.requests[-1]
+    assert req.method == "PATCH" and sent_fields(req) == {"id": "3", "price": "2.5"}
+    await client.patch("products", 3, {"name": {1: "Blue pen"}})
+    assert [r.method for r in shop.requests[-2:]] == ["GET", "PATCH"]
+    assert shop.data["products"][3]["name"] == {1: "Blue pen", 2: "Stylo"}
+
+
+async def test_ps_method_override_tunnels_put_and_delete_through_post(shop, make_client):
+    shop.add("customers", {"id": 2, "lastname": "Doe", "passwd": "x" * 60})
+    client = make_client(ps_method_override=True)
+    await client.update("customers", 2, {"lastname": "Roe"})
+    assert shop.requests[-1].method == "POST" and shop.requests[-1].url.params["ps_method"] == "PUT"
+    await client.delete("customers", 2)
+    assert shop.requests[-1].method == "POST" and shop.requests[-1].url.params["ps_method"] == "DELETE"
+    assert 2 not in shop.data["customers"]
+
+
+async def test_delete_several_is_all_or_nothing(shop, client):
+    for i in (1, 2, 3):
+        shop.add("manufacturers", {"id": i, "name": f"M{i}"})
+    await client.delete("manufacturers", [1, 2])
+    assert shop.requests[-1].url.params["id"] == "[1,2]" and list(shop.data["manufacturers"]) == [3]
+    with pytest.raises(NotFoundError, match="error 87"):
+        await client.delete("manufacturers", [3, 9])
+
+
+async def test_order_creation_answered_in_plain_text(shop, client):
+    shop.hook = lambda r: httpx.Response(
+        200, text="Cart cannot be loaded or an order has already been placed using this cart"
+    ) if r.method == "POST" else None
+    with pytest.raises(DuplicateError, match="already been placed"):
+        await client.create("orders", {"id_cart": 5, "module": "ps_checkpayment"})
+
+
+async def test_json_reads_use_display_full_and_handle_quirks(shop, make_client):
+    client = make_client(output_format="JSON", langs=[1])
+
+    def json_shop(request: httpx.Request):
+        assert request.url.params["output_format"] == "JSON"
+        if request.url.path.endswith("/products/4"):
+            assert request.url.params["display"] == "full"  # else falsy fields vanish
+            return httpx.Response(200, json={"products": [{"id": 4, "active": "0", "name": "Mug"}]})
+        return httpx.Response(200, json=[])
+
+    shop.hook = json_shop
+    assert await client.get("products", 4) == {"id": "4", "active": "0", "name": {1: "Mug"}}
+    assert await client.list("products", filters={"id": F.eq(99)}) == []
