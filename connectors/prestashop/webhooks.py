@@ -18,6 +18,7 @@ webhook of that format (answer 400). Neither logs or echoes the body.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import hmac
 import re
@@ -107,6 +108,25 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+def _unix_time(value: int | float | str | None) -> int | None:
+    """Unix seconds from a number or an ISO 8601 text (``2026-01-01T10:00:00Z``); ``None`` if neither."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, (int, float)):
+        return int(value)
+    try:
+        return int(float(value))
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return int(parsed.timestamp())
+
+
 def parse_signed(
     body: bytes,
     headers: Mapping[str, str],
@@ -137,13 +157,8 @@ def parse_signed(
             system="prestashop",
         )
     entity = msg.type.split(".", 1)[0]
-    ts: int | None
-    try:
-        ts = int(float(msg.timestamp)) if msg.timestamp not in (None, "") else None  # type: ignore[arg-type]
-    except ValueError:
-        ts = None
     return WebhookEvent(type=msg.type, entity=entity, key=_key_of(entity, msg.data), data=msg.data,
-                        event_id=event_id, timestamp=ts)
+                        event_id=event_id, timestamp=_unix_time(msg.timestamp))
 
 
 def parse_ps_webhooks(body: bytes, token: str | None, accepted_tokens: Iterable[str]) -> WebhookEvent:

@@ -82,6 +82,10 @@ def test_signed_webhook_verifies_and_normalises():
     assert (event.type, event.entity, event.key, event.event_id, event.timestamp) == (
         "order.created", "order", "5", "msg_1", 1700000000)
     assert event.data["reference"] == "XKBKNABJK"
+    iso = json.dumps({"type": "stock.updated", "timestamp": "2023-11-14T22:13:20Z", "data": {"id": 8}}).encode()
+    iso_event = parse_signed(iso, signature_headers(SECRET, "msg_9", iso, timestamp=1700000000), [SECRET],
+                             now=1700000000)
+    assert (iso_event.entity, iso_event.key, iso_event.timestamp) == ("stock", "8", 1700000000)
     with pytest.raises(SignatureError) as info:
         parse_signed(body + b" ", headers, [SECRET], now=1700000010)
     assert info.value.reason == "mismatch"
