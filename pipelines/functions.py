@@ -1,0 +1,441 @@
+"""Runtime helpers that compiled mappings and expressions call.
+
+Every function here is pure, total over ``None`` (a missing value stays missing unless a
+function says otherwise) and raises :class:`ValueError`/:class:`TypeError` with a plain
+sentence on impossible input; the compiled mapping turns those into a
+:class:`connectors.errors.MappingError` that names the record and the field.
+
+``EXPRESSION_FUNCTIONS`` is the whitelist of names an expression may call. Nothing else is
+reachable from a mapping file.
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "EXPRESSION_FUNCTIONS",
+    "ROUNDING_MODES",
+    "convert_currency",
+    "format_datetime",
+    "from_noyes",
+    "num",
+    "parse_datetime",
+    "to_bool01",
+    "to_decimal",
+    "to_int",
+    "to_noyes",
+    "to_str",
+]
+
+ROUNDING_MODES: dict[str, str] = {
+    "half_up": decimal.ROUND_HALF_UP,
+    "half_even": decimal.ROUND_HALF_EVEN,
+    "half_down": decimal.ROUND_HALF_DOWN,
+    "up": decimal.ROUND_UP,
+    "down": decimal.ROUND_DOWN,
+    "ceiling": decimal.ROUND_CEILING,
+    "floor": decimal.ROUND_FLOOR,
+}
+
+_QUANTS = {p: Decimal(1).scaleb(-p) for p in range(0, 10)}
+_TRUE_STRINGS = frozenset({"1", "true", "yes", "y", "on"})
+_FALSE_STRINGS = frozenset({"0", "false", "no", "n", "off", ""})
+# PrestaShop prints empty dates as zero dates; they mean "no date".
+_ZERO_DATES = frozenset({"0000-00-00", "0000-00-00 00:00:00"})
+
+
+def num(value: Any) -> Decimal | int | None:
+    """Read a number from PrestaShop strings (``"12.500000"``), AX decimals, ints or floats.
+
+    ``None`` and ``""`` give ``None``; booleans give 0/1; floats go through ``str`` so that
+    ``0.1`` stays ``Decimal("0.1")``. Raises ValueError for text that is not a number.
+    """
+    cls = value.__class__
+    if cls is Decimal or cls is int:
+        return value  # type: ignore[no-any-return]
+    if value is None:
+        return None
+    if cls is str:
+        text = value.strip()
+        if not text:
+            return None
+        try:
+            return Decimal(text)
+        except decimal.InvalidOperation:
+            raise ValueError(f"{_short(value)!r} is not a number") from None
+    if cls is bool:
+        return int(value)
+    if cls is float:
+        return Decimal(repr(value))
+    raise ValueError(f"a {cls.__name__} is not a number")
+
+
+def to_decimal(value: Any, places: int | None = 2, rounding: str = "half_up") -> Decimal | None:
+    """A Decimal rounded to ``places`` decimals with the named rounding mode (``None`` keeps all)."""
+    n = num(value)
+    if n is None:
+        return None
+    d = n if n.__class__ is Decimal else Decimal(n)
+    if places is None:
+        return d  # type: ignore[return-value]
+    return d.quantize(_QUANTS[places], rounding=ROUNDING_MODES[rounding])  # type: ignore[union-attr]
+
+
+def to_int(value: Any, rounding: str = "half_up") -> int | None:
+    """An int, rounding fractional input with the named mode (``"2.5"`` -> 3 with half_up)."""
+    n = num(value)
+    if n is None or n.__class__ is int:
+        return n  # type: ignore[return-value]
+    return int(n.quantize(_QUANTS[0], rounding=ROUNDING_MODES[rounding]))  # type: ignore[union-attr]
+
+
+def to_str(value: Any) -> str | None:
+    """Text of a value; Decimals print without exponent, booleans as ``"1"``/``"0"``."""
+    if value is None or value.__class__ is str:
+        return value  # type: ignore[no-any-return]
+    if value.__class__ is bool:
+        return "1" if value else "0"
+    if value.__class__ is Decimal:
+        return format(value, "f")
+    return str(value)
+
+
+def _truth(value: Any) -> bool | None:
+    if value is None:
+        return None
+    if value.__class__ is str:
+        low = value.strip().lower()
+        if low in _TRUE_STRINGS:
+            return True
+        if low in _FALSE_STRINGS:
+            return False
+        raise ValueError(f"{_short(value)!r} is not a boolean (expected 0/1, true/false, yes/no)")
+    return bool(value)
+
+
+def to_noyes(value: Any) -> str | None:
+    """Boolean-ish value (PrestaShop ``"0"``/``"1"``) to AX ``AxdEnum_NoYes`` (``"No"``/``"Yes"``)."""
+    t = _truth(value)
+    return None if t is None else ("Yes" if t else "No")
+
+
+def from_noyes(value: Any) -> str | None:
+    """AX ``AxdEnum_NoYes`` to PrestaShop's boolean text ``"1"``/``"0"``."""
+    if value is None:
+        return None
+    if value in ("Yes", "No"):
+        return "1" if value == "Yes" else "0"
+    t = _truth(value)
+    return None if t is None else ("1" if t else "0")
+
+
+def to_bool01(value: Any) -> str | None:
+    """Any boolean-ish value to PrestaShop's ``"1"``/``"0"`` (``isBool`` refuses true/false)."""
+    return from_noyes(value)
+
+
+def parse_datetime(value: Any, fmt: str | None, tz: str) -> datetime | None:
+    """Parse a date/date-time into an aware datetime.
+
+    ``fmt`` is a strptime format (``None`` means ISO 8601, where a trailing ``Z`` or offset wins
+    over ``tz``); naive values are read in the time zone ``tz`` (an IANA name or ``UTC``).
+    PrestaShop zero dates give ``None``.
+    """
+    if value is None:
+        return None
+    if value.__class__ is datetime:
+        dt = value
+    elif value.__class__ is date:
+        dt = datetime(value.year, value.month, value.day)
+    else:
+        text = str(value).strip()
+        if not text or text in _ZERO_DATES:
+            return None
+        try:
+            dt = datetime.fromisoformat(text) if fmt is None else datetime.strptime(text, fmt)
+        except ValueError:
+            raise ValueError(f"{_short(text)!r} does not match the date format {fmt or 'ISO 8601'!r}") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=_zone(tz))
+    return dt
+
+
+def format_datetime(dt: datetime | None, fmt: str, tz: str) -> str | None:
+    """Format an aware datetime in the time zone ``tz``; ``fmt`` ``"iso"`` gives ``...Z`` for UTC."""
+    if dt is None:
+        return None
+    local = dt.astimezone(_zone(tz))
+    if fmt == "iso":
+        text = local.replace(tzinfo=None).isoformat(timespec="seconds")
+        return text + "Z" if tz.upper() == "UTC" else text + local.strftime("%z")
+    return local.strftime(fmt)
+
+
+_ZONES: dict[str, Any] = {}
+
+
+def _zone(name: str) -> Any:
+    z = _ZONES.get(name)
+    if z is None:
+        z = UTC if name.upper() == "UTC" else ZoneInfo(name)
+        _ZONES[name] = z
+    return z
+
+
+def convert_currency(amount: Any, rate: Any, op: str, places: int | None, rounding: str) -> Decimal | None:
+    """``amount * rate`` (op ``multiply``) or ``amount / rate`` (op ``divide``), then rounded.
+
+    A missing amount stays missing; a missing or zero rate is an error because silently
+    keeping the unconverted amount would book the wrong money.
+    """
+    a = num(amount)
+    if a is None:
+        return None
+    r = num(rate)
+    if r is None or r == 0:
+        raise ValueError(f"the currency rate is {'missing' if r is None else 'zero'}")
+    value = Decimal(a) * r if op == "multiply" else Decimal(a) / Decimal(r)
+    return to_decimal(value, places, rounding)
+
+
+# ---- string helpers exposed to expressions -------------------------------------------------
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def concat(*parts: Any) -> str | None:
+    """Join the non-empty parts with no separator; all empty gives ``None``."""
+    out = "".join(to_str(p) or "" for p in parts)
+    return out or None
+
+
+def join(sep: str, parts: Iterable[Any]) -> str | None:
+    """Join the non-empty parts with ``sep`` (street lines, first + last name)."""
+    items = [s for s in (to_str(p) for p in parts) if s and s.strip()]
+    return sep.join(s.strip() for s in items) or None
+
+
+def coalesce(*values: Any) -> Any:
+    """The first value that is neither ``None`` nor ``""``."""
+    for v in values:
+        if v is not None and v != "":
+            return v
+    return None
+
+
+def split_part(text: Any, sep: str, index: int) -> str | None:
+    """Part ``index`` of ``text`` split on ``sep``; a negative index counts from the end;
+    missing parts give ``None``. ``split_part(street, "\\n", 1)`` is the second street line."""
+    if text is None:
+        return None
+    parts = [p.strip() for p in str(text).split(sep)]
+    try:
+        return parts[index] or None
+    except IndexError:
+        return None
+
+
+def rest_parts(text: Any, sep: str, start: int, joiner: str = " ") -> str | None:
+    """Parts ``start..`` of ``text`` split on ``sep``, joined with ``joiner`` (so nothing is lost
+    when an AX street block has more lines than PrestaShop has address fields)."""
+    if text is None:
+        return None
+    parts = [p.strip() for p in str(text).split(sep)[start:] if p.strip()]
+    return joiner.join(parts) or None
+
+
+def split_name(full: Any, part: str) -> str | None:
+    """Split a full name: ``"first"`` is everything but the last word, ``"last"`` the last word.
+    A single word is the last name (PrestaShop requires a last name)."""
+    if full is None:
+        return None
+    words = str(full).split()
+    if not words:
+        return None
+    if part == "last":
+        return words[-1]
+    if part == "first":
+        return " ".join(words[:-1]) or None
+    raise ValueError(f"split_name part must be 'first' or 'last', not {part!r}")
+
+
+def wrap_part(text: Any, width: int, index: int) -> str | None:
+    """Line ``index`` of ``text`` wrapped at word boundaries to ``width`` characters, or ``None``
+    past the end (so a street of 200 characters fills address1 then address2). A single word
+    longer than ``width`` stays whole: validation then reports it instead of a silent cut."""
+    if text is None:
+        return None
+    words = str(text).split()
+    lines: list[str] = []
+    current = ""
+    for w in words:
+        if current and len(current) + 1 + len(w) > width:
+            lines.append(current)
+            current = w
+        else:
+            current = f"{current} {w}" if current else w
+    if current:
+        lines.append(current)
+    return lines[index] if 0 <= index < len(lines) else None
+
+
+def truncate(text: Any, length: int) -> str | None:
+    """At most ``length`` characters (use only where cutting is acceptable, e.g. search names)."""
+    return None if text is None else str(text)[:length]
+
+
+def _items(values: Any) -> list[Any]:
+    if values is None:
+        return []
+    if isinstance(values, Mapping):
+        return [values]  # a single association row decodes as an object
+    return list(values)
+
+
+def sum_of(rows: Any, field: str | None = None) -> Decimal | int:
+    """Sum of ``row[field]`` over rows (or of the values themselves); missing values count 0."""
+    total: Decimal | int = 0
+    for r in _items(rows):
+        v = num(r.get(field) if field is not None else r)
+        if v is not None:
+            total = total + v
+    return total
+
+
+def count(rows: Any) -> int:
+    """Number of rows (a missing list counts 0)."""
+    return len(_items(rows))
+
+
+def pluck(rows: Any, field: str) -> list[Any]:
+    """The list of ``row[field]`` over rows."""
+    return [r.get(field) for r in _items(rows)]
+
+
+def first(rows: Any) -> Any:
+    """The first row, or ``None``."""
+    items = _items(rows)
+    return items[0] if items else None
+
+
+def where_eq(rows: Any, field: str, value: Any) -> list[Any]:
+    """Rows whose ``field`` equals ``value`` (compared as text, so ``1`` matches ``"1"``)."""
+    want = to_str(value)
+    return [r for r in _items(rows) if to_str(r.get(field)) == want]
+
+
+def where_in(rows: Any, path: str, values: Iterable[Any]) -> list[Any]:
+    """Rows whose dotted ``path`` value is in ``values`` (compared as text)."""
+    wanted = {to_str(v) for v in values}
+    keys = path.split(".")
+    out = []
+    for r in _items(rows):
+        v: Any = r
+        for k in keys:
+            v = v.get(k) if isinstance(v, Mapping) else None
+        if to_str(v) in wanted:
+            out.append(r)
+    return out
+
+
+def lang_values(
+    items: Any, lang_field: str, value_field: str, lang_map: Mapping[str, Any], fallback: str
+) -> list[dict[str, str]]:
+    """Build a PrestaShop multilingual value ``[{"id": "1", "value": ...}, ...]`` from AX
+    translation rows, one entry per shop language in ``lang_map`` (AX language id -> PrestaShop
+    language id). A shop language without an AX translation gets the ``fallback`` language's
+    text, so every shop language is filled (PrestaShop validates the default language)."""
+    texts: dict[str, Any] = {}
+    for row in _items(items):
+        code = to_str(row.get(lang_field))
+        if code is not None:
+            texts[code.lower()] = row.get(value_field)
+    default = texts.get(fallback.lower())
+    out = []
+    for ax_lang, ps_id in lang_map.items():
+        value = texts.get(str(ax_lang).lower(), default)
+        out.append({"id": to_str(ps_id) or "", "value": to_str(value) or ""})
+    return out
+
+
+def _round(value: Any, places: int = 0, rounding: str = "half_up") -> Decimal | None:
+    return to_decimal(value, places, rounding)
+
+
+def _upper(v: Any) -> str | None:
+    return None if v is None else str(v).upper()
+
+
+def _lower(v: Any) -> str | None:
+    return None if v is None else str(v).lower()
+
+
+def _strip(v: Any) -> str | None:
+    return None if v is None else str(v).strip()
+
+
+def _len(v: Any) -> int:
+    return 0 if v is None else len(v)
+
+
+def _replace(v: Any, old: str, new: str) -> str | None:
+    return None if v is None else str(v).replace(old, new)
+
+
+def _abs(v: Any) -> Any:
+    n = num(v)
+    return None if n is None else abs(n)
+
+
+def _min(*values: Any) -> Any:
+    nums = [n for n in (num(v) for v in values) if n is not None]
+    return min(nums) if nums else None
+
+
+def _max(*values: Any) -> Any:
+    nums = [n for n in (num(v) for v in values) if n is not None]
+    return max(nums) if nums else None
+
+
+#: name in an expression -> implementation. The only callables a mapping can reach.
+EXPRESSION_FUNCTIONS: dict[str, Any] = {
+    "num": num,
+    "decimal": to_decimal,
+    "int": to_int,
+    "str": to_str,
+    "round": _round,
+    "noyes": to_noyes,
+    "from_noyes": from_noyes,
+    "bool01": to_bool01,
+    "upper": _upper,
+    "lower": _lower,
+    "strip": _strip,
+    "len": _len,
+    "replace": _replace,
+    "abs": _abs,
+    "min": _min,
+    "max": _max,
+    "concat": concat,
+    "join": join,
+    "coalesce": coalesce,
+    "split_part": split_part,
+    "rest_parts": rest_parts,
+    "split_name": split_name,
+    "wrap_part": wrap_part,
+    "truncate": truncate,
+    "sum_of": sum_of,
+    "count": count,
+    "pluck": pluck,
+    "first": first,
+    "where_eq": where_eq,
+    "where_in": where_in,
+    "lang_values": lang_values,
+}
