@@ -293,8 +293,8 @@ class PackingSlip(_AxView):
     order_account: str | None = None
     dlv_mode: str | None = None
     qty: Decimal = ZERO
-    tracking_number: str | None = None
-    carrier: str | None = msgspec.field(default=None, name="CarrierName")
+    # Not in the standard AxdSalesPackingSlip: a document extension of the port carries it [I].
+    tracking_number: str | None = msgspec.field(default=None, name="ShipCarrierTrackingNum")
     cust_packing_slip_trans: list[PackingSlipLine] = []
 
 
@@ -331,4 +331,13 @@ def view(cls: type[T], data: Mapping[str, Any]) -> T:
     Unknown elements are ignored (ports differ by data policy); a value of the wrong type raises
     ``msgspec.ValidationError`` naming the field, which the client turns into a PermanentError.
     """
-    return msgspec.convert(data, cls, strict=False)
+    return msgspec.convert(_listify(data), cls, strict=False)
+
+
+def _listify(value: Any) -> Any:
+    """Nested entities as lists: a port may declare a child (DirParty, InventDim) single or repeated."""
+    if isinstance(value, Mapping):
+        return {k: ([_listify(v)] if isinstance(v, Mapping) else _listify(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_listify(v) for v in value]
+    return value
