@@ -1,0 +1,58 @@
+"""``presta-ax sandbox prestashop``: serve the emulated shop until Ctrl-C.
+
+The lead registers :func:`command` on the ``sandbox`` Typer group, e.g.
+``sandbox_app.command("prestashop")(connectors.prestashop.sandbox.cli.command)``.
+"""
+
+from __future__ import annotations
+
+import typer
+import uvicorn
+from pydantic import SecretStr
+
+from .app import create_app
+from .config import SandboxConfig
+from .faults import Faults
+
+__all__ = ["command"]
+
+
+def command(
+    host: str = typer.Option("127.0.0.1", help="interface to listen on"),
+    port: int = typer.Option(8081, help="port to listen on"),
+    api_key: str = typer.Option(..., envvar="PRESTA_AX_SANDBOX_PS_KEY",
+                                help="32-character webservice key granted every permission"),
+    seed: int = typer.Option(0, help="generate a catalog of N products (and N/2 customers, N/5 orders)"),
+    db: str | None = typer.Option(None, help="SQLite file that keeps the shop across restarts"),
+    shop_name: str = typer.Option("PrestaShop Sandbox", help="shopName of the root listing"),
+    latency_ms: float = typer.Option(0.0, help="mean latency added to each API request"),
+    latency_jitter_ms: float = typer.Option(0.0, help="spread of the added latency"),
+    error_rate: float = typer.Option(0.0, help="fraction of API requests answered 500"),
+    php_notice_rate: float = typer.Option(0.0, help="fraction answered 500 from a PHP notice (code 8)"),
+    rate_limit_rps: float = typer.Option(0.0, help="answer 429 with Retry-After beyond this rate"),
+    max_concurrency: int = typer.Option(0, help="answer 503 beyond this many requests in flight"),
+    webhook_url: str | None = typer.Option(None, help="where to POST signed webhooks"),
+    webhook_secret: str | None = typer.Option(None, envvar="PRESTA_AX_SANDBOX_WEBHOOK_SECRET",
+                                              help="Standard Webhooks secret (whsec_... or plain)"),
+) -> None:
+    """Run an emulated PrestaShop 8.2 webservice at http://HOST:PORT/api/ (blocks)."""
+    if len(api_key.strip()) != 32:
+        raise typer.BadParameter("the webservice key must be exactly 32 characters long", param_hint="--api-key")
+    if bool(webhook_url) != bool(webhook_secret):
+        raise typer.BadParameter("--webhook-url and --webhook-secret go together", param_hint="--webhook-url")
+    config = SandboxConfig.simple(
+        api_key.strip(), seed=seed, db_path=db, shop_name=shop_name, webhook_url=webhook_url,
+        webhook_secret=SecretStr(webhook_secret) if webhook_secret else None,
+        faults=Faults(latency_ms=latency_ms, latency_jitter_ms=latency_jitter_ms, error_rate=error_rate,
+                      php_notice_rate=php_notice_rate, rate_limit_rps=rate_limit_rps, max_concurrency=max_concurrency),
+    )
+    typer.echo(f"PrestaShop 8.2 sandbox on http://{host}:{port}/api/ (seed {seed})")
+    uvicorn.run(create_app(config), host=host, port=port, access_log=False, log_level="warning")
+
+
+def main() -> None:  # pragma: no cover - convenience: python -m connectors.prestashop.sandbox.cli
+    typer.run(command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
