@@ -151,3 +151,13 @@ def test_network_errors_are_transient():
 def test_table_has_one_row_per_name():
     names = [r.name for r in FAULT_TABLE]
     assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize(
+    ("text", "is_company"),
+    [("Company 'XYZ' does not exist.", True), ("The company ZZZ does not exist on this server.", True),
+     ("Customer account C-9 does not exist.", False), ("Customer account C-9 does not exist in company DAT.", False)],
+)
+def test_unknown_company_row_is_narrow(text, is_company):
+    err = classify(fault(text, infolog=[text]))
+    assert isinstance(err, ConfigError) is is_company
