@@ -102,7 +102,14 @@ class EntityWorker:
     async def _attempt(self, msg: Message, token: str) -> bool:
         """Run one attempt; True when the message is finished (done or skipped)."""
         tracer = get_tracer()
+        # Parent: the span that caused this attempt (a dispatch or nudge) when it belongs to the
+        # message's own trace; otherwise (a nudge for another message of the record, or none)
+        # the message's stored traceparent, which also joins attempts made after a restart.
         parent = context_from_traceparent(msg.traceparent)
+        current = trace.get_current_span().get_span_context()
+        if parent is not None and current.is_valid and \
+                current.trace_id == trace.get_current_span(parent).get_span_context().trace_id:
+            parent = None
         with tracer.start_as_current_span(f"process {msg.entity} {msg.event}", context=parent,
                                           kind=SpanKind.CONSUMER) as span:
             span.set_attribute("message.id", msg.id)

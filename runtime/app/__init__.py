@@ -17,6 +17,7 @@ from starlette.routing import Route
 from runtime.app.admin import admin_routes
 from runtime.app.webhooks import WebhookIngest
 from runtime.store import AsyncStore
+from runtime.tracing import setup_tracing
 
 __all__ = ["build_app"]
 
@@ -26,6 +27,7 @@ Nudge = Callable[[str, str, dict[str, str]], Any]
 def build_app(store: AsyncStore, *, webhook_secrets: list[str], admin_token: str, nudge: Nudge,
               max_body_bytes: int = 1024 * 1024, tolerance_s: int = 300,
               info: Callable[[], dict[str, Any]] | None = None) -> Starlette:
+    setup_tracing()  # no-op when the process already has a provider; ids are needed even with no exporter
     ingest = WebhookIngest(store, webhook_secrets, nudge, max_body_bytes=max_body_bytes, tolerance_s=tolerance_s)
 
     async def healthz(request: Request) -> Response:

@@ -1,0 +1,143 @@
+"""The Starlette app without Ray: webhook refusals store nothing; admin API; OpenAPI matches routes."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from starlette.routing import Route
+from starlette.testclient import TestClient
+
+from connectors.prestashop.signing import signature_headers
+from runtime.app import build_app
+from runtime.store import AsyncStore, Store
+
+pytestmark = pytest.mark.unit
+
+SECRET = "whsec_dGVzdHNlY3JldHRlc3RzZWNyZXQ="
+TOKEN = "admin-token-for-tests"
+
+
+@pytest.fixture
+def env(tmp_path: Path):
+    store = AsyncStore(Store(f"sqlite:///{tmp_path / 'j.db'}"))
+    nudged: list[tuple[str, str]] = []
+    app = build_app(store, webhook_secrets=[SECRET], admin_token=TOKEN,
+                    nudge=lambda e, k, c: nudged.append((e, k)), max_body_bytes=4096)
+    with TestClient(app) as client:
+        yield client, store.sync, nudged
+    store.close()
+
+
+def post(client: TestClient, body: bytes, *, wid: str = "evt_1", secret: str = SECRET, ts: int | None = None,
+         ctype: str = "application/json", extra: dict[str, str] | None = None):
+    headers = {"content-type": ctype, **signature_headers(secret, wid, body, ts), **(extra or {})}
+    return client.post("/webhooks/prestashop", content=body, headers=headers)
+
+
+def order(id_: object = 7, type_: str = "order.created") -> bytes:
+    return json.dumps({"type": type_, "timestamp": 1, "data": {"id": id_, "email": "jane@example.com",
+                                                                "date_upd": "2026-11-26 10:00:00"}}).encode()
+
+
+def test_signed_webhook_is_persisted_acknowledged_and_nudged(env) -> None:
+    client, store, nudged = env
+    r = post(client, order())
+    assert r.status_code == 202
+    mid = r.json()["message_id"]
+    m = store.get(mid)
+    assert (m.entity, m.key, m.event, m.status, m.source_version) == ("order", "7", "order.created", "new",
+                                                                      "2026-11-26 10:00:00")
+    assert m.traceparent and m.traceparent.startswith("00-")
+    assert nudged == [("order", "7")]
+    dup = post(client, order())
+    assert dup.status_code == 200 and dup.json() == {"message_id": mid, "duplicate": True}
+    assert store.counts() == {"order": {"new": 1}} and nudged == [("order", "7")]
+
+
+@pytest.mark.parametrize("case,status,code", [
+    ("no_signature", 401, "signature_missing"),
+    ("wrong_secret", 401, "signature_mismatch"),
+    ("stale", 401, "signature_stale"),
+    ("bad_json", 400, "malformed_json"),
+    ("missing_fields", 400, "invalid_body"),
+    ("missing_id", 400, "missing_field"),
+    ("unknown_type", 422, "unknown_event_type"),
+    ("content_type", 415, "unsupported_media_type"),
+    ("too_large", 413, "payload_too_large"),
+])
+def test_refusals_store_nothing_and_say_why(env, case: str, status: int, code: str) -> None:
+    client, store, nudged = env
+    if case == "no_signature":
+        r = client.post("/webhooks/prestashop", content=order(), headers={"content-type": "application/json"})
+    elif case == "wrong_secret":
+        r = post(client, order(), secret="whsec_b3RoZXI=")
+    elif case == "stale":
+        r = post(client, order(), ts=int(time.time()) - 3600)
+    elif case == "bad_json":
+        r = post(client, b'{"type": "order.created", "data": {')
+    elif case == "missing_fields":
+        r = post(client, b'{"type": "order.created"}')
+    elif case == "missing_id":
+        r = post(client, b'{"type": "order.created", "data": {"reference": "X"}}')
+    elif case == "unknown_type":
+        r = post(client, order(type_="order.exploded"))
+    elif case == "content_type":
+        r = post(client, order(), ctype="text/plain")
+    else:
+        r = post(client, json.dumps({"type": "order.created", "data": {"id": 1, "pad": "x" * 5000}}).encode())
+    assert r.status_code == status, r.text
+    assert r.json()["error"] == code and r.json()["detail"].endswith(".")
+    assert store.counts() == {} and nudged == []
+
+
+def test_admin_api_requires_the_token(env) -> None:
+    client, _, _ = env
+    assert client.get("/api/v1/messages").status_code == 401
+    r = client.get("/api/v1/messages", headers={"Authorization": "Bearer wrong"})
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    assert client.get("/healthz").status_code == 200  # unauthenticated
+
+
+def test_admin_api_messages_timeline_masking_dlq(env) -> None:
+    client, store, nudged = env
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    mid = post(client, order()).json()["message_id"]
+    listed = client.get("/api/v1/messages?status=new&entity=order", headers=auth).json()["items"]
+    assert [m["id"] for m in listed] == [mid]
+    assert listed[0]["payload"]["email"] == "***"  # personal data masked
+    assert client.get("/api/v1/messages?status=bogus", headers=auth).status_code == 400
+    # fail it permanently, then replay it through the API
+    _, token = store.claim_next("order", "7", 30)
+    store.fail(mid, token, {"type": "ValidationError", "message": "bad"}, retry_at=None)
+    detail = client.get(f"/api/v1/messages/{mid}", headers=auth).json()
+    assert [e["kind"] for e in detail["timeline"]] == ["received", "attempt_started", "attempt_failed", "dead"]
+    assert [m["id"] for m in client.get("/api/v1/dlq", headers=auth).json()["items"]] == [mid]
+    r = client.post("/api/v1/dlq/replay", json={"ids": [mid, "nope"]}, headers=auth)
+    assert r.json() == {"replayed": [mid], "skipped": ["nope"]}
+    assert store.get(mid).status == "new" and nudged[-1] == ("order", "7")
+    assert client.post(f"/api/v1/messages/{mid}/replay", headers=auth).status_code == 409
+    assert client.get("/api/v1/messages/missing", headers=auth).status_code == 404
+    assert client.post("/api/v1/dlq/discard", content=b"[", headers=auth).status_code == 400
+
+
+def test_xrefs_lookup(env) -> None:
+    client, store, _ = env
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    store.put_xref("customer", "12", "C-0001")
+    r = client.get("/api/v1/xrefs?entity=customer&ax_id=C-0001", headers=auth).json()
+    assert r["items"][0]["ps_id"] == "12"
+    assert client.get("/api/v1/xrefs?ps_id=12", headers=auth).status_code == 400
+
+
+def test_openapi_document_lists_exactly_the_served_admin_routes(env) -> None:
+    client, _, _ = env
+    doc = client.get("/api/v1/openapi.json").json()
+    documented = {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}
+    served = set()
+    for route in client.app.routes:
+        if isinstance(route, Route) and route.path.startswith("/api/v1"):
+            served |= {(route.path, m) for m in route.methods if m != "HEAD"}
+    assert documented == served

@@ -1,0 +1,97 @@
+"""Configuration: typed, all problems at once with paths and suggestions, env overrides, secrets masked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from connectors.errors import ConfigError
+from runtime.config import lint_config, load_settings
+
+pytestmark = pytest.mark.unit
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "integration.yaml"
+    p.write_text(text)
+    return p
+
+
+def test_no_file_means_embedded_defaults() -> None:
+    s = load_settings(None, env={})
+    assert s.store_url() == "sqlite:///data/journal.db"
+    assert s.server.port == 8000 and s.server.max_body_bytes == 1024 * 1024
+    assert s.tracing.exporter == "none"
+
+
+def test_every_problem_is_reported_with_its_path_and_a_suggestion(tmp_path: Path) -> None:
+    p = write(tmp_path, """
+server:
+  prot: 9000
+  max_body_bytes: 10
+systems:
+  prestashop:
+    url: ftp://shop
+    api_key: KEY
+tracing:
+  sampling_ratio: 2
+""")
+    problems = lint_config(p, env={})
+    text = "\n".join(problems)
+    assert len(problems) == 4, text
+    assert "server.prot: unknown field — did you mean 'port'?" in text
+    assert any(x.startswith("server.max_body_bytes:") for x in problems)
+    assert any(x.startswith("systems.prestashop.url:") and "http" in x for x in problems)
+    assert any(x.startswith("tracing.sampling_ratio:") for x in problems)
+
+
+def test_env_interpolation_and_missing_variables(tmp_path: Path) -> None:
+    p = write(tmp_path, """
+systems:
+  prestashop:
+    url: https://shop.example
+    api_key: ${PS_KEY}
+  ax:
+    url: http://aos/MicrosoftDynamicsAXAif60/WebShop
+    password: ${AX_PASSWORD}
+    username: ${AX_USER:-svc-bridge}
+""")
+    s = load_settings(p, env={"PS_KEY": "K" * 32, "AX_PASSWORD": "hunter2"})
+    assert s.systems.prestashop.api_key.get_secret_value() == "K" * 32
+    assert s.systems.ax.username == "svc-bridge"
+    with pytest.raises(ConfigError) as err:
+        load_settings(p, env={"PS_KEY": "x"})
+    assert "systems.ax.password: environment variable 'AX_PASSWORD' is not set" in err.value.problems
+
+
+def test_secrets_never_show_in_reprs_dumps_or_errors(tmp_path: Path) -> None:
+    p = write(tmp_path, "systems:\n  prestashop:\n    url: https://shop\n    api_key: SUPERSECRETKEY\n"
+                        "server:\n  admin_token: TOPSECRETTOKEN\n")
+    s = load_settings(p, env={"PRESTA_AX_WEBHOOK_SECRETS": "whsec_c2VjcmV0,plainsecret"})
+    shown = repr(s) + str(s.public_dict())
+    for secret in ("SUPERSECRETKEY", "TOPSECRETTOKEN", "whsec_c2VjcmV0", "plainsecret"):
+        assert secret not in shown
+    bad = write(tmp_path, "server:\n  admin_token: [TOPSECRETTOKEN]\n")
+    with pytest.raises(ConfigError) as err:
+        load_settings(bad, env={})
+    assert "TOPSECRETTOKEN" not in str(err.value)
+
+
+def test_environment_overrides_the_file(tmp_path: Path) -> None:
+    p = write(tmp_path, "server:\n  port: 8000\nstore:\n  url: sqlite:///a.db\n")
+    s = load_settings(p, env={"PRESTA_AX_PORT": "9123", "PRESTA_AX_STORE_URL": "postgresql://db/bridge",
+                              "PRESTA_AX_DATA_DIR": "/srv/bridge", "PRESTA_AX_ADMIN_TOKEN": "t0k",
+                              "PRESTA_AX_WEBHOOK_SECRETS": "a, b",
+                              "OTEL_EXPORTER_OTLP_ENDPOINT": "http://jaeger:4318", "OTEL_SERVICE_NAME": "bridge-1"})
+    assert s.server.port == 9123 and s.store_url() == "postgresql://db/bridge"
+    assert str(s.data_dir) == "/srv/bridge" and s.server.admin_token.get_secret_value() == "t0k"
+    assert [x.get_secret_value() for x in s.server.webhook_secrets] == ["a", "b"]
+    assert s.tracing.exporter == "otlp_http" and s.tracing.endpoint == "http://jaeger:4318"
+    assert s.tracing.service_name == "bridge-1"
+
+
+def test_invalid_yaml_names_line_and_column(tmp_path: Path) -> None:
+    p = write(tmp_path, "server:\n  port: [1,\n")
+    problems = lint_config(p, env={})
+    assert len(problems) == 1 and "line" in problems[0]
