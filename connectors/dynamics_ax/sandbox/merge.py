@@ -1,0 +1,93 @@
+"""Full and partial update of a stored document with a received one (AIF update semantics).
+
+Contract: :func:`merge` changes ``current`` in place.
+* Full update (top record without ``action`` or ``action="replace"``): every field the
+  schema allows but the message leaves out is cleared, child records are matched by RecId
+  (sales lines also by lot id), unmatched ones are created and stored children missing from
+  the message are deleted.
+* Partial update (``action="update"``): absent fields stay, ``xsi:nil`` fields stay (or are
+  cleared when the document says ``ClearNilFieldsOnUpdate=true``), sent values are set;
+  children follow their own ``action`` (``create``, ``update``, ``delete``).
+Fields the server owns (status, lot ids, totals, party numbers) are never taken from the
+message. Records whose fields changed get a new RecVersion.
+"""
+
+from __future__ import annotations
+
+from .entity import NIL, Entity
+from .faults import AxFault
+from .model import World
+from .schemas import DocumentIndex
+
+__all__ = ["merge"]
+
+_SERVER_OWNED = {
+    "RecId", "RecVersion", "_DocumentHash", "SalesStatus", "DocumentStatus", "SalesType", "TotalInvoice",
+    "TotalSalesTax", "TotalBalance", "InventTransId", "LineAmount", "QtyOrdered", "RemainSalesPhysical",
+    "RemainSalesFinancial", "DeliveredIntotal", "InventDimId", "PartyNumber", "Party",
+}
+
+
+def _match(children: list[Entity], rec: Entity) -> Entity | None:
+    rec_id = rec.get("RecId")
+    for child in children:
+        if rec_id and str(child.rec_id) == rec_id:
+            return child
+        if not rec_id and rec.source == "SalesLine" and rec.get("InventTransId") and (
+                child.get("InventTransId") == rec.get("InventTransId")):
+            return child
+    return None
+
+
+def merge(world: World, current: Entity, sent: Entity, index: DocumentIndex, *, partial: bool,
+          clear_nil: bool) -> None:
+    """Apply ``sent`` onto ``current`` (see module docstring)."""
+    before = dict(current.fields)
+    info = index.types[current.type_name]
+    if partial:
+        for name, value in sent.fields.items():
+            if name in _SERVER_OWNED:
+                continue
+            if value is NIL:
+                if clear_nil:
+                    current.fields.pop(name, None)
+            else:
+                current.fields[name] = value
+    else:
+        for f in info.fields:
+            if f.name in _SERVER_OWNED:
+                continue
+            value = sent.fields.get(f.name)
+            if value is None or value is NIL:
+                current.fields.pop(f.name, None)
+            else:
+                current.fields[f.name] = value
+    for child_name, _ in info.children:
+        stored = current.children.get(child_name, [])
+        received = sent.children.get(child_name, [])
+        if not partial:
+            result = []
+            for rec in received:
+                match = _match(stored, rec)
+                if match is not None:
+                    merge(world, match, rec, index, partial=False, clear_nil=clear_nil)
+                    result.append(match)
+                else:
+                    result.append(rec)
+            current.children[child_name] = result
+            continue
+        for rec in received:
+            match = _match(stored, rec) if rec.action != "create" else None
+            if rec.action == "delete":
+                if match is None:
+                    raise AxFault([f"The {child_name} record to delete was not found in the document."])  # [I]
+                stored.remove(match)
+            elif match is not None:
+                merge(world, match, rec, index, partial=rec.action != "replace", clear_nil=clear_nil)
+            elif rec.action == "update":
+                raise AxFault([f"The {child_name} record to update was not found in the document."])  # [I]
+            else:
+                stored.append(rec)
+        current.children[child_name] = stored
+    if current.fields != before:
+        world.bump(current)
