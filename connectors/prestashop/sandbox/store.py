@@ -24,6 +24,7 @@ from typing import Any
 __all__ = ["Clock", "Row", "Store"]
 
 Row = dict[str, Any]
+_MISSING = object()
 
 
 class Clock:
@@ -78,7 +79,7 @@ class Store:
         self.next_ids: dict[str, int] = {}
         self.settings: dict[str, Any] = {}
         self.clock = Clock()
-        self._indexes: dict[tuple[str, str], dict[Any, list[Row]]] = {}
+        self._indexes: dict[tuple[str, str], tuple[dict[Any, dict[int, None]], dict[int, Any]]] = {}
         self._db: sqlite3.Connection | None = None
         self._dirty = False
         if path:
@@ -108,27 +109,36 @@ class Store:
         return len(self.tables.get(resource, {}))
 
     def find(self, resource: str, **where: str) -> list[Row]:
-        """Rows whose fields equal every given string value (a small in-memory WHERE).
+        """Rows (in id order) whose fields equal every given string value: a small WHERE.
 
-        The first condition goes through a lazily built hash index on that column, dropped
-        whenever the resource changes, so repeated lookups by foreign key stay O(1) on reads.
+        The first condition goes through a hash index on that column, built on first use and kept
+        up to date by every insert, save and delete, so lookups by foreign key stay cheap.
         """
+        table = self.tables.get(resource, {})
         if not where:
-            return list(self.tables.get(resource, {}).values())
+            return list(table.values())
         (first, wanted), *rest = where.items()
         index = self._indexes.get((resource, first))
         if index is None:
-            index = {}
-            for row in self.tables.get(resource, {}).values():
-                index.setdefault(row.get(first), []).append(row)
-            self._indexes[(resource, first)] = index
-        hits = index.get(wanted, [])
-        return [r for r in hits if all(r.get(k) == v for k, v in rest)] if rest else list(hits)
+            buckets: dict[Any, dict[int, None]] = {}
+            reverse: dict[int, Any] = {}
+            for row_id, row in table.items():
+                buckets.setdefault(row.get(first), {})[row_id] = None
+                reverse[row_id] = row.get(first)
+            index = self._indexes[(resource, first)] = (buckets, reverse)
+        hits = [table[i] for i in sorted(index[0].get(wanted, {}))]
+        return [r for r in hits if all(r.get(k) == v for k, v in rest)] if rest else hits
 
-    def _invalidate(self, resource: str) -> None:
-        if self._indexes:
-            for key in [k for k in self._indexes if k[0] == resource]:
-                del self._indexes[key]
+    def _reindex(self, resource: str, row_id: int, row: Row | None) -> None:
+        for (res, column), (buckets, reverse) in self._indexes.items():
+            if res != resource:
+                continue
+            old = reverse.pop(row_id, _MISSING)
+            if old is not _MISSING:
+                buckets.get(old, {}).pop(row_id, None)
+            if row is not None:
+                buckets.setdefault(row.get(column), {})[row_id] = None
+                reverse[row_id] = row.get(column)
 
     # -- writing --------------------------------------------------------------------------------
     def insert(self, resource: str, row: Row) -> int:
@@ -137,7 +147,7 @@ class Store:
         self.next_ids[resource] = new_id + 1
         row["id"] = str(new_id)
         self.tables.setdefault(resource, {})[new_id] = row
-        self._invalidate(resource)
+        self._reindex(resource, new_id, row)
         self._persist(resource, new_id, row)
         return new_id
 
@@ -146,19 +156,19 @@ class Store:
         row["id"] = str(row_id)
         self.tables.setdefault(resource, {})[row_id] = row
         self.next_ids[resource] = max(self.next_ids.get(resource, 1), row_id + 1)
-        self._invalidate(resource)
+        self._reindex(resource, row_id, row)
         self._persist(resource, row_id, row)
 
     def save(self, resource: str, row: Row) -> None:
         """Store an existing row (replacing the previous version of the same id)."""
         row_id = int(row["id"])
         self.tables.setdefault(resource, {})[row_id] = row
-        self._invalidate(resource)
+        self._reindex(resource, row_id, row)
         self._persist(resource, row_id, row)
 
     def delete(self, resource: str, row_id: int) -> None:
         self.tables.get(resource, {}).pop(row_id, None)
-        self._invalidate(resource)
+        self._reindex(resource, row_id, None)
         if self._db is not None:
             self._db.execute("DELETE FROM rows WHERE resource=? AND id=?", (resource, row_id))
             self._dirty = True
