@@ -177,7 +177,7 @@ class Client:
                 _json_body(response, path), res.node, res.list_node, lang_fields=res.lang_fields,
                 single_lang_id=await self._single_language(res, language),
             )
-        return codec.decode_xml_object(response.content, where=f"GET {path}")
+        return codec.decode_xml_object(response.content, where=f"GET {path}", node=res.node)
 
     async def list(
         self,

@@ -25,7 +25,7 @@ from typing import Any
 
 from lxml import etree
 
-from connectors.errors import TransientError, ValidationError
+from connectors.errors import NotFoundError, TransientError, ValidationError
 
 __all__ = [
     "Record",
@@ -121,13 +121,23 @@ def _entity_children(root: etree._Element) -> list[etree._Element]:
     return [c for c in root if isinstance(c.tag, str)]
 
 
-def decode_xml_object(body: bytes, *, where: str) -> Record:
-    """Decode a single-object answer (GET one, POST/PUT/PATCH response)."""
+def decode_xml_object(body: bytes, *, where: str, node: str | None = None) -> Record:
+    """Decode a single-object answer (GET one, POST/PUT/PATCH response).
+
+    With ``display`` a single object comes wrapped in its list node
+    (``<orders><order>...</order></orders>``); given the item ``node``, that wrapper is undone.
+    """
     root = parse_xml(body, where=where)
     children = _entity_children(root)
     if not children:
         raise TransientError(f"The shop's answer to {where} holds no object.", system="prestashop")
-    return decode_element(children[0])
+    first = children[0]
+    if node is not None and first.tag != node:
+        items = [c for c in first if isinstance(c.tag, str) and c.tag == node]
+        if not items:
+            raise NotFoundError(f"The shop's answer to {where} holds no '{node}'.", system="prestashop")
+        first = items[0]
+    return decode_element(first)
 
 
 def decode_xml_objects(body: bytes, *, where: str) -> list[Record]:

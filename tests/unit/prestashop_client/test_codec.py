@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from lxml import etree
 
-from connectors.errors import TransientError, ValidationError
+from connectors.errors import NotFoundError, TransientError, ValidationError
 from connectors.prestashop import codec
 
 pytestmark = pytest.mark.unit
@@ -53,6 +53,16 @@ def test_multilingual_fields_and_associations():
     assert rec["name"] == {1: "T-shirt", 2: "T-shirt FR"}
     assert rec["description"] == {1: "", 2: ""}
     assert rec["associations"] == {"categories": [{"id": "2"}], "images": []}
+
+
+def test_single_object_with_display_comes_wrapped_in_its_list_node():
+    body = (b'<prestashop xmlns:xlink="http://www.w3.org/1999/xlink">\n<orders>\n<order>\n'
+            b"\t<id><![CDATA[5]]></id>\n\t<current_state><![CDATA[2]]></current_state>\n</order>\n</orders>\n"
+            b"</prestashop>")
+    assert codec.decode_xml_object(body, where="GET orders/5", node="order") == {"id": "5", "current_state": "2"}
+    empty = b'<prestashop xmlns:xlink="http://www.w3.org/1999/xlink"><orders></orders></prestashop>'
+    with pytest.raises(NotFoundError):
+        codec.decode_xml_object(empty, where="GET orders/5", node="order")
 
 
 def test_minimal_list_and_empty_list():
