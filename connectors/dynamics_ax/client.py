@@ -93,6 +93,17 @@ class Client:
             raise PermanentError(f"Unknown AX entity '{entity}'; known: {', '.join(ENTITIES)}.",
                                  system="ax") from None
 
+    def port_operations(self) -> dict[str, list[str]]:
+        """What the port exposes, from its WSDL: ``{entity: [operation, ...]}`` for every entity the
+        bridge uses (an empty list when the service is missing). Loads the WSDL if needed; meant for a
+        ``check`` command that tells an administrator what is still to be added to the port."""
+        routing = self.soap.zeep.wsdl.services.get("RoutingService")
+        out: dict[str, list[str]] = {}
+        for entity, svc in self.documents.items():
+            port = routing.ports.get(f"BasicHttpBinding_{svc.spec.service}") if routing is not None else None
+            out[entity] = sorted(port.binding._operations) if port is not None else []
+        return out
+
     # --- generic typed reads ---------------------------------------------------------------------
 
     async def read(self, entity: str, keys: Sequence[EntityKey]) -> list[Any]:

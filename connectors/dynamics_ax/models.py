@@ -3,7 +3,9 @@
 Decoded once at the boundary (``view(...)`` over the plain dict of a zeep result). Field names
 are AX's element names (``rename="pascal"`` turns ``item_id`` into ``ItemId``), so a reader can
 match a view to the document schema. Every field has a default because AX omits null and zero
-values on output (reference §6.2): a missing decimal is 0, a missing string is ``None``.
+values on output (reference §6.2): a missing decimal is 0, a missing string is ``None`` and a
+missing enum is the enum's FIRST symbol (ordinal 0: ``SalesType`` Journal, ``SalesStatus`` None,
+``NoYes`` No), which is exactly what AX left out.
 
 Views are read-only pictures of a document as read; writes are built from plain dicts in
 :mod:`connectors.dynamics_ax.documents` because AX's partial updates need the exact set of
@@ -89,19 +91,19 @@ class Address(_AxView):
     state: str | None = None
     county: str | None = None
     country_region_id: str | None = None
-    is_primary: str | None = None
+    is_primary: str = "No"
     roles: str | None = None
 
 
 class ContactInfo(_AxView):
     """A DirPartyContactInfoView row: ``type`` is Phone/Email/URL/Telex/Fax, ``locator`` the value."""
 
-    type: str | None = None
+    type: str = "None"
     locator: str | None = None
     locator_extension: str | None = None
     location_name: str | None = None
-    is_primary: str | None = None
-    is_mobile_phone: str | None = None
+    is_primary: str = "No"
+    is_mobile_phone: str = "No"
 
 
 class PersonName(msgspec.Struct, rename="pascal"):
@@ -134,7 +136,7 @@ class Customer(_AxView):
     currency: str | None = None
     name: str | None = None
     party: str | None = None
-    blocked: str | None = None
+    blocked: str = "No"
     language_id: str | None = None
     dir_party: list[Party] = []
 
@@ -184,7 +186,7 @@ class SalesLine(_AxView):
     line_amount: Decimal = ZERO
     line_disc: Decimal = ZERO
     line_percent: Decimal = ZERO
-    sales_status: str | None = None
+    sales_status: str = "None"
     invent_trans_id: str | None = None
     remain_sales_physical: Decimal = ZERO
     delivered_intotal: Decimal = ZERO
@@ -201,9 +203,9 @@ class SalesOrder(_AxView):
     purch_order_form_num: str | None = None
     customer_ref: str | None = None
     currency_code: str | None = None
-    sales_status: str | None = None
-    document_status: str | None = None
-    sales_type: str | None = None
+    sales_status: str = "None"
+    document_status: str = "None"
+    sales_type: str = "Journal"
     receipt_date_requested: dt.date | None = None
     delivery_date: dt.date | None = None
     delivery_name: str | None = None
@@ -218,7 +220,7 @@ class SalesOrder(_AxView):
 
 
 class ItemModule(_AxView):
-    module_type: str | None = None
+    module_type: str = "Invent"
     unit_id: str | None = None
     price: Decimal = ZERO
     price_unit: Decimal = ZERO
@@ -234,7 +236,7 @@ class Item(_AxView):
     item_id: str | None = None
     product: str | None = None
     name_alias: str | None = None
-    item_type: str | None = None
+    item_type: str = "Item"
     net_weight: Decimal = ZERO
     sales: list[ItemModule] = []
     invent: list[ItemModule] = []

@@ -234,3 +234,17 @@ async def test_not_found_is_typed(ax, aif, soap):
     aif.on("read", soap.fault("No valid document identified from the entity key."))
     with pytest.raises(NotFoundError):
         await ax.read("customer", [EntityKey.of(AccountNum="nope")])
+
+
+async def test_port_operations_from_the_wsdl(ax):
+    ops = ax.port_operations()
+    assert set(ops) == {"customer", "sales_order", "item", "on_hand", "invoice", "packing_slip"}
+    assert {"create", "read", "update", "delete", "find", "findKeys", "getKeys", "getChangedKeys"} <= set(ops["sales_order"])
+    assert "getChangedKeys" in ops["packing_slip"] and "create" not in ops["invoice"]
+
+
+async def test_omitted_enum_is_its_first_symbol(ax, aif, soap):
+    # AX leaves out enum values of ordinal 0: a missing SalesType is a Journal order
+    aif.on("read", soap.document(SO, "Read", "SalesOrder", order_xml().replace("<SalesType>Sales</SalesType>", "")))
+    order = await ax.read_sales_order("SO-000123")
+    assert order.sales_type == "Journal" and order.document_status == "None"
