@@ -36,6 +36,11 @@ from .schemas import ResourceSchema, schema, writable_record
 
 __all__ = ["Client"]
 
+# Aliases: inside the class, ``list`` names the method, so annotations use these instead.
+Records = list[Record]
+Ids = list[int]
+QueryItems = list[tuple[str, str | int | float | bool | None]]
+
 
 class Client:
     """PrestaShop webservice client. Use as ``async with Client(config) as shop: ...``.
@@ -67,7 +72,7 @@ class Client:
             ),
             headers={"User-Agent": config.user_agent},
         )
-        self._languages: list[int] | None = list(language_ids) if language_ids else None
+        self._languages: Ids | None = list(language_ids) if language_ids else None
         self.psws_version: str | None = None
 
     def __repr__(self) -> str:  # never the key
@@ -100,7 +105,7 @@ class Client:
         PUT, PATCH and DELETE travel as POST + ``ps_method``.
         """
         where = f"{method} {path or '/'}"
-        query = list(params)
+        query: QueryItems = list(params)
         query.extend(self.config.common_params().items())
         if json_output:
             query.append(("output_format", "JSON"))
@@ -127,7 +132,7 @@ class Client:
         await self.request("HEAD", "")
         return self.psws_version
 
-    async def languages(self) -> list[int]:
+    async def languages(self) -> Ids:
         """Ids of the shop's active languages (cached), used to send every language on writes."""
         if self._languages is None:
             try:
@@ -191,7 +196,7 @@ class Client:
         language: int | Sequence[int] | None = None,
         json: bool | None = None,
         params: Mapping[str, str] | None = None,
-    ) -> list[Record]:
+    ) -> Records:
         """One list request. Without ``display`` each record is just ``{"id": ...}``.
 
         ``filters`` maps field names to PrestaShop filter syntax (see :class:`query.F`);
@@ -258,7 +263,7 @@ class Client:
                     system="prestashop", code=93,
                 )
 
-    async def _language_ids(self, res: ResourceSchema, *records: Mapping[str, Any]) -> list[int]:
+    async def _language_ids(self, res: ResourceSchema, *records: Mapping[str, Any]) -> Ids:
         for record in records:
             for name in res.lang_fields:
                 value = record.get(name)
@@ -271,7 +276,7 @@ class Client:
     async def _write(
         self, method: str, path: str, res: ResourceSchema, bodies: Sequence[Mapping[str, Any]],
         params: Mapping[str, str] | None,
-    ) -> list[Record]:
+    ) -> Records:
         body = codec.encode_objects(res.node, bodies, res.association_nodes)
         response = await self.request(method, path, params=list((params or {}).items()), content=body)
         where = f"{method} {path}"
@@ -292,7 +297,7 @@ class Client:
 
     async def create_many(
         self, resource: str, records: Sequence[Mapping[str, Any]], *, params: Mapping[str, str] | None = None
-    ) -> list[Record]:
+    ) -> Records:
         """POST several objects in one request (PrestaShop saves them in sequence)."""
         res = schema(resource)
         res.check_method("POST")

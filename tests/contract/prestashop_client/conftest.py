@@ -6,6 +6,7 @@ past the 1,000-record mark). Tests that change the clock or inject faults restor
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -26,16 +27,9 @@ LIMITED_KEY = "LIMITEDKEY0123456789ABCDEFGHIJKL"  # GET/HEAD on customers only
 SEED = 1050
 
 
-@pytest.fixture(scope="session")
-def sandbox_url() -> Iterator[str]:
-    config = SandboxConfig(
-        api_keys=[
-            ApiKey(key=SecretStr(KEY), description="contract tests"),
-            ApiKey(key=SecretStr(LIMITED_KEY), permissions={"customers": ["GET", "HEAD"]}),
-        ],
-        seed=SEED,
-    )
-    app = create_app(config)
+@contextlib.contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Serve an ASGI app with uvicorn on 127.0.0.1 (free port) in a thread; yields its base URL."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
@@ -46,12 +40,33 @@ def sandbox_url() -> Iterator[str]:
     deadline = time.monotonic() + 30
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the PrestaShop sandbox did not start")
+            raise RuntimeError("the test server did not start")
         time.sleep(0.01)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()
+
+
+@pytest.fixture(scope="session")
+def sandbox_url() -> Iterator[str]:
+    config = SandboxConfig(
+        api_keys=[
+            ApiKey(key=SecretStr(KEY), description="contract tests"),
+            ApiKey(key=SecretStr(LIMITED_KEY), permissions={"customers": ["GET", "HEAD"]}),
+        ],
+        seed=SEED,
+    )
+    with serve(create_app(config)) as url:
+        yield url
+
+
+@pytest.fixture
+def serve_app():
+    """The :func:`serve` helper as a fixture (test modules do not import conftest)."""
+    return serve
 
 
 @pytest.fixture
