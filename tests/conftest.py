@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,3 +49,49 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 @pytest.fixture
 def pg_database(pg_admin_url: str) -> str:
     return _fresh_pg_database(pg_admin_url)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ---------------------------------------------------------------- Ray + Serve (e2e, chaos)
+# One local Ray instance and one Serve instance per test session; a fresh bridge per test, with
+# its own store (SQLite in its temp folder) and its own actor namespace, so tests cannot see each
+# other's actors or messages.
+
+@pytest.fixture(scope="session")
+def serve_port() -> Iterator[int]:
+    import ray
+    from ray import serve
+
+    port = _free_port()
+    ray.init("local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+             object_store_memory=256 * 1024 * 1024, namespace="presta-ax-tests")
+    serve.start(http_options={"host": "127.0.0.1", "port": port}, logging_config={"enable_access_log": False})
+    yield port
+    serve.shutdown()
+    ray.shutdown()
+
+
+@pytest.fixture
+def bridge(serve_port: int, tmp_path: Path) -> Iterator[Any]:
+    from runtime.config import Settings
+    from runtime.server import start_bridge, stop_bridge
+    from tests.e2e.support import SECRET as E2E_SECRET, TOKEN as E2E_TOKEN
+
+    settings = Settings.model_validate({
+        "data_dir": str(tmp_path / "data"),
+        "namespace": f"t-{uuid.uuid4().hex[:8]}",
+        "server": {"port": serve_port, "webhook_secrets": [E2E_SECRET], "admin_token": E2E_TOKEN},
+        "flows": ["tests.flows_for_tests"],
+        "limits": {"lease_s": 3, "dispatch_interval_s": 0.3,
+                   "retry": {"base_s": 0.05, "cap_s": 0.5, "max_attempts": 6}},
+    })
+    running = start_bridge(settings, start_serve=False)
+    yield running
+    stop_bridge(running)
+
+

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from runtime.store import Store
-from tests.e2e.conftest import TOKEN, send_all, signed, wait_until
+from tests.e2e.support import TOKEN, send_all, signed, wait_until
 from tests.flows_for_tests import read_sink
 
 pytestmark = pytest.mark.e2e
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 def signed_raw(body: bytes) -> dict[str, str]:
     from connectors.prestashop.signing import signature_headers
 
-    from tests.e2e.conftest import SECRET
+    from tests.e2e.support import SECRET
     return {"content-type": "application/json", **signature_headers(SECRET, "evt_raw", body)}
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 

@@ -1,0 +1,312 @@
+"""``presta-ax``: the one entry point. ``presta-ax --help`` lists every command.
+
+Operator commands (``status``, ``messages``, ``dlq``) talk to a running server's admin API; the
+token comes from ``--token``, ``PRESTA_AX_ADMIN_TOKEN``, the config, or ``<data_dir>/admin-token``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from connectors.errors import ConfigError
+from runtime import __version__
+
+app = typer.Typer(help="Presta-AX Bridge: PrestaShop <-> Dynamics AX 2012 integration server on Ray.",
+                  no_args_is_help=True, add_completion=False)
+messages_app = typer.Typer(help="Inspect messages in the journal.", no_args_is_help=True)
+dlq_app = typer.Typer(help="The dead-letter queue: list, replay, discard.", no_args_is_help=True)
+sandbox_app = typer.Typer(help="Run an emulated PrestaShop or AX for demos and tests.", no_args_is_help=True)
+app.add_typer(messages_app, name="messages")
+app.add_typer(dlq_app, name="dlq")
+app.add_typer(sandbox_app, name="sandbox")
+
+console = Console()
+err = Console(stderr=True)
+
+ConfigOpt = typer.Option(None, "--config", "-c", envvar="PRESTA_AX_CONFIG", help="integration.yaml (optional)")
+UrlOpt = typer.Option(None, "--url", envvar="PRESTA_AX_URL", help="Bridge URL (default: from config)")
+TokenOpt = typer.Option(None, "--token", envvar="PRESTA_AX_ADMIN_TOKEN", help="Admin token")
+
+
+def _settings(config: Optional[Path]) -> Any:
+    from runtime.config import load_settings
+
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        err.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from None
+
+
+def _when(ts: float | None) -> str:
+    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "-"
+
+
+class _Api:
+    def __init__(self, config: Optional[Path], url: Optional[str], token: Optional[str]) -> None:
+        import httpx
+
+        settings = _settings(config)
+        host = settings.server.host if settings.server.host not in ("0.0.0.0", "::") else "127.0.0.1"
+        self.base = (url or f"http://{host}:{settings.server.port}").rstrip("/")
+        if token is None:
+            if settings.server.admin_token is not None:
+                token = settings.server.admin_token.get_secret_value()
+            else:
+                path = Path(settings.data_dir) / "admin-token"
+                token = path.read_text().strip() if path.exists() else None
+        if not token:
+            err.print("[red]No admin token: pass --token or set PRESTA_AX_ADMIN_TOKEN.[/red]")
+            raise typer.Exit(2)
+        self.client = httpx.Client(base_url=self.base, headers={"Authorization": f"Bearer {token}"}, timeout=15)
+
+    def __call__(self, method: str, path: str, **kw: Any) -> Any:
+        import httpx
+
+        try:
+            r = self.client.request(method, path, **kw)
+        except httpx.HTTPError:
+            err.print(f"[red]Cannot reach the bridge at {self.base}: is `presta-ax serve` running?[/red]")
+            raise typer.Exit(1) from None
+        if r.status_code >= 400:
+            try:
+                detail = r.json().get("detail", r.text)
+            except ValueError:
+                detail = r.text
+            err.print(f"[red]{r.status_code}: {detail}[/red]")
+            raise typer.Exit(1)
+        return r.json()
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    console.print(f"presta-ax-bridge {__version__}")
+
+
+@app.command()
+def serve(
+    config: Optional[Path] = ConfigOpt,
+    port: Optional[int] = typer.Option(None, "--port", "-p", help="HTTP port (default 8000 or PRESTA_AX_PORT)"),
+    host: Optional[str] = typer.Option(None, "--host", help="Bind address (default 127.0.0.1)"),
+    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address; default: start Ray locally"),
+    num_cpus: Optional[int] = typer.Option(None, "--num-cpus", help="CPUs for a local Ray (default: all)"),
+) -> None:
+    """Start the bridge on Ray (locally or on a cluster) and block until Ctrl-C."""
+    import ray
+    from ray import serve as ray_serve
+
+    from runtime.server import start_bridge, stop_bridge
+
+    settings = _settings(config)
+    if port is not None:
+        settings.server.port = port
+    if host is not None:
+        settings.server.host = host
+    address = address or settings.ray_address
+    # Ray and Serve write their logs to files (in Ray's session folder); keep the console readable
+    for name in ("ray", "ray.serve"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    console.print(f"Starting Ray {'at ' + address if address else 'locally'} …")
+    init_kw: dict[str, Any] = {"namespace": settings.namespace, "log_to_driver": False, "include_dashboard": False}
+    if address:
+        ray.init(address=address, **init_kw)
+    else:
+        ray.init(num_cpus=num_cpus, **init_kw)
+    try:
+        running = start_bridge(settings)
+    except Exception as exc:  # noqa: BLE001 - one readable line, details in Ray's log files
+        err.print(f"[red]The bridge could not start: {exc}[/red]")
+        ray.shutdown()
+        raise typer.Exit(1) from None
+    console.print(f"[green]Presta-AX Bridge {__version__} listening on {running.url}[/green]")
+    console.print(f"  webhooks   POST {running.url}/webhooks/prestashop")
+    console.print(f"  admin API  {running.url}/api/v1   (OpenAPI: {running.url}/api/v1/openapi.json)")
+    console.print(f"  store      {settings.store_url().split('@')[-1]}")
+    if running.token_created:
+        console.print(f"  admin token (shown once, kept in {Path(settings.data_dir) / 'admin-token'}): "
+                      f"{running.token}")
+    if not settings.server.webhook_secrets:
+        console.print("[yellow]  no webhook secret configured: set PRESTA_AX_WEBHOOK_SECRETS to accept webhooks[/yellow]")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1.0):
+            pass
+    except KeyboardInterrupt:
+        pass
+    console.print("Stopping …")
+    stop_bridge(running, shutdown_serve=not address)
+    if not address:
+        ray_serve.shutdown()
+    ray.shutdown()
+    console.print("Stopped; every acknowledged message is in the journal.")
+
+
+@app.command()
+def lint(files: list[Path] = typer.Argument(None, help="integration.yaml and/or flow and mapping files")) -> None:
+    """Check configuration, flow and mapping files; print every problem with where and why."""
+    from runtime.config import lint_config
+
+    problems: list[str] = []
+    targets = files or [Path("integration.yaml")]
+    flow_files = []
+    for f in targets:
+        if not f.exists():
+            problems.append(f"{f}: file not found")
+        elif f.is_dir() or f.name not in ("integration.yaml", "integration.yml") and _looks_like_flow(f):
+            flow_files.append(f)
+        else:
+            problems.extend(f"{f}: {p}" if not p.startswith(str(f)) else p for p in lint_config(f))
+    if flow_files:
+        problems.extend(_lint_flows(flow_files))
+    for p in problems:
+        console.print(f"[red]✗[/red] {p}")
+    if problems:
+        console.print(f"{len(problems)} problem(s).")
+        raise typer.Exit(1)
+    console.print(f"[green]✓[/green] {len(targets)} file(s) OK.")
+
+
+def _looks_like_flow(f: Path) -> bool:
+    try:
+        head = f.read_text(encoding="utf-8")[:4000]
+    except OSError:
+        return False
+    return any(line.startswith(("steps:", "trigger:", "fields:", "mapping:", "kind:")) for line in head.splitlines())
+
+
+def _lint_flows(paths: list[Path]) -> list[str]:
+    try:
+        from pipelines.cli import lint_command_problems
+    except ImportError:
+        return [f"{p}: flow and mapping linting is not available in this installation" for p in paths]
+    return [p.format() if hasattr(p, "format") else str(p) for p in lint_command_problems(paths)]
+
+
+@app.command()
+def status(config: Optional[Path] = ConfigOpt, url: Optional[str] = UrlOpt, token: Optional[str] = TokenOpt) -> None:
+    """Message counts by status, per entity."""
+    health = _Api(config, url, token)("GET", "/api/v1/health")
+    statuses = ["new", "processing", "retry", "done", "dead", "discarded"]
+    table = Table("entity", *statuses, title=f"Presta-AX Bridge {health['version']}")
+    for entity, counts in sorted(health["counts"].items()):
+        table.add_row(entity, *(str(counts.get(s, 0)) for s in statuses))
+    console.print(table)
+
+
+def _message_table(items: list[dict[str, Any]], title: str) -> Table:
+    table = Table("id", "entity", "key", "event", "status", "attempts", "received", "error", title=title)
+    for m in items:
+        error = (m.get("last_error") or {}).get("message", "")
+        table.add_row(m["id"], m["entity"], m["key"], m["event"], m["status"], str(m["attempts"]),
+                      _when(m["received_at"]), error[:60])
+    return table
+
+
+@messages_app.command("list")
+def messages_list(
+    status_: Optional[str] = typer.Option(None, "--status"), entity: Optional[str] = typer.Option(None),
+    key: Optional[str] = typer.Option(None), trace_id: Optional[str] = typer.Option(None),
+    limit: int = typer.Option(50), as_json: bool = typer.Option(False, "--json"),
+    config: Optional[Path] = ConfigOpt, url: Optional[str] = UrlOpt, token: Optional[str] = TokenOpt,
+) -> None:
+    """List messages, newest first, filtered by status, entity, key or trace id."""
+    params = {k: v for k, v in {"status": status_, "entity": entity, "key": key, "trace_id": trace_id,
+                                "limit": limit}.items() if v is not None}
+    items = _Api(config, url, token)("GET", "/api/v1/messages", params=params)["items"]
+    console.print_json(json.dumps(items)) if as_json else console.print(_message_table(items, "Messages"))
+
+
+@messages_app.command("show")
+def messages_show(message_id: str, config: Optional[Path] = ConfigOpt, url: Optional[str] = UrlOpt,
+                  token: Optional[str] = TokenOpt) -> None:
+    """One message with its full timeline of attempts and errors."""
+    m = _Api(config, url, token)("GET", f"/api/v1/messages/{message_id}")
+    console.print(f"[bold]{m['id']}[/bold]  {m['entity']} {m['key']}  {m['event']}  status={m['status']} "
+                  f"attempts={m['attempts']}  trace={m.get('trace_id') or '-'}")
+    for e in m["timeline"]:
+        detail = e.get("detail") or {}
+        text = detail.get("message") or detail.get("reason") or ""
+        console.print(f"  {_when(e['at'])}  {e['kind']:<18} {e.get('attempt') or '':<3} {text}")
+
+
+@dlq_app.command("list")
+def dlq_list(entity: Optional[str] = typer.Option(None), config: Optional[Path] = ConfigOpt,
+             url: Optional[str] = UrlOpt, token: Optional[str] = TokenOpt) -> None:
+    """Messages in the dead-letter queue, with their reasons."""
+    params = {"entity": entity} if entity else {}
+    items = _Api(config, url, token)("GET", "/api/v1/dlq", params=params)["items"]
+    console.print(_message_table(items, "Dead-letter queue"))
+
+
+@dlq_app.command("replay")
+def dlq_replay(ids: list[str] = typer.Argument(None), all_: bool = typer.Option(False, "--all"),
+               entity: Optional[str] = typer.Option(None), config: Optional[Path] = ConfigOpt,
+               url: Optional[str] = UrlOpt, token: Optional[str] = TokenOpt) -> None:
+    """Replay dead messages (by id, or --all) with the flow version deployed now."""
+    if not ids and not all_:
+        err.print("[red]Give message ids or --all.[/red]")
+        raise typer.Exit(2)
+    body = {"all": True, "entity": entity} if all_ else {"ids": ids}
+    r = _Api(config, url, token)("POST", "/api/v1/dlq/replay", json=body)
+    console.print(f"replayed {len(r['replayed'])}, skipped {len(r['skipped'])} (not in the dead-letter queue)")
+
+
+@dlq_app.command("discard")
+def dlq_discard(ids: list[str] = typer.Argument(None), all_: bool = typer.Option(False, "--all"),
+                reason: Optional[str] = typer.Option(None), config: Optional[Path] = ConfigOpt,
+                url: Optional[str] = UrlOpt, token: Optional[str] = TokenOpt) -> None:
+    """Discard dead messages (kept in the journal as 'discarded')."""
+    if not ids and not all_:
+        err.print("[red]Give message ids or --all.[/red]")
+        raise typer.Exit(2)
+    body: dict[str, Any] = {"all": True} if all_ else {"ids": ids}
+    if reason:
+        body["reason"] = reason
+    r = _Api(config, url, token)("POST", "/api/v1/dlq/discard", json=body)
+    console.print(f"discarded {len(r['discarded'])}, skipped {len(r['skipped'])}")
+
+
+def _register_optional() -> None:
+    """Commands that live with the connectors and pipelines (absent pieces are simply not listed)."""
+    try:
+        from connectors.prestashop.sandbox.cli import command as ps_sandbox
+
+        sandbox_app.command("prestashop", help="Run the emulated PrestaShop 8.2 webservice.")(ps_sandbox)
+    except ImportError:
+        pass
+    try:
+        from connectors.dynamics_ax.sandbox.cli import command as ax_sandbox
+
+        sandbox_app.command("ax", help="Run the emulated Dynamics AX 2012 AIF services.")(ax_sandbox)
+    except ImportError:
+        pass
+    try:
+        from pipelines.cli import flow_app
+
+        app.add_typer(flow_app, name="flow", help="Flows: list, test-run on a sample.")
+    except ImportError:
+        pass
+
+
+_register_optional()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
