@@ -25,7 +25,7 @@ from pipelines.expressions import _EMPTY, CodeContext, ExpressionError, access, 
 from pipelines.masking import default_mask_for, mask_record
 from pipelines.specs import ChildMapping, FieldRule, LookupTable, MappingSpec
 
-__all__ = ["CompiledMapping", "UnmappedValueError", "compile_mapping", "record_label"]
+__all__ = ["CompiledMapping", "UnmappedValueError", "compile_expression", "compile_mapping", "record_label"]
 
 _MISSING = object()
 
@@ -394,3 +394,27 @@ def _mapping_error(spec: MappingSpec, record: Any, target: str, exc: Exception, 
     err.field = target  # type: ignore[attr-defined]
     return err
 
+
+
+class _ExprGen(_Gen):
+    """Code context for standalone expressions (step conditions, guard and validation rules)."""
+
+    def lookup(self, table: str) -> ast.expr:
+        raise ExpressionError("lookup() is only available inside a mapping")
+
+
+def compile_expression(text: str, params: Mapping[str, Any] | None = None) -> Callable[[Any, Any], Any]:
+    """Compile one expression into ``f(record, context)``; names resolve on ``record``,
+    ``context.x`` on the context, ``params.x`` on ``params``. Raises ConfigError when the
+    expression is not valid; the returned function raises what the expression raises."""
+    spec = MappingSpec.model_validate(
+        {"mapping": "expression", "source": {"system": "prestashop"}, "target": {"system": "ax"}, "fields": {}}
+    )
+    gen = _ExprGen(spec, dict(params or {}))
+    try:
+        body = gen.expr(text)
+    except ExpressionError as exc:
+        raise ConfigError(f"The expression {text!r} is not valid: {exc}", [str(exc)]) from None
+    source = f"def _expr(src, ctx):\n    root = src\n    parent = None\n    ln = None\n    return {body}\n"
+    exec(compile(source, "<expression>", "exec"), gen.ns)  # noqa: S102 - generated from a checked tree
+    return gen.ns["_expr"]  # type: ignore[no-any-return]

@@ -154,6 +154,12 @@ def _check(node: ast.expr, parsed: ParsedExpression) -> None:
             _check(elt, parsed)
     elif isinstance(node, ast.Call):
         _check_call(node, parsed)
+    elif isinstance(node, ast.Attribute):
+        _check(node.value, parsed)  # a field of a computed object: first(rows).name
+    elif isinstance(node, ast.Subscript):
+        if not (isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, (int, str))):
+            raise ExpressionError("only a fixed position or key may be used in [...]", col)
+        _check(node.value, parsed)
     else:
         raise ExpressionError(f"{type(node).__name__} is not allowed in an expression", col)
 
@@ -294,6 +300,14 @@ class _Rewriter:
             return ast.List(elts=[self.visit_expr(e) for e in node.elts], ctx=ast.Load())
         if isinstance(node, ast.Tuple):
             return ast.Tuple(elts=[self.visit_expr(e) for e in node.elts], ctx=ast.Load())
+        if isinstance(node, ast.Attribute):
+            base = ast.BoolOp(op=ast.Or(), values=[self.visit_expr(node.value), self.ctx.const(_EMPTY)])
+            return ast.Call(func=ast.Attribute(value=base, attr="get", ctx=ast.Load()), args=[ast.Constant(node.attr)],
+                            keywords=[])
+        if isinstance(node, ast.Subscript):
+            assert isinstance(node.slice, ast.Constant)
+            return ast.Call(func=self.ctx.function("_at"), args=[self.visit_expr(node.value), ast.Constant(node.slice.value)],
+                            keywords=[])
         if isinstance(node, ast.Call):
             assert isinstance(node.func, ast.Name)
             if node.func.id == "lookup":

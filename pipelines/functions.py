@@ -366,6 +366,22 @@ def lang_values(
     return out
 
 
+def slug(text: Any) -> str | None:
+    """A PrestaShop ``link_rewrite``: ASCII-folded, lower-case, runs of other characters as ``-``."""
+    if text is None:
+        return None
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    out = "".join(c if c.isalnum() else "-" for c in folded.lower())
+    return "-".join(p for p in out.split("-") if p) or None
+
+
+def slug_values(values: Any) -> list[dict[str, str]]:
+    """``slug`` applied to each value of a multilingual list (``[{"id", "value"}]``)."""
+    return [{"id": v.get("id"), "value": slug(v.get("value")) or ""} for v in _items(values)]
+
+
 def _round(value: Any, places: int = 0, rounding: str = "half_up") -> Decimal | None:
     return to_decimal(value, places, rounding)
 
@@ -438,4 +454,6 @@ EXPRESSION_FUNCTIONS: dict[str, Any] = {
     "where_eq": where_eq,
     "where_in": where_in,
     "lang_values": lang_values,
+    "slug": slug,
+    "slug_values": slug_values,
 }

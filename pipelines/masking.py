@@ -80,5 +80,5 @@ def mask_record(record: Any, masks: Mapping[str, str], prefix: str = "") -> Any:
                 out[key] = mask_record(value, masks, path)
         return out
     if isinstance(record, list):
-        return [mask_record(v, masks, prefix) for v in record]
+        return [mask_record(v, masks, prefix + "[]") for v in record]
     return record

@@ -186,16 +186,19 @@ class TargetSpec(_Model):
 
 
 class ChildMapping(_Model):
-    """A list in the output built from a list in the source (``each``): one output item per
-    source item that passes ``where``. Fields see the item; ``parent``/``root`` the outer
-    records; ``line_number`` the 1-based position. ``entity``/``resource`` name the target
-    schema of the items (default: the child's key)."""
+    """A list in the output built from a list in the source (``each``, a path or an expression
+    giving a list, e.g. ``"[root]"`` to make a one-item list of the record): one output item
+    per source item that passes ``where``. Fields see the item; ``parent``/``root`` the outer
+    records; ``line_number`` the 1-based position. ``entity`` names the target entity of the
+    items when it differs from the key; ``resource`` makes the items separate PrestaShop
+    records of that resource (e.g. ``specific_prices`` next to a product), validated against
+    it. ``includes`` names records nested in each item, as in the mapping's source."""
 
     each: str
     where: str | None = None
     entity: str | None = None
     resource: str | None = None
-    source: str | None = None
+    includes: dict[str, str] = Field(default_factory=dict)
     fields: dict[str, FieldRule]
     children: dict[str, ChildMapping] = Field(default_factory=dict)
 
@@ -266,9 +269,11 @@ class GuardRule(_Model):
 
 
 class ValidationRule(_Model):
-    """An extra validation rule on a mapped document: ``check`` must hold, else ``message``."""
+    """An extra validation rule on a mapped document: ``check`` must hold, else ``message``.
+    ``input`` limits the rule to one of the step's inputs (default: every input)."""
 
     check: str
+    input: str | None = None
     field: str | None = None
     message: str
 

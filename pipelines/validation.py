@@ -16,10 +16,11 @@ from typing import Any
 
 from connectors.errors import ValidationError
 from pipelines.masking import default_mask_for, mask_value
-from pipelines.targets import EntitySchema, FieldInfo
+from pipelines.specs import MappingSpec
+from pipelines.targets import EntitySchema, FieldInfo, schema_for
 from pipelines.validators import ax_type_problem, php_empty, prestashop_validator
 
-__all__ = ["FieldProblem", "RecordValidationError", "check_document", "validate_document"]
+__all__ = ["FieldProblem", "RecordValidationError", "check_document", "mapping_target", "validate_document"]
 
 
 @dataclass(frozen=True)
@@ -86,15 +87,23 @@ def _scalar_problems(path: str, info: FieldInfo, value: Any, system: str, masks:
 
 def validate_document(
     document: Mapping[str, Any], schema: EntitySchema, *, masks: Mapping[str, str] | None = None,
-    require: bool = True, prefix: str = "",
+    require: bool = True, prefix: str = "", extra: Mapping[str, EntitySchema] | None = None,
 ) -> list[FieldProblem]:
     """Every problem of ``document`` against ``schema`` (empty list when valid).
 
     ``require=False`` skips required-field checks (partial updates such as a PATCH).
-    Unknown fields are reported too: the target would ignore or refuse them.
+    Unknown fields are reported too: the target would ignore or refuse them. ``extra`` maps
+    top-level keys holding lists of separate records (e.g. ``specific_prices`` next to a
+    product) to their own schema.
     """
     masks = masks or {}
     problems: list[FieldProblem] = []
+    if extra:
+        document = dict(document)
+        for key, sub_schema in extra.items():
+            for i, item in enumerate(document.pop(key, None) or []):
+                problems += validate_document(item, sub_schema, masks=_item_masks(masks, key, i), require=require,
+                                              prefix=f"{key}[{i}].")
     if require:
         for name, info in schema.fields.items():
             if info.required and not info.read_only and php_empty_required(document.get(name)):
@@ -132,12 +141,26 @@ def php_empty_required(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
+def mapping_target(spec: MappingSpec) -> tuple[EntitySchema | None, dict[str, EntitySchema]]:
+    """The target schema of a mapping and the schemas of its children that are separate
+    PrestaShop records (``resource:``)."""
+    t = spec.target
+    schema = schema_for(t.system, t.resource, t.service, t.entity)
+    extra = {}
+    for key, child in spec.children.items():
+        if child.resource:
+            sub = schema_for("prestashop", child.resource)
+            if sub is not None:
+                extra[key] = sub
+    return schema, extra
+
+
 def check_document(
     document: Mapping[str, Any], schema: EntitySchema, *, record: str, masks: Mapping[str, str] | None = None,
-    require: bool = True,
+    require: bool = True, extra: Mapping[str, EntitySchema] | None = None,
 ) -> None:
     """Raise RecordValidationError naming ``record`` when ``document`` breaks any rule."""
-    problems = validate_document(document, schema, masks=masks, require=require)
+    problems = validate_document(document, schema, masks=masks, require=require, extra=extra)
     if problems:
         first = problems[0].message
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""

@@ -1,0 +1,143 @@
+"""The system-free steps of a flow: map, validate, guard, and step conditions.
+
+These run without Ray and without touching any system, so the runtime, the test-run and the
+visual designer share them. A run keeps a *state*: ``{"record": <extracted record>, <map
+output name>: <document>, ...}``; a step's ``input`` names a state entry, optionally with a
+dotted path below it (``record.customer``).
+
+* :func:`run_map` returns the mapped document or raises MappingError;
+* :func:`run_validate` raises RecordValidationError listing every problem of every input;
+* :func:`run_guard` returns the first matching rule's verdict (or ``None`` to pass).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.errors import ConfigError, MappingError
+from pipelines.compiler import compile_expression
+from pipelines.registry import LoadedFlow
+from pipelines.specs import Step
+from pipelines.validation import FieldProblem, RecordValidationError, mapping_target, validate_document
+
+__all__ = ["GuardVerdict", "resolve_input", "run_guard", "run_map", "run_validate", "step_applies"]
+
+_EXPR_CACHE: dict[str, Any] = {}
+#: state entry holding, per map output, the label of the record it was mapped from
+LABELS = "__labels__"
+
+
+def _expr(text: str) -> Any:
+    f = _EXPR_CACHE.get(text)
+    if f is None:
+        f = compile_expression(text)
+        _EXPR_CACHE[text] = f
+    return f
+
+
+def resolve_input(state: Mapping[str, Any], name: str | None) -> Any:
+    """The value a step reads: ``record`` by default, or ``<entry>[.path]``."""
+    head, _, rest = (name or "record").partition(".")
+    if head not in state:
+        raise ConfigError(f"The step input '{name}' names nothing produced so far (known: {', '.join(state)}).")
+    value = state[head]
+    for part in rest.split(".") if rest else []:
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def step_applies(step: Step, state: Mapping[str, Any], context: Mapping[str, Any]) -> bool:
+    """Whether the step runs: its input exists (a skipped map step produced nothing) and its
+    ``when`` holds on that input (always, without ``when``)."""
+    if step.kind not in ("extract", "validate") and (step.input or "record").split(".")[0] not in state:
+        return False
+    if step.when is None:
+        return True
+    scope = resolve_input(state, step.input) if step.kind != "validate" else state.get("record")
+    return bool(_expr(step.when)(scope if isinstance(scope, Mapping) else {}, context))
+
+
+def run_map(flow: LoadedFlow, step: Step, state: dict[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+    """Map the step's input with its mapping; stores and returns the document."""
+    assert step.mapping is not None and step.output is not None
+    source = resolve_input(state, step.input)
+    if not isinstance(source, Mapping):
+        raise MappingError(f"Mapping {step.mapping} needs an object as input, but '{step.input or 'record'}' is missing.")
+    cm = flow.compiled(step.mapping)
+    doc = cm(source, context)
+    state[step.output] = doc
+    # remember how to name the record in later errors (validate reports on the map input)
+    state.setdefault(LABELS, {})[step.output] = cm.label(source)
+    return doc
+
+
+def _is_update(flow: LoadedFlow, output: str) -> bool:
+    # a document only ever sent as a partial update (PATCH) need not carry required fields
+    modes = {s.mode for s in flow.spec.steps if s.kind == "load" and (s.input or "").split(".")[0] == output}
+    return bool(modes) and modes <= {"update"}
+
+
+def _producer(flow: LoadedFlow, output: str) -> str | None:
+    for s in flow.spec.steps:
+        if s.kind == "map" and s.output == output:
+            return s.mapping
+    return None
+
+
+def run_validate(flow: LoadedFlow, step: Step, state: Mapping[str, Any], context: Mapping[str, Any]) -> None:
+    """Validate each input against the target of the mapping that produced it, then the rules."""
+    problems: list[FieldProblem] = []
+    labels: list[str] = []
+    record = state.get("record")
+    for name in step.inputs:
+        if name not in state:
+            continue  # its map step was skipped by `when`: nothing to send, nothing to check
+        doc = state[name]
+        mapping_name = _producer(flow, name)
+        if mapping_name is None:
+            raise ConfigError(f"The validate step '{step.id}' checks '{name}', which no map step produces.")
+        cm = flow.compiled(mapping_name)
+        schema, extra = mapping_target(cm.spec)
+        labels.append(state.get(LABELS, {}).get(name) or cm.label(record if isinstance(record, Mapping) else {}))
+        if schema is not None and isinstance(doc, Mapping):
+            require = not _is_update(flow, name)
+            problems += [
+                FieldProblem(f"{name}.{p.field}", p.rule, f"{name}.{p.message}")
+                for p in validate_document(doc, schema, masks=cm.masks, extra=extra, require=require)
+            ]
+        for rule in step.validation_rules():
+            if rule.input is not None and rule.input != name:
+                continue
+            scope = doc if isinstance(doc, Mapping) else {}
+            if not _expr(rule.check)(scope, context):
+                field = f"{name}.{rule.field}" if rule.field else name
+                problems.append(FieldProblem(field, "rule", f"{field}: {rule.message}"))
+    if problems:
+        who = labels[0] if labels else "the record"
+        more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+        raise RecordValidationError(
+            f"Flow {flow.name}, step {step.id}: the target would refuse {who}: {problems[0].message}{more}.", problems
+        )
+
+
+@dataclass(frozen=True)
+class GuardVerdict:
+    """A guard rule matched: ``action`` (hold, drop, fail) and the rule's ``reason``."""
+
+    action: str
+    reason: str
+    rule: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"action": self.action, "reason": self.reason, "rule": self.rule}
+
+
+def run_guard(step: Step, state: Mapping[str, Any], context: Mapping[str, Any]) -> GuardVerdict | None:
+    """The verdict of the first rule whose condition holds, or ``None`` (the record passes)."""
+    scope = resolve_input(state, step.input)
+    for i, rule in enumerate(step.guard_rules()):
+        if _expr(rule.if_)(scope if isinstance(scope, Mapping) else {}, context):
+            return GuardVerdict(rule.action, rule.reason, i)
+    return None
