@@ -144,13 +144,36 @@ _EXPECTED = re.compile(r"Expected is (?:one of )?\( ?(.*?) ?\)")
 _QNAME = re.compile(r"\{([^}]*)\}(\w+)")
 
 
-def _dotnet_message(error: etree._LogEntry) -> str:
+def _locate(wrapper: etree._Element, path: str) -> etree._Element | None:
+    """The element an error path (``/*/*[2]/*``, rooted at the validated element) points at."""
+    rest = path[2:] if path.startswith("/*") else ""
+    if not rest:
+        return wrapper
+    found = wrapper.xpath("." + rest)
+    return found[0] if found else None
+
+
+def readable_path(el: etree._Element | None) -> str | None:
+    """``/SalesOrderServiceCreateRequest/SalesOrder/SalesTable/CustAccount`` for a fault's XPath."""
+    if el is None:
+        return None
+    names = []
+    while el is not None and isinstance(el.tag, str):
+        names.append(etree.QName(el).localname)
+        el = el.getparent()
+        if names[-1].endswith("Request"):
+            break
+    return "/" + "/".join(reversed(names))
+
+
+def _dotnet_message(error: etree._LogEntry, wrapper: etree._Element, missing: list[str]) -> str:
     """Translate a libxml2 validation message into the .NET validator wording AX shows."""
     msg = error.message
     names = _QNAME.findall(msg)
     child_ns, child = names[0] if names else ("", "?")
-    parent = error.path.rsplit("/", 2)[-2] if error.path and error.path.count("/") >= 2 else ""
-    parent = re.sub(r"\[\d+\]$", "", parent.split(":")[-1])
+    target = _locate(wrapper, error.path or "")
+    parent_el = target.getparent() if target is not None else None
+    parent = etree.QName(parent_el).localname if parent_el is not None and isinstance(parent_el.tag, str) else ""
     expected = _EXPECTED.search(msg)
     expected_txt = ""
     if expected:
@@ -161,6 +184,8 @@ def _dotnet_message(error: etree._LogEntry) -> str:
         return (f"The element '{parent}' in namespace '{child_ns}' has invalid child element '{child}' "
                 f"in namespace '{child_ns}'.{expected_txt}")
     if "Missing child element" in msg:
+        if missing:  # libxml2 cuts its list short; name the mandatory elements AX waits for
+            expected_txt = f" List of possible elements expected: '{', '.join(missing)}' in namespace '{child_ns}'."
         return f"The element '{child}' in namespace '{child_ns}' has incomplete content.{expected_txt}"
     value = re.search(r"The value '(.*?)'", msg) or re.search(r"'(.*?)' is not a valid value", msg)
     shown = value.group(1) if value else ""
@@ -200,8 +225,24 @@ class SchemaSet:
         if self.validator.validate(wrapper):
             return
         error = self.validator.error_log[0]
-        text = "Invalid document schema. The following error is reported : " + _dotnet_message(error)
-        raise AxFault([text], xpath=error.path or None, line=error.line)
+        target = _locate(wrapper, error.path or "")
+        text = "Invalid document schema. The following error is reported : " + _dotnet_message(
+            error, wrapper, self._missing_mandatory(target))
+        raise AxFault([text], xpath=readable_path(target), field=etree.QName(target).localname if target is not None
+                      else None, line=error.line, code="InvalidDocumentSchema")
+
+    def _missing_mandatory(self, el: etree._Element | None) -> list[str]:
+        if el is None or not isinstance(el.tag, str):
+            return []
+        qname = etree.QName(el)
+        present = {etree.QName(c).localname for c in el if isinstance(c.tag, str)}
+        for index in self.documents.values():
+            if index.namespace != qname.namespace or qname.localname not in index.sources:
+                continue
+            for type_name in sorted(index.sources[qname.localname]):
+                info = index.types[type_name]
+                return [f.name for f in info.fields if f.mandatory and f.name not in present]
+        return []
 
     @lru_cache(maxsize=32)  # noqa: B019 - one SchemaSet per process, a handful of base URLs
     def served(self, name: str, base_url: str) -> bytes | None:

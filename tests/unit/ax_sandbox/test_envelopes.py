@@ -176,7 +176,7 @@ async def test_wcf_refusals_action_content_type_size_and_dtd(ax):
 
 
 async def test_must_understand_header_is_refused(ax):
-    header = f'<Security xmlns="urn:sec" xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:mustUnderstand="1"/>'
+    header = '<Security xmlns="urn:sec" xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:mustUnderstand="1"/>'
     r = await ax.post(PATH, content=envelope(wrap("SalesOrderService", "read", key_list("SalesId", "x")),
                                              header=header),
                       headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction":

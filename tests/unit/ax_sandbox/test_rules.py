@@ -46,9 +46,8 @@ async def test_number_sequence_gives_consecutive_sales_ids(ax):
 
 
 async def test_supplied_sales_id_rejects_the_whole_document(ax):
-    doc = sales_order("C-000001", "N-3", [("A0001", "1")], extra_header="")
-    doc = doc.replace("<CurrencyCode>", "<CurrencyCode>EUR</CurrencyCode><SalesId>MY-1</SalesId><X>", 1).replace(
-        "<X>EUR</CurrencyCode>", "", 1)
+    doc = sales_order("C-000001", "N-3", [("A0001", "1")]).replace(
+        "</ReceiptDateRequested>", "</ReceiptDateRequested><SalesId>MY-1</SalesId>", 1)
     faultstring, _ = fault(await call(ax, SO, "create", doc))
     assert "does not allow manual entry" in faultstring and "MY-1" in faultstring
 
@@ -78,7 +77,8 @@ async def test_duplicate_customer_po_creates_a_journal_without_reservation(ax):
     reserved = int((await _on_hand(ax, "A0002"))["ReservPhysical"])
     second = await _create(ax, "C-000002", "dup-po", [("A0002", "1")])
     assert text(await _read(ax, first), "SalesOrder/SalesTable/SalesType", "SalesOrder") == "Sales"
-    assert text(await _read(ax, second), "SalesOrder/SalesTable/SalesType", "SalesOrder") == "Journal"
+    # Journal is the enum's first value (0): AX omits it on output, readers default it
+    assert text(await _read(ax, second), "SalesOrder/SalesTable/SalesType", "SalesOrder") is None
     assert int((await _on_hand(ax, "A0002"))["ReservPhysical"]) == reserved
     other_customer = await _create(ax, "C-000003", "DUP-PO", [("A0002", "1")])
     assert text(await _read(ax, other_customer), "SalesOrder/SalesTable/SalesType", "SalesOrder") == "Sales"

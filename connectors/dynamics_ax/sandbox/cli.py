@@ -1,0 +1,84 @@
+"""CLI entry points of the AX sandbox (registered by the runtime as ``presta-ax sandbox ax``).
+
+``command`` serves the sandbox until interrupted; ``step_command`` advances the fulfilment
+simulation of a running sandbox through its ``/_sandbox/fulfilment/step`` endpoint.
+Both are plain typer-annotated functions so the runtime can register them with
+``app.command("ax")(command)`` and ``app.command("ax-step")(step_command)``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import httpx
+import typer
+
+from .config import FaultSettings, SandboxConfig
+from .server import serve
+
+__all__ = ["command", "step_command"]
+
+
+def command(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+    port: int = typer.Option(8082, help="TCP port (IIS site port)."),
+    aif_port: str = typer.Option("WebShop", help="Integration port name in .../MicrosoftDynamicsAXAif60/<name>/."),
+    company: str = typer.Option("DAT", help="Default company (used when the CallContext names none)."),
+    extra_companies: str = typer.Option("", help="Further companies with their own data set, comma separated."),
+    seed: int = typer.Option(1, help="Seed of the deterministic company data and of every random choice."),
+    items: int = typer.Option(20, help="Released products with prices and stock in two warehouses."),
+    customers: int = typer.Option(10, help="Seeded customers."),
+    open_orders: int = typer.Option(3, help="Seeded open sales orders."),
+    include_exceptions_in_fault: bool = typer.Option(
+        False, "--include-exceptions-in-fault", help="Put the AX error text into faults instead of the generic one."),
+    workers: int = typer.Option(1, help="IIS worker processes: concurrent calls beyond this queue."),
+    max_message_size: int = typer.Option(65536, help="WCF maxReceivedMessageSize in bytes (larger -> HTTP 400)."),
+    fulfilment_interval: float = typer.Option(
+        0.0, help="Seconds between automatic pick/pack/invoice stages (0 = only stepwise)."),
+    retention_hours: float = typer.Option(48.0, help="Change-tracking retention for getChangedKeys."),
+    criteria_mode: str = typer.Option("query", help="'query' (AND across fields) or 'or' (TechNet wording)."),
+    duplicate_response: str = typer.Option("fault", help="Answer to a duplicate MessageId: 'fault' or 'cached'."),
+    no_validation: bool = typer.Option(False, "--no-validation", help="Turn off 'Validate document XML'."),
+    latency_ms: float = typer.Option(0.0, help="Injected latency per SOAP call."),
+    deadlock_rate: float = typer.Option(0.0, help="Share of calls failing with an AX deadlock fault."),
+    timeout_rate: float = typer.Option(0.0, help="Share of calls failing with an AX timeout fault."),
+    error_rate: float = typer.Option(0.0, help="Share of calls answered 503 by IIS."),
+) -> None:
+    """Serve an emulated Dynamics AX 2012 AIF HTTP port (blocking)."""
+    if criteria_mode not in ("query", "or"):
+        raise typer.BadParameter("--criteria-mode must be 'query' or 'or'.")
+    if duplicate_response not in ("fault", "cached"):
+        raise typer.BadParameter("--duplicate-response must be 'fault' or 'cached'.")
+    user = os.environ.get("AX_SANDBOX_USER")
+    password = os.environ.get("AX_SANDBOX_PASSWORD")
+    config = SandboxConfig(
+        host=host, port=port, aif_port=aif_port, company=company, extra_companies=tuple(c.strip() for c in extra_companies.split(",") if c.strip()), seed=seed,
+        items=items, customers=customers, open_orders=open_orders,
+        include_exceptions_in_fault=include_exceptions_in_fault, validate_documents=not no_validation,
+        workers=workers, max_message_size=max_message_size, fulfilment_interval=fulfilment_interval,
+        change_retention_seconds=retention_hours * 3600, criteria_mode=criteria_mode,
+        duplicate_response=duplicate_response, basic_auth=(user, password) if user and password else None,
+        faults=FaultSettings(latency_ms=latency_ms, deadlock_rate=deadlock_rate, timeout_rate=timeout_rate,
+                             error_rate=error_rate),
+    )
+    typer.echo(f"AX sandbox: http://{host}:{port}{config.service_path} (WSDL: ?wsdl, company {config.company})")
+    serve(config)
+
+
+def step_command(
+    url: str = typer.Option("http://127.0.0.1:8082", help="Base URL of a running AX sandbox."),
+    company: str = typer.Option("", help="Only this company (default: all)."),
+    sales_id: str = typer.Option("", help="Only this sales order."),
+) -> None:
+    """Advance open sales orders one fulfilment stage (pick -> pack -> invoice)."""
+    body = {k: v for k, v in (("company", company), ("sales_id", sales_id)) if v}
+    try:
+        response = httpx.post(url.rstrip("/") + "/_sandbox/fulfilment/step", json=body, timeout=30)
+    except httpx.HTTPError as exc:
+        typer.echo(f"Could not reach the AX sandbox at {url}: {exc}.", err=True)
+        raise typer.Exit(1) from exc
+    if response.status_code != 200:
+        typer.echo(f"The AX sandbox refused the step: {response.text}", err=True)
+        raise typer.Exit(1)
+    typer.echo(json.dumps(response.json(), indent=2))
