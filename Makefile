@@ -1,0 +1,37 @@
+# Presta-AX Bridge — the two set-up commands are `make demo` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: venv demo test test-fast bench lint clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+# Start the bridge on embedded defaults (local Ray, SQLite in ./data) with a demo webhook secret.
+demo: venv
+	PRESTA_AX_WEBHOOK_SECRETS=$${PRESTA_AX_WEBHOOK_SECRETS:-whsec_ZGVtby1zZWNyZXQtZGVtby1zZWNyZXQ=} \
+	  $(VENV)/bin/presta-ax serve
+
+# All tests: unit, contract, mappings, e2e (Ray + Serve), chaos. Needs PostgreSQL binaries (see .ci/run).
+test: venv
+	$(PY) -m pytest -q
+
+test-fast: venv
+	$(PY) -m pytest -q tests/unit
+
+bench: venv
+	$(PY) benchmarks/run_all.py
+
+lint: venv
+	$(VENV)/bin/ruff check runtime connectors pipelines tests benchmarks
+	$(VENV)/bin/presta-ax lint cluster.yaml deploy/serve-config.yaml 2>/dev/null || true
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
