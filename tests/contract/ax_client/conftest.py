@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from connectors.dynamics_ax import AuthConfig, AxConfig, Client
+from connectors.dynamics_ax import AxConfig, Client
 from connectors.dynamics_ax.sandbox.config import SandboxConfig
 from connectors.dynamics_ax.sandbox.server import run_in_thread
 
@@ -26,6 +26,12 @@ def ax_config(base: str, **kw) -> AxConfig:
 
 
 @pytest.fixture
+def make_config():
+    """Builds an AxConfig for a sandbox base URL (overrides as keyword arguments)."""
+    return ax_config
+
+
+@pytest.fixture
 async def ax(sandbox):
     async with Client(ax_config(sandbox)) as client:
         yield client
@@ -38,5 +44,3 @@ def control(sandbox):
         yield http
         http.delete("/faults")
 
-
-__all__ = ["AuthConfig", "ax_config"]

@@ -36,9 +36,7 @@ async def first_account(ax: Client) -> str:
     return page.keys[0].value
 
 
-async def test_remote_wsdl_is_loaded_once_and_cached(sandbox):
-    from tests.contract.ax_client.conftest import ax_config  # noqa: PLC0415
-
+async def test_remote_wsdl_is_loaded_once_and_cached(sandbox, make_config):
     clear_wsdl_cache()
     fetched: list[str] = []
 
@@ -47,11 +45,11 @@ async def test_remote_wsdl_is_loaded_once_and_cached(sandbox):
             fetched.append(str(request.url))
             return super().handle_request(request)
 
-    async with Client(ax_config(sandbox), wsdl_transport=Counting()) as a:
+    async with Client(make_config(sandbox), wsdl_transport=Counting()) as a:
         assert a.port_operations()["sales_order"]
     assert any(u.endswith("xppservice.svc?wsdl") for u in fetched) and any("xsd=" in u for u in fetched)
     count = len(fetched)
-    async with Client(ax_config(sandbox), wsdl_transport=Counting()) as b:
+    async with Client(make_config(sandbox), wsdl_transport=Counting()) as b:
         assert "getChangedKeys" in b.port_operations()["packing_slip"]
         assert (await b.service("customer").get_keys(page_size=1)).keys
     assert len(fetched) == count  # parsed once per process
