@@ -74,6 +74,8 @@ class SandboxState:
         self.workers = asyncio.Semaphore(max(1, config.workers))
         self.tax_rate = Decimal(config.tax_rate)
         self.calls = 0
+        self.in_flight = 0
+        self.peak_in_flight = 0  # how many calls the "worker processes" ran at once, at most
 
     def fulfil(self, company_id: str | None = None, sales_id: str | None = None) -> list[tuple[str, str]]:
         done: list[tuple[str, str]] = []
@@ -210,16 +212,22 @@ async def _service(request: Request) -> Response:
         return Response(action_not_supported_envelope(action), status_code=500, media_type=_XML)
     async with state.workers:  # the IIS worker process: one call at a time by default
         state.calls += 1
-        if state.config.faults.latency_ms:
-            await asyncio.sleep(state.config.faults.latency_ms / 1000)
-        injected = _inject(state)
-        if isinstance(injected, Response):
-            return injected
-        if isinstance(injected, AxFault):
-            service, operation = _ACTIONS[action]
-            return Response(fault_envelope(injected, include_exceptions=state.config.include_exceptions_in_fault,
-                                           service=service, operation=operation), status_code=500, media_type=_XML)
-        status, payload = _process(state, action, body)
+        state.in_flight += 1
+        state.peak_in_flight = max(state.peak_in_flight, state.in_flight)
+        try:
+            if state.config.faults.latency_ms:
+                await asyncio.sleep(state.config.faults.latency_ms / 1000)
+            injected = _inject(state)
+            if isinstance(injected, Response):
+                return injected
+            if isinstance(injected, AxFault):
+                service, operation = _ACTIONS[action]
+                return Response(fault_envelope(injected, include_exceptions=state.config.include_exceptions_in_fault,
+                                               service=service, operation=operation), status_code=500,
+                                media_type=_XML)
+            status, payload = _process(state, action, body)
+        finally:
+            state.in_flight -= 1
     return Response(payload, status_code=status, media_type=_XML if payload else None)
 
 

@@ -96,7 +96,7 @@ async def state_view(request: Request) -> dict[str, Any]:
             "open_customer_transactions": company.cust_trans,
         }
     now = datetime.fromtimestamp(state.world.now(), UTC).isoformat()
-    return {"clock": now, "calls": state.calls, "products": len(state.world.products.docs),
+    return {"clock": now, "calls": state.calls, "peak_in_flight": state.peak_in_flight, "products": len(state.world.products.docs),
             "companies": companies, "faults": asdict(state.config.faults)}
 
 
