@@ -10,8 +10,11 @@ call is authenticated by an HTTP ``WWW-Authenticate: NTLM|Negotiate`` handshake:
 3. IIS answers the real response; with Negotiate it may carry a final token for mutual auth,
    which is passed to the context so a forged server is noticed.
 
-The handshake is connection-bound (NTLM authenticates the TCP connection), which holds here
-because httpx reuses the connection it has just released for the next request of the flow.
+The handshake is connection-bound (NTLM authenticates the TCP connection). httpx sends the
+next leg on the connection it has just released, which holds when calls run one at a time; with
+several calls in flight another connection may be picked, IIS then answers the last leg with a
+bare ``401 NTLM`` (it has no context on that connection) and the flow starts a fresh handshake,
+once more (:attr:`SpnegoAuth.max_handshakes`).
 Credentials live only in the security context; ``repr`` shows the user name, never the password.
 """
 
@@ -61,34 +64,45 @@ class SpnegoAuth(httpx.Auth):
                     return base64.b64decode(token.strip())
         return None
 
+    #: fresh handshakes tried when IIS lost the context (the legs went over different connections).
+    #: Kept at 2: a wrong password looks the same to the client, and each try counts towards the
+    #: domain's account-lockout threshold.
+    max_handshakes = 2
+
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         host = urlsplit(str(request.url)).hostname or "localhost"
-        ctx = spnego.client(self._username, self._password, hostname=host, service=self._service,
-                            protocol=self._protocol)
-        out = ctx.step()
-        request.headers["Authorization"] = f"{self._scheme} {base64.b64encode(out or b'').decode()}"
-        response = yield request
-        # Up to a few legs: NTLM needs one more, Kerberos none, SPNEGO-wrapped NTLM one more.
-        for _ in range(3):
+        for _ in range(self.max_handshakes):
+            ctx = spnego.client(self._username, self._password, hostname=host, service=self._service,
+                                protocol=self._protocol)
+            response = yield self._with_token(request, ctx.step())
+            legs = 0
+            # NTLM needs one more leg, Kerberos none, SPNEGO-wrapped NTLM one more.
+            while response.status_code == 401 and legs < 3:
+                token = self._server_token(response)
+                if token is None or ctx.complete:
+                    break
+                try:
+                    out = ctx.step(token)
+                except spnego.exceptions.SpnegoError as exc:
+                    raise AuthError(
+                        f"Windows authentication to {host} failed while answering the server's challenge "
+                        f"({type(exc).__name__}).", system="ax", code="unauthorized") from None
+                if not out:
+                    break
+                legs += 1
+                response = yield self._with_token(request, out)
             if response.status_code != 401:
                 token = self._server_token(response)
                 if token and not ctx.complete:
                     ctx.step(token)  # mutual authentication: a bad server token raises here
                 return
-            token = self._server_token(response)
-            if token is None or ctx.complete:
-                break
-            try:
-                out = ctx.step(token)
-            except spnego.exceptions.SpnegoError as exc:
-                raise AuthError(
-                    f"Windows authentication to {host} failed while answering the server's challenge "
-                    f"({type(exc).__name__}).", system="ax", code="unauthorized") from None
-            if not out:
-                break
-            request.headers["Authorization"] = f"{self._scheme} {base64.b64encode(out).decode()}"
-            response = yield request
+            if legs == 0:
+                return  # refused before any challenge: a handshake again would not help
         # Leaving with the 401 lets the caller map it through the fault table (AuthError).
+
+    def _with_token(self, request: httpx.Request, token: bytes | None) -> httpx.Request:
+        request.headers["Authorization"] = f"{self._scheme} {base64.b64encode(token or b'').decode()}"
+        return request
 
 
 def build_auth(cfg: AuthConfig) -> httpx.Auth | None:

@@ -94,3 +94,27 @@ def test_secrets_never_in_repr():
 def test_credentials_required_for_windows_auth():
     with pytest.raises(ValueError, match="needs auth.username and auth.password"):
         AuthConfig(mode="ntlm", username="svc")
+
+
+async def test_lost_context_restarts_the_handshake(ntlm_users):
+    """IIS answers the last leg with a bare 401 when it arrived on another connection: start again."""
+    log: list[str] = []
+    app = ntlm_iis_app(log)
+    lost = {"left": 1}
+
+    async def lose_first_context(scope, receive, send):
+        if scope["type"] == "http" and lost["left"]:
+            auth = dict(scope["headers"]).get(b"authorization", b"")
+            if auth.startswith(b"NTLM ") and base64.b64decode(auth[5:])[8:12] == b"\x03\x00\x00\x00":
+                lost["left"] -= 1
+                response = Response(status_code=401, headers={"WWW-Authenticate": "NTLM"})
+                await response(scope, receive, send)
+                return
+        await app(scope, receive, send)
+
+    auth = SpnegoAuth("CONTOSO\\svc-bridge", "Pa55-word!", protocol="ntlm")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(lose_first_context), auth=auth,
+                                 base_url="http://aos.test") as client:
+        r = await client.post("/svc", content=b"<x/>")
+    assert r.status_code == 200 and lost["left"] == 0
+    assert len(log) == 3  # negotiate (lost attempt: authenticate dropped), negotiate, authenticate
