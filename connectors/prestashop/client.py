@@ -18,21 +18,23 @@ Errors are the classes of :mod:`connectors.errors`, chosen by :mod:`.errors`.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from connectors.errors import AuthError, ConfigError, TransientError, ValidationError
+from connectors.errors import AuthError, BridgeError, ConfigError, TransientError, ValidationError
 
 from . import codec
 from .codec import Record
 from .config import ClientConfig
 from .errors import error_from_response, plain_text_write_error, transport_error
 from .query import list_params
-from .schemas import ResourceSchema, schema, writable_record
+from .schemas import ResourceSchema, check_fields, schema, writable_record
 
 __all__ = ["Client"]
 
@@ -46,7 +48,9 @@ class Client:
     """PrestaShop webservice client. Use as ``async with Client(config) as shop: ...``.
 
     ``transport`` replaces the network (``httpx.ASGITransport``, ``httpx.MockTransport``) for
-    tests and embedding; everything else behaves the same.
+    tests and embedding; everything else behaves the same. ``language_ids`` (default language
+    first) saves the lookup of the active languages; ``tracer_provider`` defaults to the global
+    OpenTelemetry provider (a no-op until the runtime installs one).
     """
 
     def __init__(
@@ -55,6 +59,7 @@ class Client:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         language_ids: Sequence[int] | None = None,
+        tracer_provider: trace.TracerProvider | None = None,
     ) -> None:
         self.config = config
         auth = None if config.key_in_query else httpx.BasicAuth(config.api_key.get_secret_value(), "")
@@ -73,6 +78,8 @@ class Client:
             headers={"User-Agent": config.user_agent},
         )
         self._languages: Ids | None = list(language_ids) if language_ids else None
+        self._tracer = trace.get_tracer("connectors.prestashop", tracer_provider=tracer_provider)
+        self._host = urlsplit(config.base_url).hostname or ""
         self.psws_version: str | None = None
 
     def __repr__(self) -> str:  # never the key
@@ -114,16 +121,32 @@ class Client:
             real_method = "POST"
             query.append(("ps_method", method))
         headers = {"Content-Type": "text/xml; charset=utf-8"} if content is not None else None
-        try:
-            response = await self._http.request(real_method, path, params=query, content=content, headers=headers)
-        except httpx.TransportError as exc:
-            raise transport_error(exc, where=where) from None
-        version = response.headers.get("psws-version")
-        if version:
-            self.psws_version = version
-        if response.status_code >= 400:
-            raise error_from_response(response.status_code, dict(response.headers), response.content, where=where)
-        return response
+        resource = path.split("/", 1)[0] or "/"
+        # One CLIENT span per request, named by resource (not id) to keep cardinality low. Only
+        # method, resource, path, status and error class/code are recorded: never the query
+        # string (it may carry ws_key) nor bodies (personal data).
+        with self._tracer.start_as_current_span(
+            f"prestashop {method} {resource}", kind=SpanKind.CLIENT,
+            attributes={"http.request.method": method, "server.address": self._host,
+                        "url.path": f"/api/{path}", "prestashop.resource": resource},
+        ) as span:
+            try:
+                response = await self._http.request(real_method, path, params=query, content=content, headers=headers)
+            except httpx.TransportError as exc:
+                error: BridgeError = transport_error(exc, where=where)
+                span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__} ({type(exc).__name__})"))
+                raise error from None
+            span.set_attribute("http.response.status_code", response.status_code)
+            version = response.headers.get("psws-version")
+            if version:
+                self.psws_version = version
+            if response.status_code >= 400:
+                error = error_from_response(response.status_code, dict(response.headers), response.content, where=where)
+                if error.code is not None:
+                    span.set_attribute("prestashop.error_code", str(error.code))
+                span.set_status(Status(StatusCode.ERROR, type(error).__name__))
+                raise error
+            return response
 
     # ------------------------------------------------------------ reads
 
@@ -244,25 +267,6 @@ class Client:
 
     # ------------------------------------------------------------ writes
 
-    def _check_fields(self, res: ResourceSchema, record: Mapping[str, Any]) -> None:
-        for key in record:
-            if key == "associations" or key in res.fields:
-                continue
-            hint = difflib.get_close_matches(key, list(res.fields), n=1)
-            raise ValidationError(
-                f"'{res.name}' has no field '{key}'"
-                + (f" — did you mean '{hint[0]}'?" if hint else ".")
-                + " PrestaShop would ignore it silently, so it was refused.",
-                system="prestashop",
-            )
-        for key in record:
-            spec = res.fields.get(key)
-            if spec is not None and spec.read_only:
-                raise ValidationError(
-                    f"Field '{key}' of '{res.name}' is read-only in PrestaShop (error 93); do not write it.",
-                    system="prestashop", code=93,
-                )
-
     async def _language_ids(self, res: ResourceSchema, *records: Mapping[str, Any]) -> Ids:
         for record in records:
             for name in res.lang_fields:
@@ -303,7 +307,7 @@ class Client:
         res.check_method("POST")
         bodies = []
         for record in records:
-            self._check_fields(res, record)
+            check_fields(res, record)
             if str(record.get("id") or "").strip():
                 raise ValidationError(
                     f"A new '{res.node}' must not carry an id (PrestaShop error 91).", system="prestashop", code=91
@@ -324,7 +328,7 @@ class Client:
         """
         res = schema(resource)
         res.check_method("PUT")
-        self._check_fields(res, changes)
+        check_fields(res, changes)
         current = await self.get(resource, id, json=False)
         base = {
             k: v for k, v in current.items()
@@ -345,7 +349,7 @@ class Client:
         """
         res = schema(resource)
         res.check_method("PATCH")
-        self._check_fields(res, changes)
+        check_fields(res, changes)
         partial = [
             n for n in res.lang_fields
             if isinstance(changes.get(n), Mapping)
@@ -372,7 +376,7 @@ class Client:
                 f"A replaced '{res.node}' must carry its id (PrestaShop error 90).", system="prestashop", code=90
             )
         clean = {k: v for k, v in record.items() if not (k in res.fields and res.fields[k].read_only)}
-        self._check_fields(res, clean)
+        check_fields(res, clean)
         body = writable_record(res, clean, language_ids=await self._language_ids(res, clean))
         (saved,) = await self._write("PUT", f"{resource}/{int(record['id'])}", res, [_id_first(body)], params)
         return saved

@@ -108,7 +108,9 @@ def decode_element(elem: etree._Element) -> Record:
         tag = child.tag
         if not isinstance(tag, str):  # comments, processing instructions
             continue
-        if tag == "associations":
+        if len(child) == 0:  # the common case first: a plain field (len() is a C call)
+            record[tag] = child.text or ""
+        elif tag == "associations":
             record["associations"] = _decode_associations(child)
         elif _is_multilingual(child):
             record[tag] = {int(lang.get("id", "0")): _text(lang) for lang in child}

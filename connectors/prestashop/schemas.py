@@ -12,6 +12,7 @@ left out of a non-required multilingual field is blanked by PrestaShop, even on 
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ __all__ = [
     "FieldSpec",
     "ResourceSchema",
     "all_schemas",
+    "check_fields",
     "expand_languages",
     "schema",
     "writable_record",
@@ -254,3 +256,28 @@ def writable_record(
     if assocs:
         out["associations"] = assocs
     return out
+
+
+def check_fields(res: ResourceSchema, record: Mapping[str, Any]) -> None:
+    """Refuse fields the resource does not have (with a "did you mean") and read-only fields.
+
+    PrestaShop ignores unknown elements silently, so a typo would lose data without a word;
+    read-only fields would be answered with error 93. Raises :class:`ValidationError`.
+    """
+    for key in record:
+        if key == "associations" or key in res.fields:
+            continue
+        hint = difflib.get_close_matches(key, list(res.fields), n=1)
+        raise ValidationError(
+            f"'{res.name}' has no field '{key}'"
+            + (f" — did you mean '{hint[0]}'?" if hint else ".")
+            + " PrestaShop would ignore it silently, so it was refused.",
+            system="prestashop",
+        )
+    for key in record:
+        spec = res.fields.get(key)
+        if spec is not None and spec.read_only:
+            raise ValidationError(
+                f"Field '{key}' of '{res.name}' is read-only in PrestaShop (error 93); do not write it.",
+                system="prestashop", code=93,
+            )

@@ -170,3 +170,27 @@ async def test_json_reads_use_display_full_and_handle_quirks(shop, make_client):
     shop.hook = json_shop
     assert await client.get("products", 4) == {"id": "4", "active": "0", "name": {1: "Mug"}}
     assert await client.list("products", filters={"id": F.eq(99)}) == []
+
+
+async def test_each_request_is_a_client_span_without_secrets(shop):
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from connectors.prestashop import Client, ClientConfig
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    shop.add("customers", {"id": 1, "email": "a@example.com"})
+    client = Client(ClientConfig(base_url="https://shop.example", api_key=KEY, key_in_query=True),
+                    transport=httpx.MockTransport(shop.handler), tracer_provider=provider)
+    await client.get("customers", 1)
+    with pytest.raises(NotFoundError):
+        await client.get("customers", 2)
+    ok, missing = exporter.get_finished_spans()
+    assert ok.name == "prestashop GET customers" and ok.attributes["http.response.status_code"] == 200
+    assert ok.attributes["url.path"] == "/api/customers/1"
+    assert missing.status.status_code.name == "ERROR" and missing.attributes["http.response.status_code"] == 404
+    for span in (ok, missing):
+        assert KEY not in str(dict(span.attributes)) and "a@example.com" not in str(dict(span.attributes))
