@@ -98,7 +98,7 @@ class DocumentService:
         Raises :class:`DuplicateError` (code ``duplicate_message``) when AX had already processed
         this idempotency key, i.e. an earlier attempt succeeded: the caller looks the record up.
         """
-        body = {self.spec.document: self._document(entities)}
+        body: dict[str, Any] = {self.spec.document: self._document(entities)}
         result = await self.soap.call(self.spec.service, "create", idempotency_key=idempotency_key, **body)
         return parse_keys(result)
 
@@ -155,7 +155,7 @@ class DocumentService:
                 changes(entity)
                 entity["action"] = "replace"
                 top = entity
-            body = {"EntityKeyList": key_list([key]), self.spec.document: self._document([top])}
+            body: dict[str, Any] = {"EntityKeyList": key_list([key]), self.spec.document: self._document([top])}
             # A re-read gives a new hash, i.e. a different message: it gets its own MessageId.
             attempt_key = idempotency_key if attempt == 1 else f"{idempotency_key}#reread"
             try:

@@ -201,7 +201,8 @@ class AxSoapClient:
                     # Strict parsing against the port's own WSDL; lenient against the bundled one,
                     # which a real port may extend (document extensions, other data policies).
                     settings = zeep.Settings(strict=self.config.wsdl == "remote", xml_huge_tree=False)
-                    doc = zeep.wsdl.Document(source, loader, settings=settings)
+                    # zeep annotates the transport as a class but uses (and needs) an instance.
+                    doc = zeep.wsdl.Document(source, loader, settings=settings)  # type: ignore[arg-type]
                 except zeep.exceptions.TransportError as exc:
                     raise error_for_http_status(exc.status_code or 0, service="WSDL", operation="load",
                                                 company=self.config.company) from None
