@@ -1,6 +1,7 @@
 """Async client of the PrestaShop 8.x webservice (``/api/``) on httpx.
 
-One :class:`Client` holds one pooled, keep-alive ``httpx.AsyncClient``; share it. Every call is
+One :class:`Client` holds one pooled, keep-alive connection pool (:class:`.transport.Transport`);
+share it. Every call is
 one HTTP request except where stated (``update`` reads then writes; ``iter_all`` pages).
 
 Contracts that protect the shop's data:
@@ -21,27 +22,25 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from connectors.errors import AuthError, BridgeError, ConfigError, TransientError, ValidationError
+from connectors.errors import AuthError, ConfigError, TransientError, ValidationError
 
 from . import codec
 from .codec import Record
 from .config import ClientConfig
-from .errors import error_from_response, plain_text_write_error, transport_error
+from .errors import plain_text_write_error
 from .query import list_params
 from .schemas import ResourceSchema, check_fields, schema, writable_record
+from .transport import Transport
 
 __all__ = ["Client"]
 
 # Aliases: inside the class, ``list`` names the method, so annotations use these instead.
 Records = list[Record]
 Ids = list[int]
-QueryItems = list[tuple[str, str | int | float | bool | None]]
 
 
 class Client:
@@ -62,25 +61,8 @@ class Client:
         tracer_provider: trace.TracerProvider | None = None,
     ) -> None:
         self.config = config
-        auth = None if config.key_in_query else httpx.BasicAuth(config.api_key.get_secret_value(), "")
-        self._http = httpx.AsyncClient(
-            base_url=config.base_url,
-            auth=auth,
-            transport=transport,
-            verify=config.verify_tls,
-            timeout=httpx.Timeout(
-                connect=config.connect_timeout, read=config.read_timeout,
-                write=config.write_timeout, pool=config.pool_timeout,
-            ),
-            limits=httpx.Limits(
-                max_connections=config.max_connections, max_keepalive_connections=config.max_connections
-            ),
-            headers={"User-Agent": config.user_agent},
-        )
+        self.transport = Transport(config, transport=transport, tracer_provider=tracer_provider)
         self._languages: Ids | None = list(language_ids) if language_ids else None
-        self._tracer = trace.get_tracer("connectors.prestashop", tracer_provider=tracer_provider)
-        self._host = urlsplit(config.base_url).hostname or ""
-        self.psws_version: str | None = None
 
     def __repr__(self) -> str:  # never the key
         return f"Client(base_url={self.config.base_url!r})"
@@ -93,9 +75,12 @@ class Client:
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._http.aclose()
+        await self.transport.aclose()
 
-    # ------------------------------------------------------------ transport
+    @property
+    def psws_version(self) -> str | None:
+        """The shop's webservice version, known after the first authenticated answer."""
+        return self.transport.psws_version
 
     async def request(
         self,
@@ -106,47 +91,8 @@ class Client:
         content: bytes | None = None,
         json_output: bool = False,
     ) -> httpx.Response:
-        """Send one request and return the answer, or raise the mapped bridge error.
-
-        ``path`` is relative to the API root (``customers/5``). With ``ps_method_override``
-        PUT, PATCH and DELETE travel as POST + ``ps_method``.
-        """
-        where = f"{method} {path or '/'}"
-        query: QueryItems = list(params)
-        query.extend(self.config.common_params().items())
-        if json_output:
-            query.append(("output_format", "JSON"))
-        real_method = method
-        if self.config.ps_method_override and method in ("PUT", "PATCH", "DELETE"):
-            real_method = "POST"
-            query.append(("ps_method", method))
-        headers = {"Content-Type": "text/xml; charset=utf-8"} if content is not None else None
-        resource = path.split("/", 1)[0] or "/"
-        # One CLIENT span per request, named by resource (not id) to keep cardinality low. Only
-        # method, resource, path, status and error class/code are recorded: never the query
-        # string (it may carry ws_key) nor bodies (personal data).
-        with self._tracer.start_as_current_span(
-            f"prestashop {method} {resource}", kind=SpanKind.CLIENT,
-            attributes={"http.request.method": method, "server.address": self._host,
-                        "url.path": f"/api/{path}", "prestashop.resource": resource},
-        ) as span:
-            try:
-                response = await self._http.request(real_method, path, params=query, content=content, headers=headers)
-            except httpx.TransportError as exc:
-                error: BridgeError = transport_error(exc, where=where)
-                span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__} ({type(exc).__name__})"))
-                raise error from None
-            span.set_attribute("http.response.status_code", response.status_code)
-            version = response.headers.get("psws-version")
-            if version:
-                self.psws_version = version
-            if response.status_code >= 400:
-                error = error_from_response(response.status_code, dict(response.headers), response.content, where=where)
-                if error.code is not None:
-                    span.set_attribute("prestashop.error_code", str(error.code))
-                span.set_status(Status(StatusCode.ERROR, type(error).__name__))
-                raise error
-            return response
+        """One raw webservice request (see :meth:`Transport.request`); bridge errors on failure."""
+        return await self.transport.request(method, path, params=params, content=content, json_output=json_output)
 
     # ------------------------------------------------------------ reads
 

@@ -29,7 +29,9 @@ class ClientConfig(BaseModel):
       whose firewall blocks those verbs. PrestaShop reads the body because the real verb is POST.
     * ``output_format``: the format asked for reads (writes are always XML, the only format the
       webservice parses).
-    * timeouts in seconds; ``max_connections`` bounds the connection pool.
+    * timeouts in seconds; ``max_connections`` bounds the connection pool;
+    * ``max_retries``: in-client retries of idempotent requests on transient errors (default 0:
+      the bridge's dispatcher retries whole messages; scripts may want a few).
     """
 
     # hide_input_in_errors: a mistyped key must not be echoed by a validation error.
@@ -48,6 +50,9 @@ class ClientConfig(BaseModel):
     pool_timeout: float = Field(default=10.0, gt=0)
     max_connections: int = Field(default=20, ge=1)
     page_size: int = Field(default=500, ge=1, le=10_000)
+    max_retries: int = Field(default=0, ge=0, le=10)
+    retry_backoff_s: float = Field(default=0.5, gt=0)
+    retry_backoff_max_s: float = Field(default=30.0, gt=0)
     verify_tls: bool = True
     user_agent: str = "presta-ax-bridge"
 

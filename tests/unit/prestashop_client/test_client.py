@@ -194,3 +194,26 @@ async def test_each_request_is_a_client_span_without_secrets(shop):
     assert missing.status.status_code.name == "ERROR" and missing.attributes["http.response.status_code"] == 404
     for span in (ok, missing):
         assert KEY not in str(dict(span.attributes)) and "a@example.com" not in str(dict(span.attributes))
+
+
+async def test_in_client_retries_honour_retry_after_for_idempotent_requests(shop, make_client):
+    shop.add("customers", {"id": 1, "email": "a@example.com"})
+    failures = {"left": 2}
+
+    def flaky(request: httpx.Request):
+        if failures["left"]:
+            failures["left"] -= 1
+            return httpx.Response(429, headers={"Retry-After": "0"})
+        return None
+
+    shop.hook = flaky
+    client = make_client(max_retries=3)
+    assert (await client.get("customers", 1))["id"] == "1"
+    assert len(shop.requests) == 3
+    failures["left"] = 1
+    with pytest.raises(TransientError):  # POST is never retried by the client
+        await client.create("manufacturers", {"name": "M"})
+    assert make_client().config.max_retries == 0
+    failures["left"] = 5
+    with pytest.raises(TransientError, match="HTTP 429"):
+        await make_client(max_retries=1).get("customers", 1)
