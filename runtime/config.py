@@ -96,6 +96,9 @@ class ServerSettings(_Model):
     signature_tolerance_s: int = Field(300, ge=1)
     access_log: bool = False
     replica_cpus: float = Field(0.25, gt=0)
+    #: nudge the entity actor right after ingest; off leaves scheduling to the dispatcher alone
+    #: (an ingest-only node, or the ingest benchmark)
+    nudge: bool = True
 
 
 class TracingSettings(_Model):

@@ -36,6 +36,8 @@ class BridgeIngress:
         self.handles: dict[str, Any] = {}
 
     def _nudge(self, entity: str, key: str, carrier: dict[str, str]) -> None:
+        if not self.settings.server.nudge:
+            return
         handle = self.handles.get(entity)
         if handle is None:
             handle = self.handles[entity] = entity_actor(entity, self.wire, self.settings.namespace)
