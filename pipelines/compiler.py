@@ -82,6 +82,7 @@ _HELPERS: dict[str, Any] = {
     "_rate": _rate,
     "_MISS": _MISSING,
     "_S": str,
+    "_missing": lambda: ValueError("the value is missing and the field is required"),
     "_enum": enumerate,
     "_E": {},
     "_dec": fn.to_decimal,
@@ -281,7 +282,7 @@ class _Gen(CodeContext):
             e(f"v = _cur(v, {rate}, {cur.op!r}, {cur.places!r}, {cur.rounding!r})")
         if rule.required:
             e("if v is None or v == '':")
-            self.emit(indent + 1, "raise ValueError('the value is missing and the field is required')", label)
+            self.emit(indent + 1, "raise _missing()", label)
         keys = tuple(target.split("."))
         e("if v is not None and v != '':")
         if len(keys) == 1:

@@ -218,6 +218,10 @@ class CodeContext:
         raise NotImplementedError
 
 
+def _is_text(node: ast.expr) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
+
+
 def access(var: str, path: tuple[str | int, ...], ctx: CodeContext) -> ast.expr:
     """Tree reading ``path`` from the dict in variable ``var``: missing keys give ``None``."""
     node: ast.expr = ast.Name(id=var, ctx=ast.Load())
@@ -255,8 +259,17 @@ class _Rewriter:
         return out
 
     def operand(self, node: ast.expr, as_number: bool) -> ast.expr:
+        """An operand; in a numeric context anything but a literal is read with ``num`` (field
+        values and function results may be PrestaShop's number strings)."""
         r = self.ref(node, as_number)
-        return r if r is not None else self.visit_expr(node)
+        if r is not None:
+            return r
+        out = self.visit_expr(node)
+        if as_number and not isinstance(node, ast.Constant) and not (
+            isinstance(node, ast.Name) and node.id in _LITERAL_NAMES
+        ):
+            return ast.Call(func=self.ctx.function("num"), args=[out], keywords=[])
+        return out
 
     def visit_expr(self, node: ast.expr) -> ast.expr:
         r = self.ref(node, False)
@@ -271,20 +284,17 @@ class _Rewriter:
         if isinstance(node, ast.BoolOp):
             return ast.BoolOp(op=node.op, values=[self.visit_expr(v) for v in node.values])
         if isinstance(node, ast.BinOp):
-            textual = isinstance(node.op, ast.Add) and any(
-                isinstance(x, ast.Constant) and isinstance(x.value, str) for x in (node.left, node.right)
-            )
-            return ast.BinOp(
-                left=self.operand(node.left, not textual), op=node.op, right=self.operand(node.right, not textual)
-            )
+            textual = isinstance(node.op, ast.Add) and any(_is_text(x) for x in (node.left, node.right))
+            return ast.BinOp(left=self.operand(node.left, not textual), op=node.op,
+                             right=self.operand(node.right, not textual))
         if isinstance(node, ast.UnaryOp):
             return ast.UnaryOp(op=node.op, operand=self.operand(node.operand, not isinstance(node.op, ast.Not)))
         if isinstance(node, ast.Compare):
             parts = [node.left, *node.comparators]
-            numeric = any(isinstance(op, _ORDERING) for op in node.ops) or any(
+            numeric = any(
                 isinstance(p, ast.Constant) and isinstance(p.value, (int, float)) and not isinstance(p.value, bool)
                 for p in parts
-            )
+            ) or (any(isinstance(op, _ORDERING) for op in node.ops) and not any(_is_text(p) for p in parts))
             membership = any(isinstance(op, (ast.In, ast.NotIn, ast.Is, ast.IsNot)) for op in node.ops)
             as_num = numeric and not membership
             return ast.Compare(

@@ -40,7 +40,9 @@ class FieldInfo:
     """One field of a target: its type as the source table spells it (PrestaShop ``int``,
     ``float``, ``string``, ``bool``, ``date``, ``html``; AX ``string``, ``decimal``, ``date``,
     ``datetime``, ``int``, ``int64``, ``enum:X``...), whether it is required, its maximum
-    length, PrestaShop validator, AX enum values, and whether it is multilingual/read-only."""
+    length, PrestaShop validator, AX enum values, and whether it is multilingual/read-only.
+    ``setter`` marks PrestaShop fields whose written value goes through a setter first (the
+    customer password is hashed), so the validator applies to the result, not to what we send."""
 
     name: str
     type: str
@@ -50,6 +52,7 @@ class FieldInfo:
     enum_values: tuple[str, ...] | None = None
     lang: bool = False
     read_only: bool = False
+    setter: bool = False
 
     @property
     def kind(self) -> str:
@@ -127,6 +130,7 @@ def _ps_field(name: str, spec: dict[str, Any]) -> FieldInfo:
         validator=spec.get("validate"),
         lang=bool(spec.get("lang")),
         read_only=bool(spec.get("read_only")),
+        setter=bool(spec.get("setter")),
     )
 
 

@@ -56,12 +56,12 @@ def _shown(path: str, value: Any, masks: Mapping[str, str]) -> str:
 
 def _scalar_problems(path: str, info: FieldInfo, value: Any, system: str, masks: Mapping[str, str]) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
-    values: list[Any]
+    values: list[tuple[str, Any]]
     if info.lang and isinstance(value, list):
-        values = [v.get("value") if isinstance(v, Mapping) else v for v in value]
+        values = [(f"{path}[lang {v.get('id')}]", v.get("value")) if isinstance(v, Mapping) else (path, v) for v in value]
     else:
-        values = [value]
-    for v in values:
+        values = [(path, value)]
+    for path, v in values:
         if isinstance(v, (Mapping, list)):
             problems.append(FieldProblem(path, "type", f"{path}: expected a single value, got a {type(v).__name__}"))
             continue
@@ -72,7 +72,7 @@ def _scalar_problems(path: str, info: FieldInfo, value: Any, system: str, masks:
                 f"{path}: value {_shown(path, text, masks)} has {len(text)} characters, more than the {info.max_length} allowed",
             ))
         if system == "prestashop":
-            if info.validator and not php_empty(v):
+            if info.validator and not info.setter and not php_empty(v):
                 check = prestashop_validator(info.validator)
                 if check is not None and not check(text):
                     problems.append(FieldProblem(
