@@ -38,6 +38,7 @@ __all__ = [
     "ClientConfig",
     "CursorStore",
     "F",
+    "FileCursorStore",
     "MemoryCursorStore",
     "PollState",
     "Poller",

@@ -21,7 +21,9 @@ A record saved again later is a new change and is yielded again, which is what a
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import msgspec
@@ -33,7 +35,7 @@ from .codec import Record
 from .query import F
 from .schemas import schema
 
-__all__ = ["Change", "CursorStore", "MemoryCursorStore", "PollState", "Poller"]
+__all__ = ["Change", "CursorStore", "FileCursorStore", "MemoryCursorStore", "PollState", "Poller"]
 
 EPOCH = "1970-01-01 00:00:00"
 
@@ -66,6 +68,29 @@ class MemoryCursorStore:
     async def save(self, state: PollState) -> None:
         self.state = msgspec.structs.replace(state, seen_ids=list(state.seen_ids))
         self.saves += 1
+
+
+class FileCursorStore:
+    """A :class:`CursorStore` in a JSON file, for scripts and the CLI.
+
+    Saves are atomic (write a sibling file, then rename) so a crash never leaves half a state.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    async def load(self) -> PollState | None:
+        try:
+            return msgspec.json.decode(self.path.read_bytes(), type=PollState)
+        except FileNotFoundError:
+            return None
+        except msgspec.DecodeError as exc:
+            raise ConfigError(f"The poll state file {self.path} is not a poller state: {exc}.") from None
+
+    async def save(self, state: PollState) -> None:
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_bytes(msgspec.json.encode(state))
+        os.replace(tmp, self.path)
 
 
 class Change(msgspec.Struct, frozen=True, kw_only=True):
