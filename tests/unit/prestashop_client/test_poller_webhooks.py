@@ -123,3 +123,16 @@ def test_ps_webhooks_format_needs_the_url_token():
         parse_ps_webhooks(body, "tok-123", [])
     with pytest.raises(ValidationError, match="add, update or delete"):
         parse_ps_webhooks(b'{"action":"x","entity":"Customer","data":{"id":1}}', "tok-123", ["tok-123"])
+
+
+async def test_file_cursor_store_round_trips_and_refuses_garbage(tmp_path):
+    from connectors.prestashop import FileCursorStore
+
+    store = FileCursorStore(tmp_path / "state.json")
+    assert await store.load() is None
+    await store.save(PollState(cursor=T1, seen_ids=[3, 4]))
+    assert await FileCursorStore(tmp_path / "state.json").load() == PollState(cursor=T1, seen_ids=[3, 4])
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temporary file left behind
+    (tmp_path / "bad.json").write_text("{not json")
+    with pytest.raises(ConfigError, match="not a poller state"):
+        await FileCursorStore(tmp_path / "bad.json").load()
