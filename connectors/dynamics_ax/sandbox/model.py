@@ -64,6 +64,8 @@ class Company:
     default_warehouse: str = ""
     dims: dict[tuple[str, str], str] = field(default_factory=dict)  # (site, location) -> InventDimId
     cust_trans: list[dict[str, str]] = field(default_factory=list)  # open customer transactions
+    #: (customer account, customer PO number), lower case -> number of sales orders using it
+    po_index: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def next_number(self, sequence: str, prefix: str, width: int = 6) -> str:
         n = self.counters.get(sequence, 0) + 1

@@ -226,11 +226,7 @@ def create_sales_order(world: World, company: Company, top: Entity) -> Entity:
         raise AxFault([f"Customer account {account} does not exist."])
     if customer.get("Blocked") == "All":
         raise AxFault([f"Customer {account} is blocked for transactions of type All."])  # [I]
-    po = top.get("PurchOrderFormNum").strip()
-    duplicate_po = bool(po) and any(
-        o.get("CustAccount").lower() == account.lower() and o.get("PurchOrderFormNum").strip().lower() == po.lower()
-        for o in company.store("SalesOrderService").docs.values()
-    )
+    duplicate_po = bool(top.get("PurchOrderFormNum").strip()) and company.po_index.get(_po_key(top), 0) > 0
     today = _today(world)
     top.fields.update({
         "CustAccount": customer.get("AccountNum"),
@@ -252,7 +248,18 @@ def create_sales_order(world: World, company: Company, top: Entity) -> Entity:
     if top.get("SalesType") == "Sales":  # journals neither reserve nor ship
         for line in top.children["SalesLine"]:
             _reserve(world, company, line)
+    _index_po(company, top, +1)
     return top
+
+
+def _po_key(order: Entity) -> tuple[str, str]:
+    return order.get("CustAccount").strip().lower(), order.get("PurchOrderFormNum").strip().lower()
+
+
+def _index_po(company: Company, order: Entity, delta: int) -> None:
+    key = _po_key(order)
+    if key[1]:
+        company.po_index[key] = company.po_index.get(key, 0) + delta
 
 
 CREATE_RULES = {
@@ -271,6 +278,7 @@ def before_update(world: World, company: Company, service: str, current: Entity)
                            f"processed (document status {current.get('DocumentStatus')})."])  # [I]
         if current.get("SalesType") == "Sales":
             release_order(world, company, current)
+        _index_po(company, current, -1)
 
 
 def after_update(world: World, company: Company, service: str, updated: Entity) -> None:
@@ -279,6 +287,7 @@ def after_update(world: World, company: Company, service: str, updated: Entity) 
         if updated.get("SalesType") == "Sales":
             for line in updated.children["SalesLine"]:
                 _reserve(world, company, line)
+        _index_po(company, updated, +1)
 
 
 def before_delete(world: World, company: Company, service: str, current: Entity) -> None:
@@ -288,6 +297,7 @@ def before_delete(world: World, company: Company, service: str, current: Entity)
                            "delivered."])  # [I]
         if current.get("SalesType") == "Sales":
             release_order(world, company, current)
+        _index_po(company, current, -1)
     elif service == "CustomerService":
         account = current.get("AccountNum").lower()
         if any(o.get("CustAccount").lower() == account for o in company.store("SalesOrderService").docs.values()):
