@@ -23,7 +23,7 @@ from .operations import (
     set_stock,
     set_tracking_number,
 )
-from .poller import Change, CursorStore, MemoryCursorStore, Poller, PollState
+from .poller import Change, CursorStore, FileCursorStore, MemoryCursorStore, Poller, PollState
 from .query import F
 from .schemas import ResourceSchema, all_schemas, schema
 from .signing import SignatureError
