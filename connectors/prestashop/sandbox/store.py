@@ -25,6 +25,13 @@ __all__ = ["Clock", "Row", "Store"]
 
 Row = dict[str, Any]
 _MISSING = object()
+_CI = "~casefold"
+
+
+def _index_key(row: Row, column: str) -> Any:
+    if column.endswith(_CI):
+        return str(row.get(column[: -len(_CI)]) or "").casefold()
+    return row.get(column)
 
 
 class Clock:
@@ -118,16 +125,25 @@ class Store:
         if not where:
             return list(table.values())
         (first, wanted), *rest = where.items()
-        index = self._indexes.get((resource, first))
+        hits = [table[i] for i in sorted(self._index(resource, first)[0].get(wanted, {}))]
+        return [r for r in hits if all(r.get(k) == v for k, v in rest)] if rest else hits
+
+    def find_casefold(self, resource: str, column: str, value: str) -> list[Row]:
+        """Rows whose ``column`` equals ``value`` ignoring case (MySQL's ``*_ci`` collations)."""
+        table = self.tables.get(resource, {})
+        return [table[i] for i in sorted(self._index(resource, column + _CI)[0].get(value.casefold(), {}))]
+
+    def _index(self, resource: str, column: str) -> tuple[dict[Any, dict[int, None]], dict[int, Any]]:
+        index = self._indexes.get((resource, column))
         if index is None:
             buckets: dict[Any, dict[int, None]] = {}
             reverse: dict[int, Any] = {}
-            for row_id, row in table.items():
-                buckets.setdefault(row.get(first), {})[row_id] = None
-                reverse[row_id] = row.get(first)
-            index = self._indexes[(resource, first)] = (buckets, reverse)
-        hits = [table[i] for i in sorted(index[0].get(wanted, {}))]
-        return [r for r in hits if all(r.get(k) == v for k, v in rest)] if rest else hits
+            for row_id, row in self.tables.get(resource, {}).items():
+                key = _index_key(row, column)
+                buckets.setdefault(key, {})[row_id] = None
+                reverse[row_id] = key
+            index = self._indexes[(resource, column)] = (buckets, reverse)
+        return index
 
     def _reindex(self, resource: str, row_id: int, row: Row | None) -> None:
         for (res, column), (buckets, reverse) in self._indexes.items():
@@ -137,8 +153,9 @@ class Store:
             if old is not _MISSING:
                 buckets.get(old, {}).pop(row_id, None)
             if row is not None:
-                buckets.setdefault(row.get(column), {})[row_id] = None
-                reverse[row_id] = row.get(column)
+                key = _index_key(row, column)
+                buckets.setdefault(key, {})[row_id] = None
+                reverse[row_id] = key
 
     # -- writing --------------------------------------------------------------------------------
     def insert(self, resource: str, row: Row) -> int:
