@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 from opentelemetry import trace
 
-from connectors.errors import AuthError, ConfigError, TransientError, ValidationError
+from connectors.errors import AuthError, ConfigError, PermanentError, TransientError, ValidationError
 
 from . import codec
 from .codec import Record
@@ -63,6 +63,7 @@ class Client:
         self.config = config
         self.transport = Transport(config, transport=transport, tracer_provider=tracer_provider)
         self._languages: Ids | None = list(language_ids) if language_ids else None
+        self._patch_ok = True  # set to False once the shop or key refuses PATCH
 
     def __repr__(self) -> str:  # never the key
         return f"Client(base_url={self.config.base_url!r})"
@@ -271,10 +272,20 @@ class Client:
         Virtual fields with setters (``position_in_category``...) are only sent when changed:
         echoing them can fail (error 134/135) or trigger side effects. Not atomic: a write by
         someone else between the GET and the PUT is overwritten for the fields it shares.
+        With ``prefer_patch`` the change is one PATCH instead; when the shop or the key refuses
+        PATCH (405, error 23 or 25: keys created before 8.0 lack the right) the client falls
+        back to GET + PUT and stops trying PATCH.
         """
         res = schema(resource)
         res.check_method("PUT")
         check_fields(res, changes)
+        if self.config.prefer_patch and self._patch_ok:
+            try:
+                return await self.patch(resource, id, changes, params=params)
+            except PermanentError as exc:
+                if exc.code not in (23, 25):
+                    raise
+                self._patch_ok = False
         current = await self.get(resource, id, json=False)
         base = {
             k: v for k, v in current.items()

@@ -27,6 +27,8 @@ class ClientConfig(BaseModel):
       accepted for ``id_shop``).
     * ``ps_method_override``: send PUT, PATCH and DELETE as POST with ``?ps_method=...`` for hosts
       whose firewall blocks those verbs. PrestaShop reads the body because the real verb is POST.
+    * ``prefer_patch``: ``Client.update`` sends one PATCH instead of GET + merged PUT (halves
+      the requests; falls back by itself when the key has no PATCH right);
     * ``output_format``: the format asked for reads (writes are always XML, the only format the
       webservice parses).
     * timeouts in seconds; ``max_connections`` bounds the connection pool;
@@ -43,6 +45,7 @@ class ClientConfig(BaseModel):
     id_shop: int | Literal["all"] | None = None
     id_shop_group: int | None = None
     ps_method_override: bool = False
+    prefer_patch: bool = False
     output_format: Literal["XML", "JSON"] = "XML"
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=30.0, gt=0)

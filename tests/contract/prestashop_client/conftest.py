@@ -24,6 +24,7 @@ from connectors.prestashop.sandbox.config import ApiKey, SandboxConfig
 
 KEY = "SANDBOXKEY0123456789ABCDEFGHIJKL"
 LIMITED_KEY = "LIMITEDKEY0123456789ABCDEFGHIJKL"  # GET/HEAD on customers only
+NOPATCH_KEY = "NOPATCHKEY0123456789ABCDEFGHIJKL"  # manufacturers without PATCH (a pre-8.0 key)
 SEED = 1050
 
 
@@ -56,6 +57,8 @@ def sandbox_url() -> Iterator[str]:
         api_keys=[
             ApiKey(key=SecretStr(KEY), description="contract tests"),
             ApiKey(key=SecretStr(LIMITED_KEY), permissions={"customers": ["GET", "HEAD"]}),
+            ApiKey(key=SecretStr(NOPATCH_KEY),
+                   permissions={"manufacturers": ["GET", "HEAD", "POST", "PUT", "DELETE"]}),
         ],
         seed=SEED,
     )

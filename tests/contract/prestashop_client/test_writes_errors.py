@@ -17,6 +17,7 @@ from connectors.prestashop import F
 pytestmark = pytest.mark.contract
 
 LIMITED_KEY = "LIMITEDKEY0123456789ABCDEFGHIJKL"  # granted GET/HEAD on customers only (see conftest)
+NOPATCH_KEY = "NOPATCHKEY0123456789ABCDEFGHIJKL"  # manufacturers without PATCH (see conftest)
 
 CUSTOMER = {"lastname": "Contract", "firstname": "Tess", "passwd": "s3cret-pass", "id_default_group": 3,
             "active": True, "newsletter": False, "note": "keep me", "company": "ACME"}
@@ -169,3 +170,17 @@ async def test_injected_faults_are_transient(shop, control):
     assert "HTTP 503" in info.value.message and 0 < (info.value.retry_after or 0) <= 60
     control.delete("/_sandbox/faults")
     assert (await shop.get("customers", 1))["id"] == "1"
+
+
+async def test_prefer_patch_with_and_without_the_patch_right(make_client):
+    async with make_client(prefer_patch=True) as full:
+        created = await full.create("manufacturers", {"name": "Patchy", "active": 1,
+                                                     "description": {1: "Desc", 2: "Déscription"}})
+        saved = await full.update("manufacturers", created["id"], {"name": "Patchy 2"})
+        assert saved["name"] == "Patchy 2" and saved["description"] == {1: "Desc", 2: "Déscription"}
+    async with make_client(api_key=NOPATCH_KEY, prefer_patch=True) as old_key:
+        with pytest.raises(PermanentError) as info:
+            await old_key.patch("manufacturers", created["id"], {"name": "x"})
+        assert info.value.code == 25
+        saved = await old_key.update("manufacturers", created["id"], {"name": "Patchy 3"})  # falls back to PUT
+        assert saved["name"] == "Patchy 3" and saved["description"] == {1: "Desc", 2: "Déscription"}

@@ -217,3 +217,22 @@ async def test_in_client_retries_honour_retry_after_for_idempotent_requests(shop
     failures["left"] = 5
     with pytest.raises(TransientError, match="HTTP 429"):
         await make_client(max_retries=1).get("customers", 1)
+
+
+async def test_prefer_patch_falls_back_to_merge_put_when_the_key_lacks_patch(shop, make_client):
+    shop.add("manufacturers", {"id": 1, "name": "A", "active": "1"})
+    client = make_client(prefer_patch=True)
+    await client.update("manufacturers", 1, {"name": "B"})
+    assert [r.method for r in shop.requests] == ["PATCH"]
+    refusal = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<prestashop xmlns:xlink="http://www.w3.org/1999/xlink">\n<errors>\n'
+        "<error>\n<code><![CDATA[25]]></code>\n<message><![CDATA[Method PATCH is not allowed for the resource "
+        "manufacturers with this authentication key]]></message>\n</error>\n</errors>\n</prestashop>\n"
+    )
+    shop.hook = lambda r: httpx.Response(405, text=refusal) if r.method == "PATCH" else None
+    shop.requests.clear()
+    await client.update("manufacturers", 1, {"name": "C"})
+    await client.update("manufacturers", 1, {"name": "D"})
+    assert [r.method for r in shop.requests] == ["PATCH", "GET", "PUT", "GET", "PUT"]  # PATCH tried once
+    stored = shop.data["manufacturers"][1]
+    assert (stored["name"], stored["active"]) == ("D", "1")
