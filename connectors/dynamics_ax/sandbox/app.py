@@ -185,8 +185,8 @@ def _process(state: SandboxState, action: str, body: bytes) -> tuple[int, bytes]
                                    document=spec.document)
     except Exception:  # a sandbox bug must still answer like AX: a generic fault
         log.exception("AX sandbox failed on %s.%s", service, operation)
-        fault = AxFault(["An internal error occurred while processing the request."], xpp_type=XPP["Internal"])
-        return 500, fault_envelope(fault, include_exceptions=include, service=service, operation=operation,
+        internal = AxFault(["An internal error occurred while processing the request."], xpp_type=XPP["Internal"])
+        return 500, fault_envelope(internal, include_exceptions=include, service=service, operation=operation,
                                    document=spec.document)
 
 

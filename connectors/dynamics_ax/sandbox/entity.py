@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
+from typing import TypeAlias
 
 from lxml import etree
 
@@ -33,7 +34,7 @@ class _Nil:
 
 
 NIL = _Nil()
-Value = str | _Nil | etree._Element
+Value: TypeAlias = str | _Nil | etree._Element
 
 
 class Entity:

@@ -46,7 +46,7 @@ def run_in_thread(config: SandboxConfig | None = None, *, timeout: float = 20.0)
     config = replace(config or SandboxConfig(), host="127.0.0.1", port=0)
     config.port = free_port()
     server = uvicorn.Server(_uvicorn_config(config))
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
+    # uvicorn installs signal handlers only in the main thread, so a thread is safe to use
     thread = threading.Thread(target=server.run, name=f"ax-sandbox-{config.port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + timeout

@@ -88,3 +88,15 @@ def test_cli_step_command_advances_a_running_sandbox():
         assert '"stage": "pick"' in result.output
     unreachable = CliRunner().invoke(app, ["ax-step", "--url", "http://127.0.0.1:9"])
     assert unreachable.exit_code == 1
+
+
+def test_fulfilment_advances_on_a_schedule():
+    config = replace(BASE, fulfilment_interval=0.05)
+    with run_in_thread(config) as base:
+        status: dict[str, int] = {}
+        for _ in range(200):  # bounded wait; the assertion is on the outcome, not on time
+            status = httpx.get(base + "/_sandbox/state").json()["companies"]["DAT"]["orders_by_status"]
+            if status.get("Invoice"):
+                break
+            threading.Event().wait(0.05)
+        assert status == {"Invoice": 1}
