@@ -30,6 +30,7 @@ from . import render, writes
 from .config import ALL_METHODS, ApiKey, SandboxConfig
 from .faults import PHP_NOTICE_TEXT, FaultInjector, Faults
 from .model import ShopModel
+from .prices import parse_price_params, price_extras
 from .query import parse_display, parse_filters, parse_languages, parse_limit, parse_sort, select
 from .schema import CORE_RESOURCES, PSWS_VERSION, Resource
 from .seed import seed_shop
@@ -207,14 +208,15 @@ class _Call:
         q, model = self.request.query_params, self.sb.model
         numeric_langs = q.get("language") is not None
         display = parse_display(q.get("display"), resource)
+        extras = price_extras(model, resource.name, parse_price_params(q.multi_items()))
         if raw_id is not None:
             row = model.store.get(resource.name, int(raw_id)) if raw_id.isdigit() else None
             if row is None:
                 raise EmptyAnswer(404)
             if display is None:
                 if self.json:
-                    return self.answer(200, render.json_object(model, resource, [row], langs, numeric_langs))
-                return self.answer(200, render.xml_object(self.ws, model, resource, [row], None, langs))
+                    return self.answer(200, render.json_object(model, resource, [row], langs, numeric_langs, extras))
+                return self.answer(200, render.xml_object(self.ws, model, resource, [row], None, langs, extras))
             rows = [row]
         else:
             schema = q.get("schema")
@@ -232,8 +234,8 @@ class _Call:
             limit = parse_limit(q.get("limit"))
             rows = select(list(model.store.rows(resource.name)), filters, sort, limit, langs)
         if self.json:
-            return self.answer(200, render.json_list(model, resource, rows, display, langs, numeric_langs))
-        return self.answer(200, render.xml_list(self.ws, model, resource, rows, display, langs))
+            return self.answer(200, render.json_list(model, resource, rows, display, langs, numeric_langs, extras))
+        return self.answer(200, render.xml_list(self.ws, model, resource, rows, display, langs, extras))
 
 
 def create_app(config: SandboxConfig) -> Starlette:

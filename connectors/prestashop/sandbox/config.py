@@ -52,7 +52,7 @@ class SandboxConfig(BaseModel):
                                  "combinations", "order_carriers"],
         description="resources whose changes are sent as webhooks",
     )
-    faults: Faults = Field(default_factory=Faults)
+    faults: Faults = Field(default_factory=lambda: Faults())
 
     @field_validator("api_keys")
     @classmethod

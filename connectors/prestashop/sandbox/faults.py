@@ -33,17 +33,17 @@ class Faults(BaseModel):
 
     model_config = {"extra": "forbid"}
 
-    latency_ms: float = Field(0.0, ge=0, description="mean added latency per request")
-    latency_jitter_ms: float = Field(0.0, ge=0, description="spread of the latency")
+    latency_ms: float = Field(default=0.0, ge=0, description="mean added latency per request")
+    latency_jitter_ms: float = Field(default=0.0, ge=0, description="spread of the latency")
     latency_distribution: Literal["fixed", "uniform", "exponential", "normal"] = "uniform"
-    error_rate: float = Field(0.0, ge=0, le=1, description="fraction answered 500 (HTML page)")
-    php_notice_rate: float = Field(0.0, ge=0, le=1, description="fraction answered 500 from a PHP notice")
+    error_rate: float = Field(default=0.0, ge=0, le=1, description="fraction answered 500 (HTML page)")
+    php_notice_rate: float = Field(default=0.0, ge=0, le=1, description="fraction answered 500 from a PHP notice")
     php_notice_style: Literal["xml", "html"] = "xml"
-    outage_s: float = Field(0.0, ge=0, description="answer 503 for this many seconds from now")
-    rate_limit_rps: float = Field(0.0, ge=0, description="token bucket rate; 0 disables")
-    rate_limit_burst: int = Field(10, ge=1)
-    retry_after_s: int = Field(1, ge=0, description="Retry-After sent with 429 and 503")
-    max_concurrency: int = Field(0, ge=0, description="in-flight cap answered 503 beyond; 0 disables")
+    outage_s: float = Field(default=0.0, ge=0, description="answer 503 for this many seconds from now")
+    rate_limit_rps: float = Field(default=0.0, ge=0, description="token bucket rate; 0 disables")
+    rate_limit_burst: int = Field(default=10, ge=1)
+    retry_after_s: int = Field(default=1, ge=0, description="Retry-After sent with 429 and 503")
+    max_concurrency: int = Field(default=0, ge=0, description="in-flight cap answered 503 beyond; 0 disables")
 
 
 class FaultDecision:

@@ -209,7 +209,7 @@ def change_state(m: ShopModel, order: Row, state_id: str, employee: str = "0", c
         raise WsError(500, 46, "Unable to save resource")
     old_state = m.store.get("order_states", int(order.get("current_state") or 0))
     now = m.now()
-    was_logable = bool(old_state) and old_state.get("logable") == "1"
+    was_logable = old_state is not None and old_state.get("logable") == "1"
     if state_id in (PS_OS_CANCELED, PS_OS_ERROR) and was_logable:
         for detail in m.store.find("order_details", id_order=order["id"]):
             _move_stock(m, detail.get("product_id") or "0", detail.get("product_attribute_id") or "0",

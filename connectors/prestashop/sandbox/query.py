@@ -45,7 +45,9 @@ class Filter:
 
 def _split_top(text: str) -> list[str]:
     """Split ``a,b[c,d],e`` on commas outside brackets."""
-    parts, depth, cur = [], 0, []
+    parts: list[str] = []
+    depth = 0
+    cur: list[str] = []
     for ch in text:
         if ch == "[":
             depth += 1

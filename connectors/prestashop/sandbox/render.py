@@ -8,6 +8,7 @@ for multilingual fields.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 from xml.sax.saxutils import quoteattr
 
@@ -25,6 +26,10 @@ XML_TAIL = "</prestashop>\n"
 _json = msgspec.json.Encoder()
 # Association items link to /api/{association}/{id} only when the association is itself a resource.
 _LINKED = frozenset(CORE_RESOURCES)
+
+
+# Virtual ``price[NAME]`` fields: row -> [(element name, value)], printed after the regular fields.
+Extras = Callable[[Row], list[tuple[str, str]]]
 
 
 class Values(Protocol):
@@ -89,7 +94,7 @@ def _assoc_xml(ws: str, assoc: Association, items: list[dict[str, str]], subs: l
 
 
 def _object_body(ws: str, model: Values, resource: Resource, row: Row, display: Display | None,
-                 langs: list[int]) -> str:
+                 langs: list[int], extras: Extras | None = None) -> str:
     out = [f"<{resource.node}>\n"]
     full = display is None or display.full
     wanted = None if full else set(display.fields)  # type: ignore[union-attr]
@@ -97,6 +102,8 @@ def _object_body(ws: str, model: Values, resource: Resource, row: Row, display: 
         if wanted is not None and fld.name not in wanted:
             continue
         out.append(_field_xml(ws, fld, model.value(resource, row, fld), row, langs))
+    for name, value in extras(row) if extras else ():
+        out.append(f"\t<{name}>{cdata(value)}</{name}>\n")
     assocs = resource.associations if full else [
         a for a in resource.associations if a.name in display.associations  # type: ignore[union-attr]
     ]
@@ -111,19 +118,19 @@ def _object_body(ws: str, model: Values, resource: Resource, row: Row, display: 
 
 
 def xml_object(ws: str, model: Values, resource: Resource, rows: list[Row], display: Display | None,
-               langs: list[int]) -> str:
+               langs: list[int], extras: Extras | None = None) -> str:
     """One or more objects directly under ``<prestashop>`` (single GET, POST/PUT/PATCH answers)."""
-    return XML_HEAD + "".join(_object_body(ws, model, resource, r, display, langs) for r in rows) + XML_TAIL
+    return XML_HEAD + "".join(_object_body(ws, model, resource, r, display, langs, extras) for r in rows) + XML_TAIL
 
 
 def xml_list(ws: str, model: Values, resource: Resource, rows: list[Row], display: Display | None,
-             langs: list[int]) -> str:
+             langs: list[int], extras: Extras | None = None) -> str:
     if display is None:
         items = "".join(
             f'<{resource.node} id="{r["id"]}" xlink:href="{ws}{resource.name}/{r["id"]}"/>\n' for r in rows
         )
     else:
-        items = "".join(_object_body(ws, model, resource, r, display, langs) for r in rows)
+        items = "".join(_object_body(ws, model, resource, r, display, langs, extras) for r in rows)
     return f"{XML_HEAD}<{resource.list_node}>\n{items}</{resource.list_node}>\n{XML_TAIL}"
 
 
@@ -214,13 +221,15 @@ def _json_value(fld: Field, value: Any, langs: list[int], numeric_lang_ids: bool
 
 
 def _json_object(model: Values, resource: Resource, row: Row, display: Display | None, langs: list[int],
-                 numeric_lang_ids: bool) -> dict[str, Any]:
+                 numeric_lang_ids: bool, extras: Extras | None = None) -> dict[str, Any]:
     full = display is None or display.full
     wanted = None if full else set(display.fields)  # type: ignore[union-attr]
     obj: dict[str, Any] = {}
     for fld in resource.visible_fields:
         if wanted is None or fld.name in wanted:
             obj[fld.name] = _json_value(fld, model.value(resource, row, fld), langs, numeric_lang_ids)
+    for name, value in extras(row) if extras else ():
+        obj[name] = value
     assocs = resource.associations if full else [
         a for a in resource.associations if a.name in display.associations  # type: ignore[union-attr]
     ]
@@ -239,22 +248,22 @@ def _json_object(model: Values, resource: Resource, row: Row, display: Display |
 
 
 def json_list(model: Values, resource: Resource, rows: list[Row], display: Display | None,
-              langs: list[int], numeric_lang_ids: bool = False) -> bytes:
+              langs: list[int], numeric_lang_ids: bool = False, extras: Extras | None = None) -> bytes:
     if not rows:
         return b"[]"
     if display is None:
         return _json.encode({resource.list_node: [{"id": int(r["id"])} for r in rows]})
     return _json.encode({resource.list_node: [
-        _json_object(model, resource, r, display, langs, numeric_lang_ids) for r in rows
+        _json_object(model, resource, r, display, langs, numeric_lang_ids, extras) for r in rows
     ]})
 
 
 def json_object(model: Values, resource: Resource, rows: list[Row], langs: list[int],
-                numeric_lang_ids: bool = False) -> bytes:
+                numeric_lang_ids: bool = False, extras: Extras | None = None) -> bytes:
     """A single object without ``display``: falsy fields dropped (PHP ``array_filter``)."""
     objs = []
     for row in rows:
-        obj = _json_object(model, resource, row, None, langs, numeric_lang_ids)
+        obj = _json_object(model, resource, row, None, langs, numeric_lang_ids, extras)
         objs.append({k: v for k, v in obj.items() if v not in ("", "0", None, 0, [], {}, False)})
     if len(objs) == 1:
         return _json.encode({resource.node: objs[0]})

@@ -205,3 +205,32 @@ def test_stock_updates_and_product_sum(c: httpx.Client) -> None:
     assert quantities["0"] == sum(v for k, v in quantities.items() if k != "0") and 500 in quantities.values()
     r = c.patch("/api/stock_availables", content=f"<prestashop><stock_available><id>{sid}</id><depends_on_stock>1</depends_on_stock></stock_available></prestashop>")
     assert r.status_code == 500 and errors(r.text)[0][0] == 133
+
+
+def price_of(c: httpx.Client, product: int, **params: str) -> float:
+    query = {f"price[p][{k}]": v for k, v in params.items()} or {"price[p][use_tax]": "1"}
+    return float(field(c.get(f"/api/products/{product}", params=query).text, "product", "p"))
+
+
+def test_price_fields_and_specific_prices(c: httpx.Client) -> None:
+    base = float(field(c.get("/api/products/6").text, "product", "price"))
+    assert price_of(c, 6) == pytest.approx(round(base * 1.2, 2))
+    assert price_of(c, 6, use_tax="0") == pytest.approx(base)
+    r = c.post("/api/specific_prices", content=(
+        "<prestashop><specific_price><id_shop>1</id_shop><id_cart>0</id_cart><id_product>6</id_product>"
+        "<id_currency>0</id_currency><id_country>0</id_country><id_group>0</id_group><id_customer>0</id_customer>"
+        "<price>-1</price><from_quantity>1</from_quantity><reduction>0.25</reduction><reduction_tax>1</reduction_tax>"
+        "<reduction_type>percentage</reduction_type><from>0000-00-00 00:00:00</from><to>0000-00-00 00:00:00</to>"
+        "</specific_price></prestashop>"))
+    assert r.status_code == 201, r.text
+    assert price_of(c, 6, use_tax="0") == pytest.approx(round(base * 0.75, 2))
+    assert price_of(c, 6, use_tax="0", use_reduction="0") == pytest.approx(base)
+    r = c.get("/api/products/6", params={"price[bad name][use_tax]": "1"})
+    assert r.status_code == 400 and errors(r.text)[0][0] == 128
+    r = c.post("/api/specific_prices", content=(
+        "<prestashop><specific_price><id_shop>1</id_shop><id_cart>0</id_cart><id_product>6</id_product>"
+        "<id_currency>0</id_currency><id_country>0</id_country><id_group>0</id_group><id_customer>0</id_customer>"
+        "<price>-1</price><from_quantity>1</from_quantity><reduction>1</reduction><reduction_tax>1</reduction_tax>"
+        "<reduction_type>percent</reduction_type><from>2024-01-01 00:00:00</from><to>2024-02-01 00:00:00</to>"
+        "</specific_price></prestashop>"))
+    assert r.status_code == 400 and "SpecificPrice->reduction_type is not valid" in errors(r.text)[0][1]
