@@ -103,7 +103,8 @@ class Client:
         return self.psws_version
 
     async def languages(self) -> Ids:
-        """Ids of the shop's active languages (cached), used to send every language on writes."""
+        """Ids of the shop's active languages (cached), the default language (``PS_LANG_DEFAULT``)
+        first when the key may read ``configurations``; used to send every language on writes."""
         if self._languages is None:
             try:
                 rows = await self.list("languages", display=["id", "active"], sort=["id_ASC"])
@@ -113,8 +114,24 @@ class Client:
                     "language_ids to the Client so multilingual fields can be written safely.",
                     system="prestashop",
                 ) from exc
-            self._languages = [int(r["id"]) for r in rows if r.get("active", "1") == "1"]
+            langs = [int(r["id"]) for r in rows if r.get("active", "1") == "1"]
+            default = await self._default_language()
+            if default in langs:  # the default language first: it fills the languages left out
+                langs.remove(default)
+                langs.insert(0, default)
+            self._languages = langs
         return list(self._languages)
+
+    async def _default_language(self) -> int | None:
+        """``PS_LANG_DEFAULT`` from ``configurations`` when the key may read it, else ``None``."""
+        try:
+            response = await self.request("GET", "configurations", params=[
+                ("filter[name]", "[PS_LANG_DEFAULT]"), ("display", "[value]")])
+            rows = codec.decode_xml_list(response.content, where="GET configurations")
+            return int(rows[0]["value"]) if rows else None
+        except (AuthError, PermanentError, TransientError, KeyError, ValueError):
+            # Optional: without the right, the lowest active language id stands in for it.
+            return None
 
     async def _single_language(self, res: ResourceSchema, language: int | Sequence[int] | None) -> int | None:
         # JSON collapses a multilingual field to a bare string when one language is in effect.

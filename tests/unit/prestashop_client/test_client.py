@@ -236,3 +236,15 @@ async def test_prefer_patch_falls_back_to_merge_put_when_the_key_lacks_patch(sho
     assert [r.method for r in shop.requests] == ["PATCH", "GET", "PUT", "GET", "PUT"]  # PATCH tried once
     stored = shop.data["manufacturers"][1]
     assert (stored["name"], stored["active"]) == ("D", "1")
+
+
+async def test_languages_put_the_shop_default_first_when_configurations_is_readable(shop, make_client):
+    for lid in (1, 2, 3):
+        shop.add("languages", {"id": lid, "active": "0" if lid == 3 else "1"})
+    config = ('<?xml version="1.0" encoding="UTF-8"?>\n<prestashop xmlns:xlink="http://www.w3.org/1999/xlink">\n'
+              "<configurations>\n<configuration>\n\t<value><![CDATA[2]]></value>\n</configuration>\n"
+              "</configurations>\n</prestashop>\n")
+    shop.hook = lambda r: httpx.Response(200, text=config) if r.url.path.endswith("/configurations") else None
+    assert await make_client(langs=None).languages() == [2, 1]
+    shop.hook = lambda r: httpx.Response(401, text="denied") if r.url.path.endswith("/configurations") else None
+    assert await make_client(langs=None).languages() == [1, 2]  # inactive 3 left out, id order
