@@ -18,6 +18,7 @@ and one ``<language id>`` element per language for multilingual fields.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -175,8 +176,6 @@ def decode_errors(body: bytes, content_type: str = "") -> list[tuple[int | None,
     if not stripped:
         return []
     if stripped[:1] in (b"{", b"["):
-        import json
-
         try:
             data = json.loads(body)
         except ValueError:

@@ -4,19 +4,19 @@ Filter values use PrestaShop's own bracket syntax. A plain string is sent as it 
 syntax the shop understands can be written by hand); the :class:`F` helpers build the common
 operators and refuse values that the syntax cannot carry (``[``, ``]`` and ``|`` have no escape).
 
-================  =====================  ==========================
-helper            sent as                SQL on the shop
-================  =====================  ==========================
-``F.eq(x)``       ``[x]``                ``= 'x'``
-``F.any_of(a,b)`` ``[a|b]``              ``IN``-like OR list
-``F.none_of(a)``  ``![a|b]``             ``!=`` AND list
-``F.between(a,b)````[a,b]``              ``BETWEEN`` (inclusive; numbers/dates only)
-``F.gt(x)``       ``>[x]``               ``>`` (strict)
-``F.lt(x)``       ``<[x]``               ``<`` (strict)
-``F.contains(x)`` ``%[x]%``              ``LIKE '%x%'``
-``F.startswith``  ``[x]%``               ``LIKE 'x%'``
-``F.endswith``    ``%[x]``               ``LIKE '%x'``
-================  =====================  ==========================
+=====================  ==============  ==========================
+helper                 sent as         SQL on the shop
+=====================  ==============  ==========================
+``F.eq(x)``            ``[x]``         ``= 'x'``
+``F.any_of(a, b)``     ``[a|b]``       ``= 'a' OR = 'b'``
+``F.none_of(a, b)``    ``![a|b]``      ``!= 'a' AND != 'b'``
+``F.between(a, b)``    ``[a,b]``       ``BETWEEN`` (inclusive; numbers/dates only)
+``F.gt(x)``            ``>[x]``        ``> 'x'`` (strict)
+``F.lt(x)``            ``<[x]``        ``< 'x'`` (strict)
+``F.contains(x)``      ``%[x]%``       ``LIKE '%x%'``
+``F.startswith(x)``    ``[x]%``        ``LIKE 'x%'``
+``F.endswith(x)``      ``%[x]``        ``LIKE '%x'``
+=====================  ==============  ==========================
 """
 
 from __future__ import annotations

@@ -11,6 +11,10 @@
    token travels in the URL (proxy logs may keep it) and nothing protects against replay, so
    the event id is a hash of the body and duplicates are dropped by content.
 
+Both normalise the same way: ``type`` is ``<entity>.<created|updated|deleted>``, ``key`` the
+record id, and rows that belong to an order (``order_history``, ``order_carrier``,
+``order_invoice``) become an *update* of ``order``/``shipment``/``invoice`` keyed by the order id.
+
 Both raise :class:`~connectors.prestashop.signing.SignatureError` when the sender cannot be
 trusted (answer 401) and :class:`~connectors.errors.ValidationError` when the body is not a
 webhook of that format (answer 400). Neither logs or echoes the body.
@@ -35,19 +39,20 @@ __all__ = ["MAX_BODY_BYTES", "WebhookEvent", "parse_ps_webhooks", "parse_signed"
 
 MAX_BODY_BYTES = 1_048_576
 
-#: ps_webhooks ObjectModel class -> (bridge entity, field of ``data`` holding the key)
-PS_CLASS_ENTITIES: dict[str, tuple[str, str]] = {
-    "Order": ("order", "id"),
-    "OrderHistory": ("order", "id_order"),
-    "OrderCarrier": ("shipment", "id_order"),
-    "OrderInvoice": ("invoice", "id_order"),
-    "Customer": ("customer", "id"),
-    "Address": ("address", "id"),
-    "Product": ("product", "id"),
-    "Combination": ("combination", "id"),
-    "StockAvailable": ("stock", "id"),
-    "SpecificPrice": ("price", "id"),
-    "Category": ("category", "id"),
+#: records that belong to an order: reported as a change of the bridge entity named here, keyed
+#: by the order id, whatever format they came in (the bridge's entities are order, customer,
+#: address, product, combination, stock, price, shipment, invoice...)
+SUB_ENTITIES: dict[str, tuple[str, str]] = {
+    "order_history": ("order", "id_order"),
+    "order_carrier": ("shipment", "id_order"),
+    "order_invoice": ("invoice", "id_order"),
+}
+
+#: ps_webhooks ObjectModel class -> the entity name used in the bridge's own format
+PS_CLASS_ENTITIES: dict[str, str] = {
+    "Order": "order", "OrderHistory": "order_history", "OrderCarrier": "order_carrier",
+    "OrderInvoice": "order_invoice", "Customer": "customer", "Address": "address", "Product": "product",
+    "Combination": "combination", "StockAvailable": "stock", "SpecificPrice": "price", "Category": "category",
 }
 
 _ACTION_VERBS = {"add": "created", "update": "updated", "delete": "deleted"}
@@ -104,6 +109,16 @@ def _key_of(entity: str, data: Mapping[str, Any], field: str = "id") -> str:
     return str(value)
 
 
+def _event(entity: str, verb: str, data: dict[str, Any], event_id: str, timestamp: int | None) -> WebhookEvent:
+    """Build the event; rows that belong to an order become an update of that order's entity."""
+    key_field = "id"
+    if entity in SUB_ENTITIES:
+        entity, key_field = SUB_ENTITIES[entity]
+        verb = "updated"
+    return WebhookEvent(type=f"{entity}.{verb}", entity=entity, key=_key_of(entity, data, key_field), data=data,
+                        event_id=event_id, timestamp=timestamp)
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
@@ -156,9 +171,8 @@ def parse_signed(
             "The signed webhook's 'type' must look like 'entity.verb' (for example 'order.created').",
             system="prestashop",
         )
-    entity = msg.type.split(".", 1)[0]
-    return WebhookEvent(type=msg.type, entity=entity, key=_key_of(entity, msg.data), data=msg.data,
-                        event_id=event_id, timestamp=_unix_time(msg.timestamp))
+    entity, verb = msg.type.split(".", 1)
+    return _event(entity, verb, msg.data, event_id, _unix_time(msg.timestamp))
 
 
 def parse_ps_webhooks(body: bytes, token: str | None, accepted_tokens: Iterable[str]) -> WebhookEvent:
@@ -189,10 +203,6 @@ def parse_ps_webhooks(body: bytes, token: str | None, accepted_tokens: Iterable[
         )
     if not re.match(r"^[A-Za-z][A-Za-z0-9_]*$", msg.entity):
         raise ValidationError("The ps_webhooks entity is not a PrestaShop class name.", system="prestashop")
-    entity, key_field = PS_CLASS_ENTITIES.get(msg.entity, (_snake(msg.entity), "id"))
-    # A state, carrier or invoice row changes its order: report it as an update of that order.
-    if key_field != "id":
-        verb = "updated"
+    entity = PS_CLASS_ENTITIES.get(msg.entity, _snake(msg.entity))
     event_id = "sha256:" + hashlib.sha256(body).hexdigest()
-    return WebhookEvent(type=f"{entity}.{verb}", entity=entity, key=_key_of(entity, msg.data, key_field),
-                        data=msg.data, event_id=event_id)
+    return _event(entity, verb, msg.data, event_id, None)

@@ -136,3 +136,18 @@ async def test_file_cursor_store_round_trips_and_refuses_garbage(tmp_path):
     (tmp_path / "bad.json").write_text("{not json")
     with pytest.raises(ConfigError, match="not a poller state"):
         await FileCursorStore(tmp_path / "bad.json").load()
+
+
+def test_order_sub_records_normalise_the_same_in_both_formats():
+    data = {"id": 3, "id_order": 7, "tracking_number": "1Z9"}
+    body = json.dumps({"type": "order_carrier.updated", "timestamp": 1700000000, "data": data}).encode()
+    signed = parse_signed(body, signature_headers(SECRET, "msg_5", body, timestamp=1700000000), [SECRET],
+                          now=1700000000)
+    unsigned = parse_ps_webhooks(json.dumps({"action": "update", "entity": "OrderCarrier", "data": data}).encode(),
+                                 "tok", ["tok"])
+    for event in (signed, unsigned):
+        assert (event.type, event.entity, event.key) == ("shipment.updated", "shipment", "7")
+    history = json.dumps({"type": "order_history.created", "data": {"id": 40, "id_order": 9}}).encode()
+    event = parse_signed(history, signature_headers(SECRET, "msg_6", history, timestamp=1700000000), [SECRET],
+                         now=1700000000)
+    assert (event.type, event.key) == ("order.updated", "9")
