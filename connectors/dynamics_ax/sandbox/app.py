@@ -180,7 +180,8 @@ def _process(state: SandboxState, action: str, body: bytes) -> tuple[int, bytes]
             state.world.message_ids[message_id] = (now, result)
         return 200, result
     except AxFault as fault:
-        log.info("AX sandbox fault on %s.%s: %s", service, operation, fault.messages[0][:200])
+        # the text may quote document values (names, e-mails): only the kind is logged
+        log.info("AX sandbox fault on %s.%s (XppExceptionType %s)", service, operation, fault.xpp_type)
         return 500, fault_envelope(fault, include_exceptions=include, service=service, operation=operation,
                                    document=spec.document)
     except Exception:  # a sandbox bug must still answer like AX: a generic fault

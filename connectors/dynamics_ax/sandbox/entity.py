@@ -65,6 +65,13 @@ class Entity:
         items = self.children.get(name)
         return items[0] if items else None
 
+    def clone(self) -> Entity:
+        """A deep copy of the record tree (field values are immutable or shared elements)."""
+        twin = Entity(self.source, self.type_name, dict(self.fields))
+        twin.children = {name: [c.clone() for c in items] for name, items in self.children.items()}
+        twin.rec_id, twin.rec_version, twin.action = self.rec_id, self.rec_version, self.action
+        return twin
+
     def __repr__(self) -> str:  # field values may be personal data: never shown
         return f"Entity({self.source}, RecId={self.rec_id})"
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 import fnmatch
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from lxml import etree
@@ -26,7 +26,7 @@ from .config import SandboxConfig
 from .entity import Entity, document_hash, parse_document, render_document, walk
 from .faults import AxFault
 from .merge import merge
-from .model import Company, DocStore, World
+from .model import Company, DocStore, World, norm_key
 from .schemas import DocumentIndex
 
 __all__ = ["Call", "run"]
@@ -126,11 +126,18 @@ def op_update(call: Call, wrapper: etree._Element, out: etree._Element) -> None:
         current = _lookup(call, key)
         _check_concurrency(current, sent)
         rules.before_update(call.world, call.company, call.spec.name, current)
+        snapshot = current.clone()  # after the release of reservations, so a rollback re-reserves
         for name in call.spec.key_fields:  # primary key fields never change
             if name in current.fields:
                 sent.fields[name] = current.fields[name]
-        merge(call.world, current, sent, call.index, partial=sent.action == "update", clear_nil=clear_nil)
-        rules.after_update(call.world, call.company, call.spec.name, current)
+        try:
+            merge(call.world, current, sent, call.index, partial=sent.action == "update", clear_nil=clear_nil)
+            rules.after_update(call.world, call.company, call.spec.name, current)
+        except AxFault:
+            # AX runs the update in one transaction: put the document (and its reservations) back
+            call.store.docs[norm_key(key)] = snapshot
+            rules.after_update(call.world, call.company, call.spec.name, snapshot)
+            raise
         call.world.stamp(current)
         call.world.bump(current)
         call.world.touch(call.store, current)
@@ -233,8 +240,12 @@ def _page(call: Call, wrapper: etree._Element, out: etree._Element, changed: boo
         since_text = (wrapper.findtext(f"{{{NS['services']}}}changedDateTime") or "").strip()
         if not since_text:
             raise AxFault(["The changed date and time must be specified."])  # [I]
-        since = datetime.fromisoformat(since_text.replace("Z", "+00:00"))
-        since_ts = since.timestamp() if since.tzinfo else since.replace(tzinfo=None).timestamp()
+        try:
+            since = datetime.fromisoformat(since_text.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise AxFault([f"The changed date and time '{since_text}' is not a valid date and time."]) from exc
+        # utcdatetime: a value without offset is UTC
+        since_ts = (since if since.tzinfo else since.replace(tzinfo=UTC)).timestamp()
         rows = sorted((pos, nk) for nk, pos in call.store.changes.items() if pos[0] >= since_ts and nk in call.store.docs)
         if since_ts < call.world.now() - call.config.change_retention_seconds:
             rows, status, details = [], "Failure", "ChangedDateTimeOutOfRange"  # [I] status on this detail

@@ -282,6 +282,13 @@ def before_update(world: World, company: Company, service: str, current: Entity)
 
 
 def after_update(world: World, company: Company, service: str, updated: Entity) -> None:
+    if service == "CustomerService":
+        group = updated.get("CustGroup").strip()
+        if group.lower() not in {g.lower() for g in company.cust_groups}:
+            raise _not_found(group, "Customer group", "Customer groups")
+        party = updated.child("DirParty")
+        if party is not None:
+            updated.fields["Name"] = _prepare_party(company, party, updated.get("AccountNum"))
     if service == "SalesOrderService":
         _prepare_lines(world, company, updated)
         if updated.get("SalesType") == "Sales":

@@ -217,3 +217,21 @@ async def test_product_then_item_release_with_price(ax):
     assert text(doc, "SalesOrder/SalesTable/SalesLine/Name", "SalesOrder") == "New thing"
     orphan = item.replace("NEW-1", "GHOST")
     assert "Products" in fault(await call(ax, "ItemService", "create", orphan))[0]
+
+
+async def test_failed_update_leaves_document_and_reservation_unchanged(ax):
+    await ax.post("/_sandbox/stock", json={"item_id": "A0006", "warehouse": "11", "qty": 10})
+    sales_id = await _create(ax, "C-000001", "RB-1", [("A0006", "2")])
+    reserved = (await _on_hand(ax, "A0006"))["ReservPhysical"]
+    doc_hash = text(await _read(ax, sales_id), "SalesOrder/SalesTable/_DocumentHash", "SalesOrder")
+    line = ('<SalesLine class="entity" action="create"><ItemId>NOPE</ItemId><SalesQty>1</SalesQty>'
+            "<SalesUnit>ea</SalesUnit></SalesLine>")
+    r = await call(ax, SO, "update", _update_doc(sales_id, doc_hash, "bad line", extra=line))
+    assert "'NOPE'" in fault(r)[0]
+    doc = await _read(ax, sales_id)
+    assert text(doc, "SalesOrder/SalesTable/_DocumentHash", "SalesOrder") == doc_hash
+    assert text(doc, "SalesOrder/SalesTable/CustomerRef", "SalesOrder") == "Web order RB-1"
+    assert (await _on_hand(ax, "A0006"))["ReservPhysical"] == reserved
+    # the same hash still works for a valid update
+    ok = await call(ax, SO, "update", _update_doc(sales_id, doc_hash, "good"))
+    assert ok.status_code == 200, ok.text
