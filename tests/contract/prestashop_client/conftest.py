@@ -1,5 +1,7 @@
 """The PrestaShop sandbox served over real HTTP (uvicorn on 127.0.0.1, a free port, a thread).
 
+``serve`` also runs other ASGI apps the same way (the webhook receiver of test_webhooks).
+
 One seeded shop for the whole module set (``seed=1050`` gives > 1,000 products, enough to page
 past the 1,000-record mark). Tests that change the clock or inject faults restore them.
 """
@@ -19,8 +21,8 @@ import uvicorn
 from pydantic import SecretStr
 
 from connectors.prestashop import Client, ClientConfig
-from connectors.prestashop.sandbox.app import create_app
 from connectors.prestashop.sandbox.config import ApiKey, SandboxConfig
+from connectors.prestashop.sandbox.server import run_in_thread
 
 KEY = "SANDBOXKEY0123456789ABCDEFGHIJKL"
 LIMITED_KEY = "LIMITEDKEY0123456789ABCDEFGHIJKL"  # GET/HEAD on customers only
@@ -62,7 +64,7 @@ def sandbox_url() -> Iterator[str]:
         ],
         seed=SEED,
     )
-    with serve(create_app(config)) as url:
+    with run_in_thread(config) as url:  # the sandbox's own runner (uvicorn in a thread)
         yield url
 
 

@@ -12,8 +12,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from connectors.prestashop import Client, ClientConfig, SignatureError, WebhookEvent, parse_signed
-from connectors.prestashop.sandbox.app import create_app
 from connectors.prestashop.sandbox.config import SandboxConfig
+from connectors.prestashop.sandbox.server import run_in_thread
 
 pytestmark = pytest.mark.contract
 
@@ -51,7 +51,7 @@ async def test_sandbox_webhooks_verify_and_normalise(serve_app):
     with serve_app(receiver) as hook_url:
         config = SandboxConfig.simple(KEY, webhook_url=f"{hook_url}/hook", webhook_secret=SecretStr(SECRET),
                                       webhook_backoff_s=0.05)
-        with serve_app(create_app(config)) as shop_url:
+        with run_in_thread(config) as shop_url:
             async with Client(ClientConfig(base_url=shop_url, api_key=KEY)) as shop:
                 created = await shop.create("customers", {
                     "lastname": "Hook", "firstname": "Hana", "email": "hook@example.com",
