@@ -1,7 +1,8 @@
 """Microsoft Dynamics AX 2012 connector: AIF document services over an IIS HTTP port, on zeep.
 
 ``Client`` is the entry point (see ``client.py``); ``AxConfig`` configures it. The layers:
-``soap`` (zeep + httpx, WSDL cache, CallContext, fault mapping), ``documents`` (the eight
+``soap`` (zeep + httpx, WSDL cache, CallContext, fault mapping), ``codec`` (response
+decoding with lxml, cheaper than zeep's object model), ``documents`` (the eight
 document operations with AIF's rules), ``models`` (typed views), ``payloads`` (what is sent),
 ``errors`` (the one fault table), ``auth`` (NTLM/Negotiate/Basic), ``query`` (QueryCriteria).
 """

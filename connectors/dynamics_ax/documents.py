@@ -78,7 +78,8 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 
 class DocumentService:
-    """The operations of one document service. Results are plain dicts of AX element names."""
+    """The operations of one document service. Results are plain dicts of AX element names with
+    values as AX wrote them (strings); the views of :mod:`.models` type them."""
 
     def __init__(self, soap: AxSoapClient, spec: DocumentSpec) -> None:
         self.soap = soap

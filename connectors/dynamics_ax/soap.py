@@ -8,8 +8,9 @@ every call, and turns every failure into a :mod:`connectors.errors` class throug
 table of :mod:`connectors.dynamics_ax.errors`. The generic document operations (create, read,
 update, delete, find, findKeys, getKeys, getChangedKeys) live in :mod:`.operations`.
 
-Results come back as plain dicts keyed by AX element names (``None`` and empty values dropped,
-every child entity as a list), ready for the msgspec views of :mod:`.models`.
+Results come back as plain data decoded by :mod:`.codec` (dicts keyed by AX element names,
+values as AX wrote them, every child entity as a list), ready for the views of :mod:`.models`;
+``raw=True`` returns zeep's objects instead (for a full update, which edits and resends them).
 """
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ import zeep
 import zeep.exceptions
 from lxml import etree
 from opentelemetry import trace
-from zeep.helpers import serialize_object
 from zeep.plugins import Plugin
 from zeep.proxy import AsyncServiceProxy
 from zeep.transports import AsyncTransport
 from zeep.xsd import ComplexType
 
 from connectors.dynamics_ax.auth import build_auth
+from connectors.dynamics_ax.codec import NotSoap, SoapFault, decode_response
 from connectors.dynamics_ax.config import AxConfig
 from connectors.dynamics_ax.context import CallContext, message_id_for, random_message_id
 from connectors.dynamics_ax.errors import (
@@ -42,7 +43,7 @@ from connectors.dynamics_ax.errors import (
 )
 from connectors.errors import BridgeError, ConfigError, PermanentError
 
-__all__ = ["BUNDLED_WSDL", "AxSoapClient", "clear_wsdl_cache", "plain"]
+__all__ = ["BUNDLED_WSDL", "AxSoapClient", "clear_wsdl_cache", "mark_entities"]
 
 BUNDLED_WSDL = Path(__file__).resolve().parent / "wsdl" / "xppservice.wsdl"
 WSA_NS = "http://www.w3.org/2005/08/addressing"
@@ -101,37 +102,6 @@ async def _record_response(response: httpx.Response) -> None:
         ex["retry_after"] = response.headers.get("retry-after")
 
 
-def plain(value: Any) -> Any:
-    """A zeep result as plain data: dicts keyed by element name, ``None``/empty dropped, child entities as lists.
-
-    Entities AX sends once (``DirParty``, ``InventDim``) become one-element lists so that the
-    views need not care whether a port's schema declares them single or repeated.
-    """
-    return _clean(serialize_object(value, dict))
-
-
-def _clean(value: Any) -> Any:
-    if isinstance(value, dict):
-        out: dict[str, Any] = {}
-        for k, v in value.items():
-            if k == "_value_1" or v is None:
-                continue
-            v = _clean(v)
-            if isinstance(v, dict) and _is_entity(v):
-                v = [v]
-            if v in ([], {}, None):
-                continue
-            out[k] = v
-        return out
-    if isinstance(value, list):
-        return [x for x in (_clean(v) for v in value) if x not in (None, {}, [])]
-    return value
-
-
-def _is_entity(value: dict[str, Any]) -> bool:
-    return value.get("class") == "entity"
-
-
 def mark_entities(xtype: Any, value: Any) -> None:
     """Set ``class="entity"`` on every entity of a document being sent.
 
@@ -177,7 +147,8 @@ class AxSoapClient:
         self._wsdl_http = httpx.Client(auth=auth, timeout=timeout, verify=config.verify_tls,
                                        transport=wsdl_transport)
         self._zeep: zeep.AsyncClient | None = None
-        self._proxies: dict[str, Any] = {}
+        self._zeep_raw: zeep.AsyncClient | None = None
+        self._proxies: dict[tuple[str, bool], Any] = {}
 
     async def __aenter__(self) -> AxSoapClient:
         return self
@@ -216,18 +187,27 @@ class AxSoapClient:
         """The zeep client over the cached WSDL (built on first use, which may load the WSDL)."""
         if self._zeep is None:
             transport = _QuietTransport(client=self._http, wsdl_client=self._wsdl_http)
-            self._zeep = zeep.AsyncClient(self._document(), transport=transport, plugins=[_NoAddressing()])
+            document = self._document()
+            self._zeep = zeep.AsyncClient(document, transport=transport, plugins=[_NoAddressing()])
+            # Same WSDL, but zeep hands back the HTTP response unparsed: responses are decoded by
+            # decode_response, about ten times cheaper than zeep's object model on AX's wide
+            # documents. (zeep's per-call settings override is thread-local, not task-local, so
+            # a second client is the safe way to have both.)
+            self._zeep_raw = zeep.AsyncClient(document, transport=transport, plugins=[_NoAddressing()],
+                                              settings=zeep.Settings(raw_response=True))
         return self._zeep
 
-    def proxy(self, service: str) -> Any:
+    def proxy(self, service: str, *, raw_response: bool = False) -> Any:
         """The service proxy of ``BasicHttpBinding_<service>``, addressed at the configured endpoint.
 
         The WSDL's own ``soap:address`` is ignored on purpose: behind IIS it often names the
         server's internal host name, which a client outside cannot resolve.
         """
-        proxy = self._proxies.get(service)
+        proxy = self._proxies.get((service, raw_response))
         if proxy is None:
-            client = self.zeep
+            client = self.zeep  # builds both clients
+            if raw_response:
+                client = self._zeep_raw  # type: ignore[assignment]  # set together with _zeep
             ports = client.wsdl.services.get("RoutingService")
             port = ports.ports.get(f"BasicHttpBinding_{service}") if ports is not None else None
             if port is None:
@@ -237,7 +217,7 @@ class AxSoapClient:
                     system="ax", code="no_such_service")
             # AsyncClient.create_service would return a sync proxy (zeep 4.3), so build it here.
             proxy = AsyncServiceProxy(client, port.binding, address=self.config.endpoint)
-            self._proxies[service] = proxy
+            self._proxies[(service, raw_response)] = proxy
         return proxy
 
     def element(self, qname: str) -> Any:
@@ -254,7 +234,7 @@ class AxSoapClient:
 
     async def call(self, service: str, operation: str, *, idempotency_key: str | None = None,
                    raw: bool = False, **body: Any) -> Any:
-        """Call one operation and return its result as plain data (see :func:`plain`), or as
+        """Call one operation and return its result as plain data (see :mod:`.codec`), or as
         zeep objects with ``raw=True`` (to edit and send back, keeping ``xsi:type``s).
 
         With ``idempotency_key`` the MessageId is derived from it (same id on every retry of
@@ -263,7 +243,7 @@ class AxSoapClient:
         """
         message_id = (message_id_for(self.config.company, service, operation, idempotency_key)
                       if idempotency_key else random_message_id())
-        op = getattr(self.proxy(service), operation, None)
+        op = getattr(self.proxy(service, raw_response=not raw), operation, None)
         if op is None:  # pragma: no cover - zeep raises AttributeError itself for unknown ops
             raise ConfigError(f"AX {service} has no operation '{operation}' on this port.", system="ax")
         exchange: dict[str, Any] = {}
@@ -307,7 +287,16 @@ class AxSoapClient:
                     system="ax", code="request_schema")) from None
             finally:
                 _exchange.reset(token)
-        return result if raw else plain(result)
+            if not raw:
+                try:
+                    return decode_response(result.status_code, result.content)
+                except SoapFault as fault:
+                    raise self._traced(span, error_for_fault(fault.info, **where)) from None
+                except NotSoap:
+                    raise self._traced(span, error_for_http_status(
+                        result.status_code, request_bytes=exchange.get("request_bytes"),
+                        retry_after=exchange.get("retry_after"), **where)) from None
+        return result
 
     @staticmethod
     def _traced(span: Any, err: BridgeError) -> BridgeError:
