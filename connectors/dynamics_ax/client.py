@@ -38,9 +38,9 @@ from connectors.dynamics_ax.models import (
 from connectors.dynamics_ax.payloads import NewCustomer, NewSalesOrder, customer_entity, sales_order_entity
 from connectors.dynamics_ax.query import Criterion, eq
 from connectors.dynamics_ax.soap import AxSoapClient
-from connectors.errors import DuplicateError, NotFoundError, PermanentError
+from connectors.errors import BridgeError, DuplicateError, NotFoundError, PermanentError
 
-__all__ = ["ENTITIES", "Client", "Created"]
+__all__ = ["ENTITIES", "REQUIRED_OPERATIONS", "Client", "Created"]
 
 V = TypeVar("V", bound=msgspec.Struct)
 
@@ -60,6 +60,16 @@ ENTITIES: dict[str, tuple[str, str, str, tuple[str, ...], type[msgspec.Struct]]]
     "on_hand": ("on_hand", "InventoryOnHand", "InventSum", ("ItemId", "InventDimId"), OnHand),
     "invoice": ("invoice", "SalesInvoice", "CustInvoiceJour", ("RecId",), Invoice),
     "packing_slip": ("packing_slip", "SalesPackingSlip", "CustPackingSlipJour", ("PackingSlipId",), PackingSlip),
+}
+
+#: Operations the default flows call, per entity; ``check`` lists those the port lacks.
+REQUIRED_OPERATIONS: dict[str, tuple[str, ...]] = {
+    "customer": ("create", "read", "find", "getKeys"),
+    "sales_order": ("create", "read", "update", "find", "findKeys", "getChangedKeys"),
+    "item": ("read", "getKeys", "getChangedKeys"),
+    "on_hand": ("find", "getChangedKeys"),
+    "invoice": ("find", "getChangedKeys"),
+    "packing_slip": ("find", "getChangedKeys"),
 }
 
 CUSTOMER_NS = "http://schemas.microsoft.com/dynamics/2008/01/documents/Customer"
@@ -103,6 +113,24 @@ class Client:
             port = routing.ports.get(f"BasicHttpBinding_{svc.spec.service}") if routing is not None else None
             out[entity] = sorted(port.binding._operations) if port is not None else []
         return out
+
+    async def check(self) -> dict[str, Any]:
+        """A health report for ``presta-ax ax check``: what the port exposes, what the flows still
+        miss, and whether one real call (customer getKeys, one key) goes through with these
+        credentials and this company. Never raises for AX-side problems; reports them instead."""
+        report: dict[str, Any] = {"endpoint": self.config.endpoint, "company": self.config.company,
+                                  "operations": {}, "missing": [], "call": None, "error": None}
+        try:
+            report["operations"] = ops = self.port_operations()
+            report["missing"] = [f"{self.documents[e].spec.service}.{op}" for e, needed in REQUIRED_OPERATIONS.items()
+                                 for op in needed if op not in ops.get(e, [])]
+            page = await self.service("customer").get_keys(page_size=1)
+            report["call"] = f"CustomerService.getKeys returned {len(page.keys)} key(s)"
+            if not page.keys:
+                report["call"] += " - add a document filter for Customer on the port, or the company has no customers"
+        except BridgeError as err:
+            report["error"] = f"{type(err).__name__}: {err.message}"
+        return report
 
     # --- generic typed reads ---------------------------------------------------------------------
 

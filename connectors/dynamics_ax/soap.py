@@ -171,7 +171,8 @@ class AxSoapClient:
                 try:
                     # Strict parsing against the port's own WSDL; lenient against the bundled one,
                     # which a real port may extend (document extensions, other data policies).
-                    settings = zeep.Settings(strict=self.config.wsdl == "remote", xml_huge_tree=False)
+                    settings = zeep.Settings(strict=self.config.wsdl == "remote", xml_huge_tree=False,
+                                             forbid_dtd=True, forbid_entities=True)
                     # zeep annotates the transport as a class but uses (and needs) an instance.
                     doc = zeep.wsdl.Document(source, loader, settings=settings)  # type: ignore[arg-type]
                 except zeep.exceptions.TransportError as exc:
@@ -188,7 +189,8 @@ class AxSoapClient:
         if self._zeep is None:
             transport = _QuietTransport(client=self._http, wsdl_client=self._wsdl_http)
             document = self._document()
-            self._zeep = zeep.AsyncClient(document, transport=transport, plugins=[_NoAddressing()])
+            self._zeep = zeep.AsyncClient(document, transport=transport, plugins=[_NoAddressing()],
+                                          settings=zeep.Settings(forbid_dtd=True, forbid_entities=True))
             # Same WSDL, but zeep hands back the HTTP response unparsed: responses are decoded by
             # decode_response, about ten times cheaper than zeep's object model on AX's wide
             # documents. (zeep's per-call settings override is thread-local, not task-local, so

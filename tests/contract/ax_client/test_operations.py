@@ -236,3 +236,13 @@ async def test_delete(ax):
 async def test_find_keys_with_every_operator(ax, criterion, expected):
     keys = await ax.service("item").find_keys([criterion])
     assert {k.value for k in keys} == expected
+
+
+async def test_check_reports_the_port(ax, sandbox, make_config):
+    report = await ax.check()
+    assert report["error"] is None and report["missing"] == []
+    assert report["call"].startswith("CustomerService.getKeys returned 1 key")
+    assert report["endpoint"].endswith("/MicrosoftDynamicsAXAif60/WebShop/xppservice.svc")
+    async with Client(make_config(sandbox, company="ZZZ")) as other:
+        bad = await other.check()
+    assert "ConfigError" in bad["error"] and "ZZZ" in bad["error"]
