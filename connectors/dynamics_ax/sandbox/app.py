@@ -18,6 +18,7 @@ import hmac
 import logging
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from xml.sax.saxutils import escape
 
 from lxml import etree
 from starlette.applications import Starlette
@@ -89,9 +90,11 @@ def _envelope(body: bytes) -> bytes:
     return f'<s:Envelope xmlns:s="{NS["soapenv"]}"><s:Body>'.encode() + body + b"</s:Body></s:Envelope>"
 
 
-def _soap_fault(code: str, text: str) -> bytes:
-    return _envelope(f"<s:Fault><faultcode>{code}</faultcode><faultstring xml:lang=\"en-US\">{text}"
-                     "</faultstring></s:Fault>".encode())
+def _soap_fault(code: str, text: str, code_ns: str | None = None) -> bytes:
+    """A plain WCF fault (no AifFault detail); ``code_ns`` declares the ``a:`` prefix of ``code``."""
+    declare = f' xmlns:a="{code_ns}"' if code_ns else ""
+    return _envelope(f"<s:Fault><faultcode{declare}>{code}</faultcode><faultstring xml:lang=\"en-US\">"
+                     f"{escape(text)}</faultstring></s:Fault>".encode())
 
 
 def _iis_503() -> Response:
@@ -141,6 +144,16 @@ def _process(state: SandboxState, action: str, body: bytes) -> tuple[int, bytes]
         return 400, b""  # WCF answers malformed XML with 400 Bad Request
     if envelope.tag != _ENV + "Envelope" or envelope.find(_ENV + "Body") is None:
         return 500, _soap_fault("s:Client", "The message is not a SOAP 1.1 envelope.")
+    longest = max((len(t) for t in envelope.itertext()), default=0)
+    if longest > state.config.max_string_content:
+        quota = state.config.max_string_content
+        return 500, _soap_fault(
+            "a:DeserializationFailed",
+            "The formatter threw an exception while trying to deserialize the message: The maximum string content "
+            f"length quota ({quota}) has been exceeded while reading XML data. This quota may be increased by "
+            "changing the MaxStringContentLength property on the XmlDictionaryReaderQuotas object used when "
+            "creating the XML reader.",
+            "http://schemas.microsoft.com/net/2005/12/windowscommunicationfoundation/dispatcher")
     header = envelope.find(_ENV + "Header")
     context = header.find(_CTX + "CallContext") if header is not None else None
     for h in [] if header is None else header:

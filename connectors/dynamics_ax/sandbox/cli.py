@@ -34,6 +34,7 @@ def command(
         False, "--include-exceptions-in-fault", help="Put the AX error text into faults instead of the generic one."),
     workers: int = typer.Option(1, help="IIS worker processes: concurrent calls beyond this queue."),
     max_message_size: int = typer.Option(65536, help="WCF maxReceivedMessageSize in bytes (larger -> HTTP 400)."),
+    max_string_content: int = typer.Option(8192, help="WCF readerQuotas maxStringContentLength."),
     fulfilment_interval: float = typer.Option(
         0.0, help="Seconds between automatic pick/pack/invoice stages (0 = only stepwise)."),
     retention_hours: float = typer.Option(48.0, help="Change-tracking retention for getChangedKeys."),
@@ -56,7 +57,7 @@ def command(
         host=host, port=port, aif_port=aif_port, company=company, extra_companies=tuple(c.strip() for c in extra_companies.split(",") if c.strip()), seed=seed,
         items=items, customers=customers, open_orders=open_orders,
         include_exceptions_in_fault=include_exceptions_in_fault, validate_documents=not no_validation,
-        workers=workers, max_message_size=max_message_size, fulfilment_interval=fulfilment_interval,
+        workers=workers, max_message_size=max_message_size, max_string_content=max_string_content, fulfilment_interval=fulfilment_interval,
         change_retention_seconds=retention_hours * 3600, criteria_mode=criteria_mode,
         duplicate_response=duplicate_response, basic_auth=(user, password) if user and password else None,
         faults=FaultSettings(latency_ms=latency_ms, deadlock_rate=deadlock_rate, timeout_rate=timeout_rate,

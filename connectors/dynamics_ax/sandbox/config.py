@@ -61,6 +61,7 @@ class SandboxConfig:
     validate_documents: bool = True
     workers: int = 1
     max_message_size: int = 65536
+    max_string_content: int = 8192  # WCF readerQuotas maxStringContentLength
     fulfilment_interval: float = 0.0
     change_retention_seconds: float = 2 * 24 * 3600.0  # SQL Server change tracking default
     duplicate_window_seconds: float = 24 * 3600.0  # AIF response cache lifetime

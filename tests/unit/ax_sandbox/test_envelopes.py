@@ -182,3 +182,11 @@ async def test_must_understand_header_is_refused(ax):
                       headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction":
                                "http://schemas.microsoft.com/dynamics/2008/01/services/SalesOrderService/read"})
     assert r.status_code == 500 and "s:MustUnderstand" in r.text
+
+
+async def test_string_content_quota_of_wcf(ax):
+    long_text = "x" * 8193
+    r = await call(ax, "SalesOrderService", "create",
+                   sales_order("C-000001", "Q-1", [("A0001", "1")]).replace("Web order Q-1", long_text))
+    assert r.status_code == 500
+    assert "a:DeserializationFailed" in r.text and "maximum string content length quota (8192)" in r.text
