@@ -129,10 +129,8 @@ def _unix_time(value: int | float | str | None) -> int | None:
         return None
     if isinstance(value, (int, float)):
         return int(value)
-    try:
+    if re.fullmatch(r"\d+(\.\d+)?", value):
         return int(float(value))
-    except ValueError:
-        pass
     try:
         parsed = datetime.datetime.fromisoformat(value)
     except ValueError:
