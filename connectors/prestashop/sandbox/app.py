@@ -15,6 +15,7 @@ import base64
 import binascii
 import contextlib
 import hashlib
+import logging
 import random
 import time
 from collections.abc import AsyncIterator
@@ -40,6 +41,7 @@ from .wserrors import EmptyAnswer, PlainAnswer, WsError, did_you_mean
 
 __all__ = ["create_app", "Sandbox"]
 
+log = logging.getLogger(__name__)
 _REALM = ('Basic realm="Welcome to PrestaShop Webservice, please enter the authentication key as the login. '
           'No password required."')
 _XML = "text/xml;charset=utf-8"
@@ -126,6 +128,10 @@ class _Call:
         except PlainAnswer as exc:
             return Response(exc.body, status_code=exc.status, headers=self.headers(None, True),
                             media_type=exc.content_type)
+        except Exception as exc:  # a sandbox bug must still answer like PrestaShop's exception handler
+            log.exception("unexpected error while serving %s %s", self.request.method, path)
+            return self.error(WsError(500, 0, f"Internal error in the sandbox ({type(exc).__name__}); "
+                                      "see the sandbox log for the traceback."))
 
     def _auth(self) -> ApiKey:
         if not self.sb.config.webservice_enabled:

@@ -47,7 +47,7 @@ def test_outage_window_then_recovery(c: httpx.Client) -> None:
 
 
 def test_rate_limit_answers_429_with_retry_after(c: httpx.Client) -> None:
-    c.put("/_sandbox/faults", json={"rate_limit_rps": 0.5, "rate_limit_burst": 2, "retry_after_s": 3})
+    c.put("/_sandbox/faults", json={"rate_limit_rps": 0.05, "rate_limit_burst": 2, "retry_after_s": 3})
     statuses = [c.get("/api/customers").status_code for _ in range(4)]
     assert statuses[:2] == [200, 200] and statuses[2:] == [429, 429]
     r = c.get("/api/customers")
@@ -77,10 +77,12 @@ def test_notice_fault_has_no_side_effect(c: httpx.Client) -> None:
 
 
 def test_concurrency_cap_answers_503(shop: str, c: httpx.Client) -> None:
-    c.put("/_sandbox/faults", json={"max_concurrency": 1, "latency_ms": 400, "latency_distribution": "fixed"})
+    c.put("/_sandbox/faults", json={"max_concurrency": 1, "latency_ms": 1000, "latency_distribution": "fixed"})
     statuses: list[int] = []
+    barrier = threading.Barrier(3)
 
     def call() -> None:
+        barrier.wait()  # start together, well within the one-second latency of the first request
         statuses.append(httpx.get(f"{shop}/api/customers", auth=(FULL_KEY, ""), timeout=10).status_code)
 
     threads = [threading.Thread(target=call) for _ in range(3)]
