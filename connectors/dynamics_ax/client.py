@@ -134,10 +134,11 @@ class Client:
 
     # --- generic typed reads ---------------------------------------------------------------------
 
-    async def read(self, entity: str, keys: Sequence[EntityKey]) -> list[Any]:
-        """Typed views of the records with these keys (NotFoundError if one is missing)."""
+    async def read(self, entity: str, keys: Sequence[EntityKey], *, skip_missing: bool = False) -> list[Any]:
+        """Typed views of the records with these keys: NotFoundError if one is missing, or, with
+        ``skip_missing``, only those that exist."""
         cls = ENTITIES[entity][4]
-        return [view(cls, e) for e in await self.service(entity).read(keys)]
+        return [view(cls, e) for e in await self.service(entity).read(keys, skip_missing=skip_missing)]
 
     async def find(self, entity: str, criteria: Sequence[Criterion]) -> list[Any]:
         cls = ENTITIES[entity][4]
@@ -251,9 +252,9 @@ class Client:
 
     # --- catalog, stock, fulfilment --------------------------------------------------------------
 
-    async def read_items(self, item_ids: Sequence[str]) -> list[Item]:
+    async def read_items(self, item_ids: Sequence[str], *, skip_missing: bool = False) -> list[Item]:
         """Released products with their sales price and unit (Sales module), batched by ``read_batch_size``."""
-        return await self.read("item", [EntityKey.of(ItemId=i) for i in item_ids])
+        return await self.read("item", [EntityKey.of(ItemId=i) for i in item_ids], skip_missing=skip_missing)
 
     async def read_on_hand(self, item_id: str, warehouse: str | None = None) -> list[OnHand]:
         """On-hand rows of one item, one per inventory dimension (site/warehouse); optionally one warehouse."""

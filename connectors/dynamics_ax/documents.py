@@ -29,7 +29,7 @@ from zeep.xsd import ComplexType
 from connectors.dynamics_ax.models import EntityKey, KeyPage
 from connectors.dynamics_ax.query import Criterion, criteria_payload
 from connectors.dynamics_ax.soap import AxSoapClient, mark_entities
-from connectors.errors import DuplicateError, PermanentError, TransientError
+from connectors.errors import DuplicateError, NotFoundError, PermanentError, TransientError
 
 __all__ = ["DOCUMENT_NS_PREFIX", "DocumentService", "DocumentSpec", "key_list", "parse_keys"]
 
@@ -103,14 +103,32 @@ class DocumentService:
         result = await self.soap.call(self.spec.service, "create", idempotency_key=idempotency_key, **body)
         return parse_keys(result)
 
-    async def read(self, keys: Sequence[EntityKey]) -> list[dict[str, Any]]:
-        """The top entities for the keys, in batches; an unknown key raises NotFoundError."""
+    async def read(self, keys: Sequence[EntityKey], *, skip_missing: bool = False) -> list[dict[str, Any]]:
+        """The top entities for the keys, in batches of ``read_batch_size``.
+
+        AX fails a whole read when one key is unknown (NotFoundError). With ``skip_missing`` a
+        failed batch is read again key by key and the unknown keys are left out (bulk reads of
+        keys listed a while ago, some of which were deleted since).
+        """
         out: list[dict[str, Any]] = []
         size = self.soap.config.read_batch_size
         for i in range(0, len(keys), size):
-            doc = await self.soap.call(self.spec.service, "read", EntityKeyList=key_list(keys[i:i + size]))
-            out.extend(_as_list((doc or {}).get(self.spec.root_entity)))
+            batch = keys[i:i + size]
+            try:
+                out.extend(await self._read_batch(batch))
+            except NotFoundError:
+                if not skip_missing:
+                    raise
+                for key in batch:
+                    try:
+                        out.extend(await self._read_batch([key]))
+                    except NotFoundError:
+                        continue
         return out
+
+    async def _read_batch(self, keys: Sequence[EntityKey]) -> list[dict[str, Any]]:
+        doc = await self.soap.call(self.spec.service, "read", EntityKeyList=key_list(keys))
+        return _as_list((doc or {}).get(self.spec.root_entity))
 
     async def find(self, criteria: Sequence[Criterion]) -> list[dict[str, Any]]:
         doc = await self.soap.call(self.spec.service, "find", QueryCriteria=criteria_payload(list(criteria)))

@@ -248,3 +248,25 @@ async def test_omitted_enum_is_its_first_symbol(ax, aif, soap):
     aif.on("read", soap.document(SO, "Read", "SalesOrder", order_xml().replace("<SalesType>Sales</SalesType>", "")))
     order = await ax.read_sales_order("SO-000123")
     assert order.sales_type == "Journal" and order.document_status == "None"
+
+
+async def test_skip_missing_reads_a_failed_batch_key_by_key(ax, aif, soap):
+    item = '<InventTable class="entity"><ItemId>{0}</ItemId></InventTable>'
+    missing = "No valid document identified from the entity key."
+    aif.on("read", soap.fault(missing), soap.document("ItemService", "Read", "Item", item.format("A1")),
+           soap.fault(missing), soap.document("ItemService", "Read", "Item", item.format("A3")))
+    items = await ax.read_items(["A1", "GONE", "A3"], skip_missing=True)
+    assert [i.item_id for i in items] == ["A1", "A3"]
+    assert [len(soap.text_of(s.body, "KeyField")) for s in aif.of("read")] == [2, 1, 1, 1]
+
+
+async def test_call_context_carries_logon_as_user_and_partition(aif, soap):
+    from connectors.dynamics_ax import AxConfig, Client
+
+    cfg = AxConfig(base_url="http://aos.test/MicrosoftDynamicsAXAif60", port_name="WebShop", company="USMF",
+                   language="de", logon_as_user="CONTOSO\\web-shop", partition_key="initial", wsdl="bundled")
+    aif.on("read", soap.fault("No valid document identified from the entity key."))
+    async with Client(cfg, transport=httpx.MockTransport(aif)) as client:
+        assert await client.read_sales_order("SO-1") is None
+    assert aif.seen[0].context == {"Company": "USMF", "Language": "de", "LogonAsUser": "CONTOSO\\web-shop",
+                                   "MessageId": aif.seen[0].context["MessageId"], "PartitionKey": "initial"}
