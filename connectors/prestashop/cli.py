@@ -19,6 +19,7 @@ from typing import Annotated, Any, TypeVar
 
 import msgspec
 import typer
+from pydantic import SecretStr
 
 from connectors.errors import BridgeError
 
@@ -55,7 +56,7 @@ def _read_key(key_file: Path | None) -> str:
 
 def _config(url: str, key_file: Path | None, shop_id: int | None, key_in_query: bool, json_out: bool) -> ClientConfig:
     try:
-        return ClientConfig(base_url=url, api_key=_read_key(key_file), id_shop=shop_id, key_in_query=key_in_query,
+        return ClientConfig(base_url=url, api_key=SecretStr(_read_key(key_file)), id_shop=shop_id, key_in_query=key_in_query,
                             output_format="JSON" if json_out else "XML")
     except ValueError as exc:  # pydantic's ValidationError; input values are hidden
         raise typer.BadParameter(str(exc)) from None
