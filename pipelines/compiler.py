@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from connectors.errors import BridgeError, ConfigError, MappingError
@@ -82,6 +83,7 @@ _HELPERS: dict[str, Any] = {
     "_rate": _rate,
     "_MISS": _MISSING,
     "_S": str,
+    "_D": Decimal,
     "_missing": lambda: ValueError("the value is missing and the field is required"),
     "_enum": enumerate,
     "_E": {},
@@ -144,6 +146,10 @@ class _Gen(CodeContext):
         self.ns: dict[str, Any] = {"__builtins__": {}, **_HELPERS, "P": params}
         self.lines: list[tuple[str, str | None]] = []
         self.defs: list[list[tuple[str, str | None]]] = []
+        self.hoists: dict[str, str] | None = None
+        # variable names of the current scope: a child mapping runs as a loop inside its parent
+        self.scope = {"src": "src", "out": "out", "parent": "parent", "ln": "ln"}
+        self.nested: dict[str, str] = {}
         self.masks: dict[str, str] = {}
         self.tables: dict[str, str] = {}
         self.n = 0
@@ -173,6 +179,35 @@ class _Gen(CodeContext):
         name = f"_lkf{self.n}"
         self.ns[name] = self._lookup_function(table, spec, var)
         return ast.Name(id=name, ctx=ast.Load())
+
+    def read(self, var: str, path: tuple[str | int, ...]) -> ast.expr:
+        # `src.get('Sales') or {}` is read once per function, not once per field using it
+        if var == self.scope["src"] and len(path) >= 2 and isinstance(path[0], str) and self.hoists is not None:
+            if path[0] not in self.hoists:
+                self.n += 1
+                self.hoists[path[0]] = f"_h{self.n}"
+            return access(self.hoists[path[0]], path[1:], self)
+        return access(var, path, self)
+
+    def var(self, root: str) -> str:
+        if root == "src":
+            return self.scope["src"]
+        if root in ("parent", "out"):
+            return self.scope[root]
+        if root == "line_number":
+            return self.scope["ln"]
+        return super().var(root)
+
+    def param(self, path: tuple[str | int, ...]) -> ast.expr:
+        value: Any = self.params
+        for key in path:
+            if isinstance(value, Mapping):
+                value = value.get(key)
+            elif isinstance(value, list) and isinstance(key, int):
+                value = value[key] if -len(value) <= key < len(value) else None
+            else:
+                value = None
+        return self.const(value)
 
     # -- helpers --------------------------------------------------------------------------------
     def _lookup_function(self, table: str, spec: LookupTable, var: str) -> Callable[[Any], Any]:
@@ -216,6 +251,27 @@ class _Gen(CodeContext):
             return str(self.params[key])
         return value
 
+    def converter(self, places: int | None, rounding: str) -> str:
+        """Name of a decimal converter with fixed places and rounding (one per pair)."""
+        name = f"_dq_{places}_{rounding}"
+        if name not in self.ns:
+            self.ns[name] = fn.decimal_converter(places, rounding)
+        return name
+
+    def out_var(self, target: str) -> tuple[str, str]:
+        """(dict variable, key) where a dotted target path is stored: nested objects are built
+        in local dicts and attached at the end, only when something went into them."""
+        keys = target.split(".")
+        if len(keys) == 1:
+            return self.scope["out"], keys[0]
+        prefix = ".".join(keys[:-1])
+        if prefix not in self.nested:
+            for i in range(1, len(keys)):
+                if ".".join(keys[:i]) not in self.nested:
+                    self.n += 1
+                    self.nested[".".join(keys[:i])] = f"_o{self.n}"
+        return self.nested[prefix], keys[-1]
+
     def emit(self, indent: int, text: str, label: str | None = None) -> None:
         self.lines.append(("    " * indent + text, label))
 
@@ -230,10 +286,16 @@ class _Gen(CodeContext):
                 self.emit(indent + 1, f"v = {value}", label)
             e("else:")
             self.emit(indent + 1, f"v = {ast.unparse(self.const(rule.else_))}", label)
-        elif rule.expr is not None:
-            e(f"v = {self.expr(rule.expr)}")
-        elif rule.has_const:
-            e(f"v = {ast.unparse(self.const(rule.const))}")
+        elif rule.expr is not None or rule.has_const:
+            node = rewrite(parse_expression(rule.expr), self) if rule.expr is not None else self.const(rule.const)
+            plain = not (rule.lookup or rule.convert or rule.currency or "default" in rule.model_fields_set)
+            fixed = isinstance(node, ast.Constant) or (isinstance(node, ast.Name) and node.id.startswith("_k"))
+            if plain and fixed and (rule.const if rule.has_const else getattr(node, "value", 1)) not in (None, ""):
+                var, key = self.out_var(target)  # a fixed value: store it, nothing to check
+                e(f"{var}[{key!r}] = {ast.unparse(node)}")
+                self._mask(rule, target, label)
+                return
+            e(f"v = {ast.unparse(node)}")
         elif isinstance(rule.from_, list):
             parts = ", ".join(self.path(p) for p in rule.from_)
             e(f"v = _join({rule.join!r}, ({parts},))")
@@ -261,7 +323,7 @@ class _Gen(CodeContext):
         if rule.convert is not None:
             c = rule.convert
             if c.to == "decimal":
-                e(f"v = _dec(v, {c.places!r}, {c.rounding!r})")
+                e(f"v = {self.converter(c.places, c.rounding)}(v)")
             elif c.to == "int":
                 e(f"v = _int(v, {c.rounding!r})")
             elif c.to in ("date", "datetime"):
@@ -278,61 +340,98 @@ class _Gen(CodeContext):
                 rate = self.path(cur.rate)
             else:
                 assert cur.rates is not None and cur.code is not None
-                rate = f"_rate({self.table(cur.rates)}, {self.path(cur.code)}, {cur.rates!r})"
-            e(f"v = _cur(v, {rate}, {cur.op!r}, {cur.places!r}, {cur.rounding!r})")
+                code = rewrite(parse_expression(cur.code), self)
+                if isinstance(code, ast.Constant):  # e.g. params.company_currency: look the rate up now
+                    table = self.ns[self.table(cur.rates)]
+                    if _key(code.value) not in table:
+                        raise ConfigError(f"Mapping {self.spec.mapping}: the lookup table '{cur.rates}' has no rate "
+                                          f"for {code.value!r} (field {label}).")
+                    fixed = fn.num(table[_key(code.value)])
+                    if not fixed:
+                        raise ConfigError(f"Mapping {self.spec.mapping}: the rate for {code.value!r} in '{cur.rates}' "
+                                          f"is zero or missing (field {label}).")
+                    # a fixed rate: multiply or divide inline, then round
+                    op = "*" if cur.op == "multiply" else "/"
+                    e("if v is not None:")
+                    self.emit(indent + 1, f"v = {self.converter(cur.places, cur.rounding)}("
+                              f"_D(_fn_num(v)) {op} {ast.unparse(self.const(fn.to_decimal(fixed, None)))})", label)
+                    self.function("num")
+                    rate = ""
+                else:
+                    rate = f"_rate({self.table(cur.rates)}, {ast.unparse(code)}, {cur.rates!r})"
+            if rate:
+                e(f"v = _cur(v, {rate}, {cur.op!r}, {cur.places!r}, {cur.rounding!r})")
+        var, key = self.out_var(target)
         if rule.required:
             e("if v is None or v == '':")
             self.emit(indent + 1, "raise _missing()", label)
-        keys = tuple(target.split("."))
-        e("if v is not None and v != '':")
-        if len(keys) == 1:
-            self.emit(indent + 1, f"out[{target!r}] = v", label)
+            e(f"{var}[{key!r}] = v")
         else:
-            self.emit(indent + 1, f"_put(out, {keys!r}, v)", label)
+            e("if v is not None and v != '':")
+            self.emit(indent + 1, f"{var}[{key!r}] = v", label)
+        self._mask(rule, target, label)
+
+    def _mask(self, rule: FieldRule, target: str, label: str) -> None:
         kind = rule.mask or default_mask_for(target)
         if kind is not None:
             self.masks[label] = kind
 
-    def body(self, indent: int, fields: dict[str, FieldRule], children: dict[str, ChildMapping], prefix: str) -> None:
+    def body(self, indent: int, fields: dict[str, FieldRule], children: dict[str, ChildMapping], prefix: str,
+             tail: str = "return out") -> None:
+        """Emit the code of one level (the record, or an item of a child list)."""
         system = self.spec.source.system
-        self.emit(indent, "out = {}")
+        saved_hoists, self.hoists = self.hoists, {}
+        saved_nested, self.nested = self.nested, {}
+        self.emit(indent, f"{self.scope['out']} = {{}}")
+        start = len(self.lines)
         for target, rule in fields.items():
             if rule.owner not in ("both", system):
                 continue  # owned by the other system: this direction never writes it
             self.field(indent, target, rule, f"{prefix}{target}")
         for target, child in children.items():
-            fname = self.child(child, f"{prefix}{target}")
-            label = f"{prefix}{target}"
-            each = self.path(child.each)
-            keys = tuple(target.split("."))
-            self.emit(indent, f"rows = [{fname}(it, src, root, i, ctx) for i, it in _enum(_items({each}), 1)]", label)
-            self.emit(indent, "rows = [r for r in rows if r is not None]", label)
-            self.emit(indent, "if rows:", label)
-            if len(keys) == 1:
-                self.emit(indent + 1, f"out[{target!r}] = rows", label)
-            else:
-                self.emit(indent + 1, f"_put(out, {keys!r}, rows)", label)
-        self.emit(indent, "return out")
+            self.child(indent, target, child, f"{prefix}{target}")
+        # attach nested objects, deepest first, only when something was stored in them
+        for path, var in sorted(self.nested.items(), key=lambda kv: -kv[0].count(".")):
+            parent_var, key = self.out_var(path)
+            self.emit(indent, f"if {var}:")
+            self.emit(indent + 1, f"{parent_var}[{key!r}] = {var}")
+        self.emit(indent, tail)
+        src = self.scope["src"]
+        hoisted = [("    " * indent + f"{name} = {src}.get({key!r}) or _E", None) for key, name in self.hoists.items()]
+        hoisted += [("    " * indent + f"{var} = {{}}", None) for var in self.nested.values()]
+        self.lines[start:start] = hoisted
+        self.hoists = saved_hoists
+        self.nested = saved_nested
 
-    def child(self, child: ChildMapping, label: str) -> str:
-        """Emit a module-level function for a child mapping; return its name."""
+    def child(self, indent: int, target: str, child: ChildMapping, label: str) -> None:
+        """Emit a child mapping as a loop over its source list (no function call per item)."""
+        each = self.expr(child.each)
+        var, key = self.out_var(target)
         self.n += 1
-        name = f"_child{self.n}"
-        saved = self.lines
-        self.lines = []
-        self.emit(0, f"def {name}(src, parent, root, ln, ctx):")
-        if child.where is not None:
-            self.emit(1, f"if not ({self.expr(child.where)}):", label)
-            self.emit(2, "return None", label)
-        self.body(1, child.fields, child.children, f"{label}[].")
-        self.defs.append(self.lines)
-        self.lines = saved
-        return name
+        k = self.n
+        rows, item, ln, out = f"_rows{k}", f"_it{k}", f"_ln{k}", f"_r{k}"
+        self.emit(indent, f"{rows} = []", label)
+        self.emit(indent, f"for {ln}, {item} in _enum(_items({each}), 1):", label)
+        saved = self.scope
+        self.scope = {"src": item, "out": out, "parent": saved["src"], "ln": ln}
+        try:
+            if child.where is not None:
+                self.emit(indent + 1, f"if not ({self.expr(child.where)}):", label)
+                self.emit(indent + 2, "continue", label)
+            self.body(indent + 1, child.fields, child.children, f"{label}[].", tail=f"{rows}.append({out})")
+        finally:
+            self.scope = saved
+        self.emit(indent, f"if {rows}:", label)
+        self.emit(indent + 1, f"{var}[{key!r}] = {rows}", label)
 
     def assemble(self) -> tuple[str, dict[int, str]]:
         """The module source and, for each line number, the target field it computes."""
-        header = [("def _map(src, ctx):", None), ("    root = src", None), ("    parent = None", None), ("    ln = None", None)]
-        all_lines = [line for d in self.defs for line in d] + header + self.lines
+        header = [("def _map(src, ctx):", None), ("    root = src", None), ("    parent = None", None), ("    ln = None", None),
+                  ("    try:", None)]
+        # the handler turns any failure into a MappingError naming the field (see _fail)
+        footer = [("    except _BE:", None), ("        raise", None), ("    except _Exc as exc:", None),
+                  ("        raise _fail(exc, src) from None", None)]
+        all_lines = [line for d in self.defs for line in d] + header + self.lines + footer
         source = "\n".join(text for text, _ in all_lines)
         labels = {i: lab for i, (_, lab) in enumerate(all_lines, 1) if lab is not None}
         return source, labels
@@ -347,26 +446,19 @@ def compile_mapping(spec: MappingSpec, params: Mapping[str, Any] | None = None) 
     merged = {**spec.params, **(params or {})}
     gen = _Gen(spec, merged)
     try:
-        gen.body(1, spec.fields, spec.children, "")
+        gen.body(2, spec.fields, spec.children, "")
     except ExpressionError as exc:
         raise ConfigError(f"Mapping {spec.mapping} ({spec.file}) cannot be compiled: {exc}", [str(exc)]) from None
     source, line_fields = gen.assemble()
-    code = compile(source, f"<mapping {spec.mapping}>", "exec")
-    exec(code, gen.ns)  # noqa: S102 - code generated from a validated spec, no builtins
-    raw = gen.ns["_map"]
     masks = dict(gen.masks)
     fname = f"<mapping {spec.mapping}>"
 
-    def run(record: Any, context: Any) -> dict[str, Any]:
-        try:
-            return raw(record, context)  # type: ignore[no-any-return]
-        except BridgeError:
-            raise
-        except Exception as exc:  # turn any failure into a MappingError naming the field
-            target = _failed_field(exc, fname, line_fields)
-            raise _mapping_error(spec, record, target, exc, masks) from None
+    def fail(exc: Exception, record: Any) -> MappingError:
+        return _mapping_error(spec, record, _failed_field(exc, fname, line_fields), exc, masks)
 
-    return CompiledMapping(spec=spec, function=run, source_code=source, masks=masks, params=merged)
+    gen.ns.update(_fail=fail, _BE=BridgeError, _Exc=Exception)
+    exec(compile(source, fname, "exec"), gen.ns)  # noqa: S102 - code generated from a validated spec, no builtins
+    return CompiledMapping(spec=spec, function=gen.ns["_map"], source_code=source, masks=masks, params=merged)
 
 
 def _failed_field(exc: BaseException, fname: str, line_fields: dict[int, str]) -> str:

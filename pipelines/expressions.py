@@ -8,7 +8,8 @@ whitelist before anything runs; raw text is never evaluated. Allowed:
 * field references: ``total_paid``, ``customer.email``, ``associations.order_rows[0]``;
   the roots ``params`` (mapping parameters), ``context`` (cross-references and facts the
   runtime supplies), ``parent``/``root`` (outer records inside a child mapping) and
-  ``line_number`` (1-based position inside a child mapping) are reserved;
+  ``line_number`` (1-based position inside a child mapping) and ``out`` (target fields
+  already mapped above, e.g. ``slug_values(out.name)``) are reserved;
 * operators: ``+ - * / // %``, comparisons (also ``in``/``not in``/``is``), ``and or not``,
   ``a if cond else b``;
 * calls of the whitelisted functions in :data:`pipelines.functions.EXPRESSION_FUNCTIONS` and
@@ -34,12 +35,14 @@ from pipelines.functions import EXPRESSION_FUNCTIONS
 __all__ = ["RESERVED_ROOTS", "ExpressionError", "ParsedExpression", "parse_expression", "rewrite"]
 
 #: reserved root names -> variable of the generated function
-RESERVED_ROOTS = {"params": "P", "context": "ctx", "parent": "parent", "root": "root", "line_number": "ln"}
+RESERVED_ROOTS = {"params": "P", "context": "ctx", "parent": "parent", "root": "root", "line_number": "ln", "out": "out"}
 _LITERAL_NAMES = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
 _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod)
 _CMPOPS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot)
 _ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 _MAX_LENGTH = 2000
+# functions whose result is already a number (or None): no need to read it with num() again
+_NUMERIC_FUNCTIONS = frozenset({"num", "int", "decimal", "round", "sum_of", "count", "len", "abs", "min", "max"})
 
 
 class ExpressionError(ValueError):
@@ -217,6 +220,18 @@ class CodeContext:
     def lookup(self, table: str) -> ast.expr:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def param(self, path: tuple[str | int, ...]) -> ast.expr:
+        """A mapping parameter; by default read at run time from ``P``."""
+        return access("P", path, self)
+
+    def var(self, root: str) -> str:
+        """The variable holding a root (``src`` for plain field names)."""
+        return "src" if root == "src" else RESERVED_ROOTS[root]
+
+    def read(self, var: str, path: tuple[str | int, ...]) -> ast.expr:
+        """Reading ``path`` below variable ``var`` (the compiler may share common prefixes)."""
+        return access(var, path, self)
+
 
 def _is_text(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
@@ -252,8 +267,11 @@ class _Rewriter:
         if r is None:
             return None
         root, path = r
-        var = "src" if root == "src" else RESERVED_ROOTS[root]
-        out = access(var, path, self.ctx)
+        if root == "params":
+            # parameters are fixed when a mapping is compiled: read them once, now
+            out = self.ctx.param(path)
+        else:
+            out = self.ctx.read(self.ctx.var(root), path)
         if as_number and root != "line_number":
             out = ast.Call(func=self.ctx.function("num"), args=[out], keywords=[])
         return out
@@ -265,7 +283,8 @@ class _Rewriter:
         if r is not None:
             return r
         out = self.visit_expr(node)
-        if as_number and not isinstance(node, ast.Constant) and not (
+        numeric_call = isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _NUMERIC_FUNCTIONS
+        if as_number and not numeric_call and not isinstance(node, (ast.Constant, ast.BinOp)) and not (
             isinstance(node, ast.Name) and node.id in _LITERAL_NAMES
         ):
             return ast.Call(func=self.ctx.function("num"), args=[out], keywords=[])

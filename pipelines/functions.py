@@ -12,6 +12,8 @@ reachable from a mapping file.
 from __future__ import annotations
 
 import decimal
+import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -87,8 +89,36 @@ def to_decimal(value: Any, places: int | None = 2, rounding: str = "half_up") ->
     return d.quantize(_QUANTS[places], rounding=ROUNDING_MODES[rounding])  # type: ignore[union-attr]
 
 
+def decimal_converter(places: int | None, rounding: str = "half_up") -> Any:
+    """A fast ``to_decimal`` with fixed places and rounding, for compiled mappings: one call
+    per value instead of two, the quantum and mode looked up once."""
+    quantum = _QUANTS[places] if places is not None else None
+    mode = ROUNDING_MODES[rounding]
+    dec = Decimal
+
+    def convert(value: Any) -> Decimal | None:
+        cls = value.__class__
+        if cls is dec:
+            d = value
+        elif cls is str and value:
+            try:
+                d = dec(value)
+            except decimal.InvalidOperation:
+                raise ValueError(f"{_short(value)!r} is not a number") from None
+        else:
+            n = num(value)
+            if n is None:
+                return None
+            d = dec(n)
+        return d if quantum is None else d.quantize(quantum, rounding=mode)
+
+    return convert
+
+
 def to_int(value: Any, rounding: str = "half_up") -> int | None:
     """An int, rounding fractional input with the named mode (``"2.5"`` -> 3 with half_up)."""
+    if value.__class__ is str and value.isdigit() and value.isascii():
+        return int(value)  # the common case: an id or a quantity as text
     n = num(value)
     if n is None or n.__class__ is int:
         return n  # type: ignore[return-value]
@@ -346,6 +376,14 @@ def where_in(rows: Any, path: str, values: Iterable[Any]) -> list[Any]:
     return out
 
 
+# (items, lang_field, len(items), {language: row}) of the last lang_values call. A mapping
+# usually reads the same translation rows twice (name, description); indexing them once
+# halves the work. The tuple keeps `items` alive, so its identity cannot be reused.
+_LAST_INDEX: tuple[Any, Any, int, dict[str, Any]] = (None, None, -1, {})
+# (lang_map, [(ax language lower-cased, PrestaShop id text)]) of the last call
+_LAST_LANGS: tuple[Any, list[tuple[str, str]]] = (None, [])
+
+
 def lang_values(
     items: Any, lang_field: str, value_field: str, lang_map: Mapping[str, Any], fallback: str
 ) -> list[dict[str, str]]:
@@ -353,33 +391,49 @@ def lang_values(
     translation rows, one entry per shop language in ``lang_map`` (AX language id -> PrestaShop
     language id). A shop language without an AX translation gets the ``fallback`` language's
     text, so every shop language is filled (PrestaShop validates the default language)."""
-    texts: dict[str, Any] = {}
-    for row in _items(items):
-        code = to_str(row.get(lang_field))
-        if code is not None:
-            texts[code.lower()] = row.get(value_field)
-    default = texts.get(fallback.lower())
+    global _LAST_INDEX
+    last = _LAST_INDEX  # one read: another thread may replace it, never half-update it
+    if last[0] is items and last[1] == lang_field and last[2] == len(items or ()):
+        rows = last[3]  # the same translations as the previous call (name, then description)
+    else:
+        rows = {}
+        for row in items if items.__class__ is list else _items(items):
+            code = row.get(lang_field)
+            if code is not None:
+                rows[code.lower() if code.__class__ is str else str(code).lower()] = row
+        _LAST_INDEX = (items, lang_field, len(items or ()), rows)
+    fallback_row = rows.get(fallback.lower())
+    default = fallback_row.get(value_field) if fallback_row is not None else None
+    global _LAST_LANGS
+    langs = _LAST_LANGS
+    if langs[0] is not lang_map:  # the map is a mapping parameter: the same object every call
+        langs = (lang_map, [(str(k).lower(), to_str(v) or "") for k, v in lang_map.items()])
+        _LAST_LANGS = langs
     out = []
-    for ax_lang, ps_id in lang_map.items():
-        value = texts.get(str(ax_lang).lower(), default)
-        out.append({"id": to_str(ps_id) or "", "value": to_str(value) or ""})
+    for ax_lang, ps_id in langs[1]:
+        row = rows.get(ax_lang)
+        value = row.get(value_field) if row is not None else default
+        out.append({"id": ps_id, "value": value if value.__class__ is str else (to_str(value) or "")})
     return out
+
+
+_SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
 
 
 def slug(text: Any) -> str | None:
     """A PrestaShop ``link_rewrite``: ASCII-folded, lower-case, runs of other characters as ``-``."""
     if text is None:
         return None
-    import unicodedata
-
-    folded = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    out = "".join(c if c.isalnum() else "-" for c in folded.lower())
-    return "-".join(p for p in out.split("-") if p) or None
+    s = text if text.__class__ is str else str(text)
+    if not s.isascii():
+        s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
+    return _SLUG_SEPARATORS.sub("-", s.lower()).strip("-") or None
 
 
 def slug_values(values: Any) -> list[dict[str, str]]:
     """``slug`` applied to each value of a multilingual list (``[{"id", "value"}]``)."""
-    return [{"id": v.get("id"), "value": slug(v.get("value")) or ""} for v in _items(values)]
+    return [{"id": v.get("id"), "value": slug(v.get("value")) or ""}
+            for v in (values if values.__class__ is list else _items(values))]
 
 
 def _round(value: Any, places: int = 0, rounding: str = "half_up") -> Decimal | None:
@@ -412,13 +466,21 @@ def _abs(v: Any) -> Any:
 
 
 def _min(*values: Any) -> Any:
-    nums = [n for n in (num(v) for v in values) if n is not None]
-    return min(nums) if nums else None
+    best = None
+    for v in values:
+        n = num(v)
+        if n is not None and (best is None or n < best):
+            best = n
+    return best
 
 
 def _max(*values: Any) -> Any:
-    nums = [n for n in (num(v) for v in values) if n is not None]
-    return max(nums) if nums else None
+    best = None
+    for v in values:
+        n = num(v)
+        if n is not None and (best is None or n > best):
+            best = n
+    return best
 
 
 #: name in an expression -> implementation. The only callables a mapping can reach.
