@@ -289,8 +289,16 @@ def _register_optional() -> None:
         pass
     try:
         from connectors.dynamics_ax.sandbox.cli import command as ax_sandbox
+        from connectors.dynamics_ax.sandbox.cli import step_command as ax_step
 
         sandbox_app.command("ax", help="Run the emulated Dynamics AX 2012 AIF services.")(ax_sandbox)
+        sandbox_app.command("ax-step", help="Advance the AX sandbox's fulfilment (pick, pack, invoice).")(ax_step)
+    except ImportError:
+        pass
+    try:
+        from connectors.prestashop.cli import prestashop_app
+
+        app.add_typer(prestashop_app, name="prestashop", help="Talk to a PrestaShop webservice: ping, get, list, poll.")
     except ImportError:
         pass
     try:
