@@ -52,6 +52,8 @@ def _put(out: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
 
 
 def _items(value: Any) -> list[Any]:
+    if value.__class__ is list:
+        return value  # type: ignore[no-any-return]
     if value is None or value == "":
         return []
     if isinstance(value, Mapping):
@@ -189,6 +191,26 @@ class _Gen(CodeContext):
             return access(self.hoists[path[0]], path[1:], self)
         return access(var, path, self)
 
+    def specialize(self, name: str, args: list[ast.expr]) -> ast.expr | None:
+        # lang_values(rows, 'LanguageId', 'Name', params.languages, 'en-us'): bind the constants once
+        if name != "lang_values" or len(args) != 5:
+            return None
+        fixed = []
+        for a in args[1:]:
+            if isinstance(a, ast.Constant):
+                fixed.append(a.value)
+            elif isinstance(a, ast.Name) and a.id.startswith("_k"):
+                fixed.append(self.ns[a.id])
+            else:
+                return None
+        if not (isinstance(fixed[0], str) and isinstance(fixed[1], str) and isinstance(fixed[2], Mapping)
+                and isinstance(fixed[3], str)):
+            return None
+        self.n += 1
+        key = f"_lv{self.n}"
+        self.ns[key] = fn.lang_values_for(*fixed)
+        return ast.Call(func=ast.Name(id=key, ctx=ast.Load()), args=[args[0]], keywords=[])
+
     def var(self, root: str) -> str:
         if root == "src":
             return self.scope["src"]
@@ -311,15 +333,16 @@ class _Gen(CodeContext):
                 raise ConfigError(f"Mapping {self.spec.mapping}: field {label} uses the undefined lookup table '{rule.lookup}'.")
             var = self.table(rule.lookup)
             e("if v is not None:")
-            self.emit(indent + 1, f"w = {var}.get(v if v.__class__ is _S else _key(v), _MISS)", label)
-            self.emit(indent + 1, "if w is _MISS:", label)
+            k = "v if v.__class__ is _S else _key(v)"
             if spec.on_missing == "error":
+                self.emit(indent + 1, f"w = {var}.get({k}, _MISS)", label)
+                self.emit(indent + 1, "if w is _MISS:", label)
                 self.emit(indent + 2, f"raise _unmapped({rule.lookup!r}, v)", label)
+                self.emit(indent + 1, "v = w", label)
             elif spec.on_missing == "default":
-                self.emit(indent + 2, f"w = {ast.unparse(self.const(spec.default))}", label)
+                self.emit(indent + 1, f"v = {var}.get({k}, {ast.unparse(self.const(spec.default))})", label)
             else:
-                self.emit(indent + 2, "w = v", label)
-            self.emit(indent + 1, "v = w", label)
+                self.emit(indent + 1, f"v = {var}.get({k}, v)", label)
         if rule.convert is not None:
             c = rule.convert
             if c.to == "decimal":
@@ -354,7 +377,7 @@ class _Gen(CodeContext):
                     op = "*" if cur.op == "multiply" else "/"
                     e("if v is not None:")
                     self.emit(indent + 1, f"v = {self.converter(cur.places, cur.rounding)}("
-                              f"_D(_fn_num(v)) {op} {ast.unparse(self.const(fn.to_decimal(fixed, None)))})", label)
+                              f"_fn_num(v) {op} {ast.unparse(self.const(fn.to_decimal(fixed, None)))})", label)
                     self.function("num")
                     rate = ""
                 else:

@@ -224,6 +224,10 @@ class CodeContext:
         """A mapping parameter; by default read at run time from ``P``."""
         return access("P", path, self)
 
+    def specialize(self, name: str, args: list[ast.expr]) -> ast.expr | None:
+        """A faster call for known constant arguments, or ``None`` (the plain call)."""
+        return None
+
     def var(self, root: str) -> str:
         """The variable holding a root (``src`` for plain field names)."""
         return "src" if root == "src" else RESERVED_ROOTS[root]
@@ -343,7 +347,9 @@ class _Rewriter:
                 table = node.args[0]
                 assert isinstance(table, ast.Constant)
                 return ast.Call(func=self.ctx.lookup(str(table.value)), args=[self.visit_expr(node.args[1])], keywords=[])
-            return ast.Call(
-                func=self.ctx.function(node.func.id), args=[self.visit_expr(a) for a in node.args], keywords=[]
-            )
+            args = [self.visit_expr(a) for a in node.args]
+            special = self.ctx.specialize(node.func.id, args)
+            if special is not None:
+                return special
+            return ast.Call(func=self.ctx.function(node.func.id), args=args, keywords=[])
         raise ExpressionError(f"{type(node).__name__} is not allowed")  # pragma: no cover - checked before

@@ -323,6 +323,8 @@ def truncate(text: Any, length: int) -> str | None:
 
 
 def _items(values: Any) -> list[Any]:
+    if values.__class__ is list:
+        return values  # type: ignore[no-any-return]
     if values is None:
         return []
     if isinstance(values, Mapping):
@@ -380,8 +382,7 @@ def where_in(rows: Any, path: str, values: Iterable[Any]) -> list[Any]:
 # usually reads the same translation rows twice (name, description); indexing them once
 # halves the work. The tuple keeps `items` alive, so its identity cannot be reused.
 _LAST_INDEX: tuple[Any, Any, int, dict[str, Any]] = (None, None, -1, {})
-# (lang_map, [(ax language lower-cased, PrestaShop id text)]) of the last call
-_LAST_LANGS: tuple[Any, list[tuple[str, str]]] = (None, [])
+
 
 
 def lang_values(
@@ -391,30 +392,42 @@ def lang_values(
     translation rows, one entry per shop language in ``lang_map`` (AX language id -> PrestaShop
     language id). A shop language without an AX translation gets the ``fallback`` language's
     text, so every shop language is filled (PrestaShop validates the default language)."""
+    return lang_values_for(lang_field, value_field, lang_map, fallback)(items)
+
+
+def _translation_index(items: Any, lang_field: str) -> dict[str, Any]:
     global _LAST_INDEX
     last = _LAST_INDEX  # one read: another thread may replace it, never half-update it
-    if last[0] is items and last[1] == lang_field and last[2] == len(items or ()):
-        rows = last[3]  # the same translations as the previous call (name, then description)
-    else:
-        rows = {}
-        for row in items if items.__class__ is list else _items(items):
-            code = row.get(lang_field)
-            if code is not None:
-                rows[code.lower() if code.__class__ is str else str(code).lower()] = row
-        _LAST_INDEX = (items, lang_field, len(items or ()), rows)
-    fallback_row = rows.get(fallback.lower())
-    default = fallback_row.get(value_field) if fallback_row is not None else None
-    global _LAST_LANGS
-    langs = _LAST_LANGS
-    if langs[0] is not lang_map:  # the map is a mapping parameter: the same object every call
-        langs = (lang_map, [(str(k).lower(), to_str(v) or "") for k, v in lang_map.items()])
-        _LAST_LANGS = langs
-    out = []
-    for ax_lang, ps_id in langs[1]:
-        row = rows.get(ax_lang)
-        value = row.get(value_field) if row is not None else default
-        out.append({"id": ps_id, "value": value if value.__class__ is str else (to_str(value) or "")})
-    return out
+    size = len(items) if items.__class__ is list else -2
+    if last[0] is items and last[1] == lang_field and last[2] == size:
+        return last[3]  # the same translations as the previous call (name, then description)
+    rows: dict[str, Any] = {}
+    for row in _items(items):
+        code = row.get(lang_field)
+        if code is not None:
+            rows[code.lower() if code.__class__ is str else str(code).lower()] = row
+    _LAST_INDEX = (items, lang_field, size, rows)
+    return rows
+
+
+def lang_values_for(lang_field: str, value_field: str, lang_map: Mapping[str, Any], fallback: str) -> Any:
+    """:func:`lang_values` with its fixed arguments bound once (the compiler uses this when
+    they are constants, as they are in a mapping): returns ``f(items)``."""
+    langs = [(str(k).lower(), to_str(v) or "") for k, v in lang_map.items()]
+    fallback_key = fallback.lower()
+
+    def values(items: Any) -> list[dict[str, str]]:
+        rows = _translation_index(items, lang_field)
+        fallback_row = rows.get(fallback_key)
+        default = fallback_row.get(value_field) if fallback_row is not None else None
+        out = []
+        for ax_lang, ps_id in langs:
+            row = rows.get(ax_lang)
+            value = row.get(value_field) if row is not None else default
+            out.append({"id": ps_id, "value": value if value.__class__ is str else (to_str(value) or "")})
+        return out
+
+    return values
 
 
 _SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
