@@ -113,9 +113,13 @@ class Association:
         return tuple(f.name for f in self.fields)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Resource:
-    """A webservice resource (``customers``) and everything needed to serve it."""
+    """A webservice resource (``customers``) and everything needed to serve it.
+
+    ``visible_fields`` (all but hidden ones) and the name index are computed once at load time:
+    they are read for every object rendered.
+    """
 
     name: str
     class_name: str
@@ -127,24 +131,17 @@ class Resource:
     associations: tuple[Association, ...]
     has_add_ws: bool
     has_update_ws: bool
-
-    @property
-    def visible_fields(self) -> tuple[Field, ...]:
-        return tuple(f for f in self.fields if not f.hidden)
+    visible_fields: tuple[Field, ...]
+    by_name: dict[str, Field]
 
     def field(self, name: str) -> Field | None:
-        return _field_index(self).get(name)
+        return self.by_name.get(name)
 
     def association(self, name: str) -> Association | None:
         for assoc in self.associations:
             if assoc.name == name:
                 return assoc
         return None
-
-
-@cache
-def _field_index(resource: Resource) -> dict[str, Field]:
-    return {f.name: f for f in resource.fields}
 
 
 def _resources_path() -> Path:
@@ -211,6 +208,7 @@ def load_resources() -> dict[str, Resource]:
     out: dict[str, Resource] = {}
     for name, raw in data.items():
         methods = raw.get("object_methods") or {}
+        fields = tuple(_field(f, fr) for f, fr in raw["fields"].items())
         out[name] = Resource(
             name=name,
             class_name=str(raw["class"]),
@@ -218,9 +216,11 @@ def load_resources() -> dict[str, Resource]:
             list_node=str(raw["list_node_name"]),
             description=str(raw.get("description") or ""),
             forbidden_methods=frozenset(raw.get("forbidden_methods") or ()),
-            fields=tuple(_field(f, fr) for f, fr in raw["fields"].items()),
+            fields=fields,
             associations=tuple(_association(a, ar) for a, ar in (raw.get("associations") or {}).items()),
             has_add_ws="add" in methods,
             has_update_ws="update" in methods,
+            visible_fields=tuple(f for f in fields if not f.hidden),
+            by_name={f.name: f for f in fields},
         )
     return out
