@@ -15,9 +15,11 @@ values as AX wrote them, every child entity as a list), ready for the views of :
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import contextvars
 import threading
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +45,7 @@ from connectors.dynamics_ax.errors import (
 )
 from connectors.errors import BridgeError, ConfigError, PermanentError
 
-__all__ = ["BUNDLED_WSDL", "AxSoapClient", "clear_wsdl_cache", "mark_entities"]
+__all__ = ["BUNDLED_WSDL", "AxSoapClient", "Lanes", "clear_wsdl_cache", "mark_entities"]
 
 BUNDLED_WSDL = Path(__file__).resolve().parent / "wsdl" / "xppservice.wsdl"
 WSA_NS = "http://www.w3.org/2005/08/addressing"
@@ -82,11 +84,49 @@ class _NoAddressing(Plugin):
         return envelope, http_headers
 
 
+class Lanes:
+    """``size`` httpx clients of ONE connection each, checked out by one call at a time.
+
+    Windows authentication is bound to the TCP connection: the NTLM negotiate, challenge and
+    authenticate legs must travel on the same one. httpx's shared pool hands the next leg to any
+    idle connection, which under concurrency is often another one (IIS then refuses). A lane is a
+    client that owns one connection and serves one call at a time, so every leg of a handshake,
+    and the call it authenticates, use the same connection; ``size`` lanes give ``size`` calls in
+    flight, which is also how many IIS worker processes can usefully be kept busy.
+    """
+
+    def __init__(self, size: int, **client_args: Any) -> None:
+        one = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        self.clients = [httpx.AsyncClient(limits=one, **client_args) for _ in range(size)]
+        self._free: asyncio.Queue[httpx.AsyncClient] | None = None
+
+    @contextlib.asynccontextmanager
+    async def lane(self) -> AsyncIterator[httpx.AsyncClient]:
+        if self._free is None:  # created inside the running loop
+            self._free = asyncio.Queue()
+            for client in self.clients:
+                self._free.put_nowait(client)
+        client = await self._free.get()
+        try:
+            yield client
+        finally:
+            self._free.put_nowait(client)
+
+    async def aclose(self) -> None:
+        for client in self.clients:
+            await client.aclose()
+
+
 class _QuietTransport(AsyncTransport):
-    """zeep's async transport without its debug log of request/response bodies (personal data)."""
+    """zeep's async transport over :class:`Lanes`, without zeep's debug log of bodies (personal data)."""
+
+    def __init__(self, lanes: Lanes, wsdl_client: httpx.Client) -> None:
+        super().__init__(client=lanes.clients[0], wsdl_client=wsdl_client)
+        self.lanes = lanes
 
     async def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> httpx.Response:
-        return await self.client.post(address, content=message, headers=headers)
+        async with self.lanes.lane() as client:
+            return await client.post(address, content=message, headers=headers)
 
 
 async def _record_request(request: httpx.Request) -> None:
@@ -130,7 +170,8 @@ class AxSoapClient:
     """One AIF HTTP port: zeep proxies per document service, CallContext, fault mapping.
 
     ``transport`` replaces the httpx transport of the operations (tests pass an
-    ``httpx.MockTransport`` or ``ASGITransport``); ``wsdl_transport`` the one used to fetch a
+    ``httpx.MockTransport`` or ``ASGITransport``; it is shared by all lanes, so a real
+    connection pool passed here would undo :class:`Lanes`); ``wsdl_transport`` the one used to fetch a
     remote WSDL. Use as an async context manager or call :meth:`aclose`.
     """
 
@@ -139,11 +180,9 @@ class AxSoapClient:
         self.config = config
         auth = build_auth(config.auth)
         timeout = httpx.Timeout(config.timeout_seconds, connect=config.connect_timeout_seconds)
-        limits = httpx.Limits(max_connections=config.max_connections,
-                              max_keepalive_connections=config.max_connections)
-        self._http = httpx.AsyncClient(auth=auth, timeout=timeout, limits=limits, verify=config.verify_tls,
-                                       transport=transport, headers={"User-Agent": "presta-ax-bridge"},
-                                       event_hooks={"request": [_record_request], "response": [_record_response]})
+        self._lanes = Lanes(config.max_connections, auth=auth, timeout=timeout, verify=config.verify_tls,
+                            transport=transport, headers={"User-Agent": "presta-ax-bridge"},
+                            event_hooks={"request": [_record_request], "response": [_record_response]})
         self._wsdl_http = httpx.Client(auth=auth, timeout=timeout, verify=config.verify_tls,
                                        transport=wsdl_transport)
         self._zeep: zeep.AsyncClient | None = None
@@ -157,7 +196,7 @@ class AxSoapClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._lanes.aclose()
         self._wsdl_http.close()
 
     # --- WSDL and binding ----------------------------------------------------------------------
@@ -187,7 +226,7 @@ class AxSoapClient:
     def zeep(self) -> zeep.AsyncClient:
         """The zeep client over the cached WSDL (built on first use, which may load the WSDL)."""
         if self._zeep is None:
-            transport = _QuietTransport(client=self._http, wsdl_client=self._wsdl_http)
+            transport = _QuietTransport(self._lanes, self._wsdl_http)
             document = self._document()
             self._zeep = zeep.AsyncClient(document, transport=transport, plugins=[_NoAddressing()],
                                           settings=zeep.Settings(forbid_dtd=True, forbid_entities=True))

@@ -118,3 +118,75 @@ async def test_lost_context_restarts_the_handshake(ntlm_users):
         r = await client.post("/svc", content=b"<x/>")
     assert r.status_code == 200 and lost["left"] == 0
     assert len(log) == 3  # negotiate (lost attempt: authenticate dropped), negotiate, authenticate
+
+
+@pytest.fixture
+def iis_ntlm_server(ntlm_users):
+    """A real HTTP server (uvicorn, 127.0.0.1) whose NTLM state lives per TCP connection, like IIS."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from connectors.dynamics_ax.sandbox.server import free_port
+
+    contexts: dict[tuple[str, int], object] = {}
+    authenticated: set[tuple[str, int]] = set()
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        conn = tuple(scope["client"])
+        header = dict(scope["headers"]).get(b"authorization", b"").decode()
+        scheme, _, token = header.partition(" ")
+        while (await receive()).get("more_body"):
+            pass
+        status, headers = 401, [(b"www-authenticate", b"NTLM")]
+        if scheme == "NTLM" and token:
+            raw = base64.b64decode(token)
+            if raw[8:12] == b"\x01\x00\x00\x00":
+                contexts[conn] = ctx = spnego.server(protocol="ntlm")
+                challenge = base64.b64encode(ctx.step(raw))
+                headers = [(b"www-authenticate", b"NTLM " + challenge)]
+            elif conn in contexts:  # the authenticate message on the connection that was challenged
+                try:
+                    contexts.pop(conn).step(raw)
+                    authenticated.add(conn)
+                    status, headers = 200, []
+                except spnego.exceptions.SpnegoError:
+                    pass
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"ok" if status == 200 else b""})
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    server.install_signal_handlers = lambda: None
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    yield f"http://127.0.0.1:{port}", authenticated
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+async def test_ntlm_over_real_connections_with_concurrency(iis_ntlm_server):
+    """24 concurrent calls over 4 lanes: every handshake stays on its connection (a shared httpx
+    pool fails this: the authenticate leg lands on another connection and IIS answers 401)."""
+    import asyncio
+
+    from connectors.dynamics_ax.soap import Lanes
+
+    base, authenticated = iis_ntlm_server
+    lanes = Lanes(4, auth=SpnegoAuth("CONTOSO\\svc-bridge", "Pa55-word!", protocol="ntlm"), base_url=base)
+
+    async def call() -> int:
+        async with lanes.lane() as client:
+            return (await client.post("/svc", content=b"<x/>" * 100)).status_code
+
+    try:
+        statuses = await asyncio.gather(*(call() for _ in range(24)))
+    finally:
+        await lanes.aclose()
+    assert statuses == [200] * 24
+    assert 1 <= len(authenticated) <= 4  # one TCP connection per lane
