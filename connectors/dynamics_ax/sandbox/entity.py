@@ -156,7 +156,11 @@ def _render_entity(parent: etree._Element, entity: Entity, declared: str, index:
     el.set("class", "entity")
     if entity.type_name != declared:
         el.set(XSI_TYPE, entity.type_name)  # default namespace = document namespace
-    for f in info.fields:
+    # Only the fields the record has (plus system and mandatory ones), in schema order: far
+    # fewer than the ~160 the big entities declare.
+    present = {n: info.field_map[n] for n in entity.fields if n in info.field_map}
+    present.update((f.name, f) for f in info.always)
+    for f in sorted(present.values(), key=lambda fi: info.position[fi.name]):
         name = f.name
         if name == "RecId":
             value: Value | None = str(entity.rec_id)

@@ -51,6 +51,8 @@ class TypeInfo:
     children: list[tuple[str, str]] = field(default_factory=list)
     field_map: dict[str, FieldInfo] = field(default_factory=dict)
     child_map: dict[str, str] = field(default_factory=dict)
+    position: dict[str, int] = field(default_factory=dict)  # field name -> schema order
+    always: list[FieldInfo] = field(default_factory=list)  # system and mandatory fields
 
 
 @dataclass
@@ -130,6 +132,8 @@ def _index_document(ns: str, file_name: str, enums: dict[str, str]) -> DocumentI
             info.fields += t.own_fields
             info.children += t.own_children
         info.field_map = {f.name: f for f in info.fields}
+        info.position = {f.name: i for i, f in enumerate(info.fields)}
+        info.always = [f for f in info.fields if f.name in ("RecId", "RecVersion", "_DocumentHash") or f.mandatory]
         info.child_map = dict(info.children)
     sources: dict[str, set[str]] = {root_entity: {root_type}}
     for info in types.values():
