@@ -10,11 +10,11 @@ call is authenticated by an HTTP ``WWW-Authenticate: NTLM|Negotiate`` handshake:
 3. IIS answers the real response; with Negotiate it may carry a final token for mutual auth,
    which is passed to the context so a forged server is noticed.
 
-The handshake is connection-bound (NTLM authenticates the TCP connection). httpx sends the
-next leg on the connection it has just released, which holds when calls run one at a time; with
-several calls in flight another connection may be picked, IIS then answers the last leg with a
-bare ``401 NTLM`` (it has no context on that connection) and the flow starts a fresh handshake,
-once more (:attr:`SpnegoAuth.max_handshakes`).
+The handshake is connection-bound (NTLM authenticates the TCP connection): every leg must use
+the same connection. A shared httpx pool does not guarantee that under concurrency, so the SOAP
+client sends each call through a one-connection "lane" (:class:`connectors.dynamics_ax.soap.Lanes`).
+If the connection is lost between legs anyway (IIS closed it), IIS answers the last leg with a
+bare ``401 NTLM`` and the flow starts a fresh handshake once more (:attr:`SpnegoAuth.max_handshakes`).
 Credentials live only in the security context; ``repr`` shows the user name, never the password.
 """
 
