@@ -246,3 +246,23 @@ async def test_check_reports_the_port(ax, sandbox, make_config):
     async with Client(make_config(sandbox, company="ZZZ")) as other:
         bad = await other.check()
     assert "ConfigError" in bad["error"] and "ZZZ" in bad["error"]
+
+
+async def test_lost_response_then_retry_lands_exactly_once(sandbox, make_config, control):
+    """AX processed the create but the answer never arrived (client timeout); the retry with the
+    same idempotency key is refused as a duplicate and resolved to the order created first."""
+    import connectors.errors as errors
+
+    control.post("/faults", json={"latency_ms": 600}).raise_for_status()
+    impatient = make_config(sandbox, timeout_seconds=0.2)
+    async with Client(impatient) as ax:
+        account = "C-000001"  # seeded
+        with pytest.raises(errors.TransientError) as info:
+            await ax.create_sales_order(order("WEB-C-0300", account, ("A0002", 1)), idempotency_key="lost:1")
+        assert info.value.code == "network"
+    control.delete("/faults").raise_for_status()
+    async with Client(make_config(sandbox)) as ax:  # the sandbox's one worker finishes the first call first
+        again = await ax.create_sales_order(order("WEB-C-0300", account, ("A0002", 1)), idempotency_key="lost:1")
+        assert again.existed
+        keys = await ax.service("sales_order").find_keys([eq("SalesTable", "PurchOrderFormNum", "WEB-C-0300")])
+        assert [k.value for k in keys] == [again.key]
