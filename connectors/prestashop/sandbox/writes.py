@@ -251,8 +251,8 @@ def write(model: ShopModel, resource: Resource, raw: bytes, method: str, params:
                                           employee=row.get("id_employee") or "0")
             out.append(history)
             continue
-        if resource.name == "orders" and old is not None and pending_state is None:
-            row["current_state"] = old.get("current_state")  # the setter, not the column, moves the state
+        # An orders PUT without <current_state> resets the column to 0 like any omitted field
+        # (reference §8.2: use PATCH); with it, the setter below moves the state and adds a history.
         model.save(resource, row, method, old)
         if pending_state and pending_state != (old or {}).get("current_state"):
             orders.change_state(model, row, pending_state)

@@ -151,3 +151,16 @@ def test_address_used_by_an_order_is_soft_deleted(c: httpx.Client) -> None:
     c.post("/api/orders", content=order_xml(ids, "1.00"))
     assert c.delete(f"/api/addresses/{ids['address']}").status_code == 200
     assert field(c.get(f"/api/addresses/{ids['address']}").text, "address", "deleted") == "1"
+
+
+def test_put_order_without_current_state_resets_it(c: httpx.Client) -> None:
+    # reference §8.2 / §12.1: PUT is a full replacement, so a PUT that omits <current_state> zeroes it
+    ids = make_cart(c, "putorder@example.com", product=9, qty=1)
+    oid = created_id(c.post("/api/orders", content=order_xml(ids, f"{expected_total(c, 9, 1):.2f}")).text, "order")
+    body = c.get(f"/api/orders/{oid}").text
+    start, end = body.index("\t<current_state"), body.index("</current_state>\n") + len("</current_state>\n")
+    r = c.put(f"/api/orders/{oid}", content=body[:start] + body[end:])
+    assert r.status_code == 200, r.text
+    order = obj(c.get(f"/api/orders/{oid}").text, "order")
+    assert order.findtext("current_state") == "0"
+    assert order.findtext("reference") == obj(body, "order").findtext("reference")  # sent back, so kept
