@@ -14,10 +14,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-# Start the bridge on embedded defaults (local Ray, SQLite in ./data) with a demo webhook secret.
+# Start both sandboxes and the bridge on embedded defaults (local Ray, SQLite in ./data).
 demo: venv
 	PRESTA_AX_WEBHOOK_SECRETS=$${PRESTA_AX_WEBHOOK_SECRETS:-whsec_ZGVtby1zZWNyZXQtZGVtby1zZWNyZXQ=} \
-	  $(VENV)/bin/presta-ax serve
+	  $(VENV)/bin/presta-ax demo
 
 # All tests: unit, contract, mappings, e2e (Ray + Serve), chaos. Needs PostgreSQL binaries (see .ci/run).
 test: venv

@@ -13,7 +13,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -39,7 +39,7 @@ UrlOpt = typer.Option(None, "--url", envvar="PRESTA_AX_URL", help="Bridge URL (d
 TokenOpt = typer.Option(None, "--token", envvar="PRESTA_AX_ADMIN_TOKEN", help="Admin token")
 
 
-def _settings(config: Optional[Path]) -> Any:
+def _settings(config: Path | None) -> Any:
     from runtime.config import load_settings
 
     try:
@@ -54,7 +54,7 @@ def _when(ts: float | None) -> str:
 
 
 class _Api:
-    def __init__(self, config: Optional[Path], url: Optional[str], token: Optional[str]) -> None:
+    def __init__(self, config: Path | None, url: str | None, token: str | None) -> None:
         import httpx
 
         settings = _settings(config)
@@ -97,24 +97,50 @@ def version() -> None:
 
 @app.command()
 def serve(
-    config: Optional[Path] = ConfigOpt,
-    port: Optional[int] = typer.Option(None, "--port", "-p", help="HTTP port (default 8000 or PRESTA_AX_PORT)"),
-    host: Optional[str] = typer.Option(None, "--host", help="Bind address (default 127.0.0.1)"),
-    address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address; default: start Ray locally"),
-    num_cpus: Optional[int] = typer.Option(None, "--num-cpus", help="CPUs for a local Ray (default: all)"),
+    config: Path | None = ConfigOpt,
+    port: int | None = typer.Option(None, "--port", "-p", help="HTTP port (default 8000 or PRESTA_AX_PORT)"),
+    host: str | None = typer.Option(None, "--host", help="Bind address (default 127.0.0.1)"),
+    address: str | None = typer.Option(None, "--address", help="Ray cluster address; default: start Ray locally"),
+    num_cpus: int | None = typer.Option(None, "--num-cpus", help="CPUs for a local Ray (default: all)"),
 ) -> None:
     """Start the bridge on Ray (locally or on a cluster) and block until Ctrl-C."""
-    import ray
-    from ray import serve as ray_serve
-
-    from runtime.server import start_bridge, stop_bridge
-
     settings = _settings(config)
     if port is not None:
         settings.server.port = port
     if host is not None:
         settings.server.host = host
-    address = address or settings.ray_address
+    _serve(settings, address or settings.ray_address, num_cpus)
+
+
+@app.command()
+def demo(
+    config: Path | None = ConfigOpt,
+    seed: int = typer.Option(50, help="Products in the PrestaShop sandbox (and items in AX)"),
+) -> None:
+    """Run both sandboxes and the bridge together (the sandbox shop's webhooks go to the bridge)."""
+    from pydantic import SecretStr
+
+    from runtime.demo import start_sandboxes, stop_children
+
+    settings = _settings(config)
+    if not settings.server.webhook_secrets:
+        settings.server.webhook_secrets = [SecretStr("whsec_ZGVtby1zZWNyZXQtZGVtby1zZWNyZXQ=")]
+    children, info = start_sandboxes(Path(settings.data_dir), settings.server.port,
+                                     settings.server.webhook_secrets[0].get_secret_value(), seed=seed)
+    try:
+        for k, v in info.items():
+            console.print(f"  {k:<20} {v}")
+        _serve(settings, settings.ray_address, None)
+    finally:
+        stop_children(children)
+
+
+def _serve(settings: Any, address: str | None, num_cpus: int | None) -> None:
+    import ray
+    from ray import serve as ray_serve
+
+    from runtime.server import start_bridge, stop_bridge
+
     # Ray and Serve write their logs to files (in Ray's session folder); keep the console readable
     for name in ("ray", "ray.serve"):
         logging.getLogger(name).setLevel(logging.WARNING)
@@ -196,7 +222,7 @@ def _lint_flows(paths: list[Path]) -> list[str]:
 
 
 @app.command()
-def status(config: Optional[Path] = ConfigOpt, url: Optional[str] = UrlOpt, token: Optional[str] = TokenOpt) -> None:
+def status(config: Path | None = ConfigOpt, url: str | None = UrlOpt, token: str | None = TokenOpt) -> None:
     """Message counts by status, per entity."""
     health = _Api(config, url, token)("GET", "/api/v1/health")
     statuses = ["new", "processing", "retry", "done", "dead", "discarded"]
@@ -217,10 +243,10 @@ def _message_table(items: list[dict[str, Any]], title: str) -> Table:
 
 @messages_app.command("list")
 def messages_list(
-    status_: Optional[str] = typer.Option(None, "--status"), entity: Optional[str] = typer.Option(None),
-    key: Optional[str] = typer.Option(None), trace_id: Optional[str] = typer.Option(None),
+    status_: str | None = typer.Option(None, "--status"), entity: str | None = typer.Option(None),
+    key: str | None = typer.Option(None), trace_id: str | None = typer.Option(None),
     limit: int = typer.Option(50), as_json: bool = typer.Option(False, "--json"),
-    config: Optional[Path] = ConfigOpt, url: Optional[str] = UrlOpt, token: Optional[str] = TokenOpt,
+    config: Path | None = ConfigOpt, url: str | None = UrlOpt, token: str | None = TokenOpt,
 ) -> None:
     """List messages, newest first, filtered by status, entity, key or trace id."""
     params = {k: v for k, v in {"status": status_, "entity": entity, "key": key, "trace_id": trace_id,
@@ -230,8 +256,8 @@ def messages_list(
 
 
 @messages_app.command("show")
-def messages_show(message_id: str, config: Optional[Path] = ConfigOpt, url: Optional[str] = UrlOpt,
-                  token: Optional[str] = TokenOpt) -> None:
+def messages_show(message_id: str, config: Path | None = ConfigOpt, url: str | None = UrlOpt,
+                  token: str | None = TokenOpt) -> None:
     """One message with its full timeline of attempts and errors."""
     m = _Api(config, url, token)("GET", f"/api/v1/messages/{message_id}")
     console.print(f"[bold]{m['id']}[/bold]  {m['entity']} {m['key']}  {m['event']}  status={m['status']} "
@@ -243,8 +269,8 @@ def messages_show(message_id: str, config: Optional[Path] = ConfigOpt, url: Opti
 
 
 @dlq_app.command("list")
-def dlq_list(entity: Optional[str] = typer.Option(None), config: Optional[Path] = ConfigOpt,
-             url: Optional[str] = UrlOpt, token: Optional[str] = TokenOpt) -> None:
+def dlq_list(entity: str | None = typer.Option(None), config: Path | None = ConfigOpt,
+             url: str | None = UrlOpt, token: str | None = TokenOpt) -> None:
     """Messages in the dead-letter queue, with their reasons."""
     params = {"entity": entity} if entity else {}
     items = _Api(config, url, token)("GET", "/api/v1/dlq", params=params)["items"]
@@ -253,8 +279,8 @@ def dlq_list(entity: Optional[str] = typer.Option(None), config: Optional[Path] 
 
 @dlq_app.command("replay")
 def dlq_replay(ids: list[str] = typer.Argument(None), all_: bool = typer.Option(False, "--all"),
-               entity: Optional[str] = typer.Option(None), config: Optional[Path] = ConfigOpt,
-               url: Optional[str] = UrlOpt, token: Optional[str] = TokenOpt) -> None:
+               entity: str | None = typer.Option(None), config: Path | None = ConfigOpt,
+               url: str | None = UrlOpt, token: str | None = TokenOpt) -> None:
     """Replay dead messages (by id, or --all) with the flow version deployed now."""
     if not ids and not all_:
         err.print("[red]Give message ids or --all.[/red]")
@@ -266,8 +292,8 @@ def dlq_replay(ids: list[str] = typer.Argument(None), all_: bool = typer.Option(
 
 @dlq_app.command("discard")
 def dlq_discard(ids: list[str] = typer.Argument(None), all_: bool = typer.Option(False, "--all"),
-                reason: Optional[str] = typer.Option(None), config: Optional[Path] = ConfigOpt,
-                url: Optional[str] = UrlOpt, token: Optional[str] = TokenOpt) -> None:
+                reason: str | None = typer.Option(None), config: Path | None = ConfigOpt,
+                url: str | None = UrlOpt, token: str | None = TokenOpt) -> None:
     """Discard dead messages (kept in the journal as 'discarded')."""
     if not ids and not all_:
         err.print("[red]Give message ids or --all.[/red]")

@@ -80,7 +80,8 @@ def serve_port() -> Iterator[int]:
 def bridge(serve_port: int, tmp_path: Path) -> Iterator[Any]:
     from runtime.config import Settings
     from runtime.server import start_bridge, stop_bridge
-    from tests.e2e.support import SECRET as E2E_SECRET, TOKEN as E2E_TOKEN
+    from tests.e2e.support import SECRET as E2E_SECRET
+    from tests.e2e.support import TOKEN as E2E_TOKEN
 
     settings = Settings.model_validate({
         "data_dir": str(tmp_path / "data"),

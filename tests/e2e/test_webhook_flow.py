@@ -17,7 +17,6 @@ pytestmark = pytest.mark.e2e
 
 def signed_raw(body: bytes) -> dict[str, str]:
     from connectors.prestashop.signing import signature_headers
-
     from tests.e2e.support import SECRET
     return {"content-type": "application/json", **signature_headers(SECRET, "evt_raw", body)}
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
