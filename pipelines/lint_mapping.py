@@ -92,11 +92,11 @@ def _value_problem(info: FieldInfo, value: Any, system: str) -> str | None:
         return None
     text = format(value, "f") if hasattr(value, "as_tuple") else str(value)
     if info.max_length is not None and len(text) > info.max_length:
-        return f"{text!r} is longer than the {info.max_length} characters of the target field"
+        return f"is longer than the {info.max_length} characters of the target field"
     if system == "prestashop":
         check = prestashop_validator(info.validator) if info.validator else None
         if check is not None and not php_empty(value) and not check(text):
-            return f"{text!r} fails the target's validator {info.validator}"
+            return f"fails the target's validator {info.validator}"
         return None
     return ax_type_problem(info.type, value, info.enum_values)
 
@@ -234,7 +234,8 @@ class _MappingLinter:
         for value, w in literals:
             issue = _value_problem(info, value, system)
             if issue is not None:
-                self.report(w, f"value for target field '{info.name}': {issue}", "error")
+                shown = format(value, "f") if hasattr(value, "as_tuple") else str(value)
+                self.report(w, f"value {shown!r} for target field '{info.name}' {issue}", "error")
 
     def children(self, scope: _Scope, target: EntitySchema | None, children: dict[str, ChildMapping],
                  where: tuple[str | int, ...]) -> None:

@@ -89,7 +89,7 @@ def _producer(flow: LoadedFlow, output: str) -> str | None:
 def run_validate(flow: LoadedFlow, step: Step, state: Mapping[str, Any], context: Mapping[str, Any]) -> None:
     """Validate each input against the target of the mapping that produced it, then the rules."""
     problems: list[FieldProblem] = []
-    labels: list[str] = []
+    labels: list[str] = []  # the record each problem is about, in the order of `problems`
     record = state.get("record")
     for name in step.inputs:
         if name not in state:
@@ -100,7 +100,8 @@ def run_validate(flow: LoadedFlow, step: Step, state: Mapping[str, Any], context
             raise ConfigError(f"The validate step '{step.id}' checks '{name}', which no map step produces.")
         cm = flow.compiled(mapping_name)
         schema, extra = mapping_target(cm.spec)
-        labels.append(state.get(LABELS, {}).get(name) or cm.label(record if isinstance(record, Mapping) else {}))
+        label = state.get(LABELS, {}).get(name) or cm.label(record if isinstance(record, Mapping) else {})
+        before = len(problems)
         if schema is not None and isinstance(doc, Mapping):
             require = not _is_update(flow, name)
             problems += [
@@ -114,6 +115,7 @@ def run_validate(flow: LoadedFlow, step: Step, state: Mapping[str, Any], context
             if not _expr(rule.check)(scope, context):
                 field = f"{name}.{rule.field}" if rule.field else name
                 problems.append(FieldProblem(field, "rule", f"{field}: {rule.message}"))
+        labels += [label] * (len(problems) - before)
     if problems:
         who = labels[0] if labels else "the record"
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
