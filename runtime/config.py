@@ -92,6 +92,8 @@ class ServerSettings(_Model):
     port: int = Field(8000, ge=1, le=65535)
     admin_token: SecretStr | None = None
     webhook_secrets: list[SecretStr] = Field(default_factory=list)
+    #: URL tokens accepted on /webhooks/ps_webhooks (the unsigned ps_webhooks module format)
+    ps_webhooks_tokens: list[SecretStr] = Field(default_factory=list)
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     signature_tolerance_s: int = Field(300, ge=1)
     access_log: bool = False

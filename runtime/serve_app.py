@@ -52,6 +52,7 @@ class BridgeIngress:
             nudge=self._nudge,
             max_body_bytes=server.max_body_bytes,
             tolerance_s=server.signature_tolerance_s,
+            url_tokens=[t.get_secret_value() for t in server.ps_webhooks_tokens],
             info=lambda: {"namespace": self.settings.namespace},
         )
 

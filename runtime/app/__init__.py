@@ -25,10 +25,11 @@ Nudge = Callable[[str, str, dict[str, str]], Any]
 
 
 def build_app(store: AsyncStore, *, webhook_secrets: list[str], admin_token: str, nudge: Nudge,
-              max_body_bytes: int = 1024 * 1024, tolerance_s: int = 300,
+              max_body_bytes: int = 1024 * 1024, tolerance_s: int = 300, url_tokens: list[str] | None = None,
               info: Callable[[], dict[str, Any]] | None = None) -> Starlette:
     setup_tracing()  # no-op when the process already has a provider; ids are needed even with no exporter
-    ingest = WebhookIngest(store, webhook_secrets, nudge, max_body_bytes=max_body_bytes, tolerance_s=tolerance_s)
+    ingest = WebhookIngest(store, webhook_secrets, nudge, max_body_bytes=max_body_bytes, tolerance_s=tolerance_s,
+                            url_tokens=url_tokens)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -44,6 +45,7 @@ def build_app(store: AsyncStore, *, webhook_secrets: list[str], admin_token: str
 
     routes = [
         Route("/webhooks/prestashop", ingest.__call__, methods=["POST"]),
+        Route("/webhooks/ps_webhooks", ingest.ps_webhooks, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         *admin_routes(store, admin_token, nudge, info),

@@ -1,4 +1,4 @@
-"""``POST /webhooks/prestashop``: verify, decode, deduplicate, persist, acknowledge, nudge.
+"""``POST /webhooks/prestashop`` (and ``/webhooks/ps_webhooks``): verify, decode, deduplicate, persist, acknowledge, nudge.
 
 Refusals store nothing and answer a JSON body ``{"error": <code>, "detail": <sentence>}``:
 415 wrong content type, 413 body over the limit, 401 missing/invalid/stale signature,
@@ -19,7 +19,9 @@ from opentelemetry.trace import SpanKind
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
+from connectors.errors import ValidationError
 from connectors.prestashop.signing import SignatureError, verify
+from connectors.prestashop.webhooks import parse_ps_webhooks
 from runtime.config import ENTITIES
 from runtime.messages import Message, new_message_id
 from runtime.store import AsyncStore
@@ -70,8 +72,10 @@ class WebhookIngest:
     """The handler, built once per replica. ``nudge(entity, key, carrier)`` must not block."""
 
     def __init__(self, store: AsyncStore, secrets: list[str], nudge: Callable[[str, str, dict[str, str]], Any],
-                 *, max_body_bytes: int = 1024 * 1024, tolerance_s: int = 300) -> None:
+                 *, max_body_bytes: int = 1024 * 1024, tolerance_s: int = 300,
+                 url_tokens: list[str] | None = None) -> None:
         self.store = store
+        self.url_tokens = list(url_tokens or [])
         self.secrets = secrets
         self.nudge = nudge
         self.max_body_bytes = max_body_bytes
@@ -114,13 +118,41 @@ class WebhookIngest:
         key = env.data.get("id")
         if key is None or isinstance(key, (dict, list, bool)) or str(key) == "":
             return error(400, "missing_field", "Field data.id (the record's id in the shop) is required.")
-        version = env.data.get("date_upd", env.data.get("version"))
+        return await self._persist(span, entity, str(key), env.type, env.data, f"prestashop:webhook:{webhook_id}")
+
+    async def ps_webhooks(self, request: Request) -> JSONResponse:
+        """``POST /webhooks/ps_webhooks?token=...``: the unsigned ``ps_webhooks`` module format,
+        accepted only with a configured URL token (the weaker option: see the connector README)."""
+        with get_tracer().start_as_current_span("webhook ingest", kind=SpanKind.SERVER) as span:
+            span.set_attribute("http.route", "/webhooks/ps_webhooks")
+            if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+                return error(415, "unsupported_media_type", "Send the webhook body as application/json.")
+            try:
+                body = await _read_limited(request, self.max_body_bytes)
+            except _TooLarge:
+                return error(413, "payload_too_large", f"The body exceeds the limit of {self.max_body_bytes} bytes.")
+            except ClientDisconnect:
+                return error(400, "client_disconnected", "The client went away before the body was complete.")
+            try:
+                event = parse_ps_webhooks(body, request.query_params.get("token"), self.url_tokens)
+            except SignatureError as exc:
+                return error(401, f"token_{exc.reason}", exc.message)
+            except ValidationError as exc:
+                return error(400, "invalid_body", exc.message)
+            if event.type not in KNOWN_EVENTS:
+                return error(422, "unknown_event_type", f"Event type '{event.type[:80]}' is not one the bridge handles.")
+            return await self._persist(span, event.entity, event.key, event.type, event.data,
+                                       f"prestashop:ps_webhooks:{event.event_id}")
+
+    async def _persist(self, span: Any, entity: str, key: str, event_type: str, data: dict[str, Any],
+                       idempotency_key: str) -> JSONResponse:
+        version = data.get("date_upd", data.get("version"))
         span.set_attribute("entity", entity)
-        span.set_attribute("record.key", str(key))
+        span.set_attribute("record.key", key)
         msg = Message(
-            id=new_message_id(), entity=entity, key=str(key), source="prestashop", event=env.type,
-            payload=env.data, idempotency_key=f"prestashop:webhook:{webhook_id}",
-            traceparent=traceparent_of_current(), source_version=None if version is None else str(version),
+            id=new_message_id(), entity=entity, key=key, source="prestashop", event=event_type,
+            payload=data, idempotency_key=idempotency_key, traceparent=traceparent_of_current(),
+            source_version=None if version is None else str(version),
         )
         # shielded: a client that disconnects cannot cancel a write that has started
         message_id, created = await asyncio.shield(self.store.append(msg))
@@ -128,7 +160,7 @@ class WebhookIngest:
         if not created:
             return JSONResponse({"message_id": message_id, "duplicate": True}, status_code=200)
         try:
-            self.nudge(entity, msg.key, inject_carrier())
+            self.nudge(entity, key, inject_carrier())
         except Exception as exc:  # noqa: BLE001 - the dispatcher will pick the message up anyway
             log.warning("nudge of the %s actor failed (%s); the dispatcher will retry", entity, type(exc).__name__)
         return JSONResponse({"message_id": message_id}, status_code=202)

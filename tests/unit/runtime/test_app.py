@@ -141,3 +141,23 @@ def test_openapi_document_lists_exactly_the_served_admin_routes(env) -> None:
         if isinstance(route, Route) and route.path.startswith("/api/v1"):
             served |= {(route.path, m) for m in route.methods if m != "HEAD"}
     assert documented == served
+
+
+def test_ps_webhooks_format_needs_the_url_token(tmp_path: Path) -> None:
+    store = AsyncStore(Store(f"sqlite:///{tmp_path / 'p.db'}"))
+    app = build_app(store, webhook_secrets=[SECRET], admin_token=TOKEN, nudge=lambda e, k, c: None,
+                    url_tokens=["url-token-123"])
+    body = json.dumps({"action": "add", "entity": "Customer", "data": {"id": 9, "email": "a@b.c"}}).encode()
+    with TestClient(app) as client:
+        url = "/webhooks/ps_webhooks"
+        assert client.post(url, content=body, headers={"content-type": "application/json"}).status_code == 401
+        assert client.post(url + "?token=nope", content=body,
+                           headers={"content-type": "application/json"}).status_code == 401
+        assert store.sync.counts() == {}
+        r = client.post(url + "?token=url-token-123", content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 202
+        m = store.sync.get(r.json()["message_id"])
+        assert (m.entity, m.key, m.event) == ("customer", "9", "customer.created")
+        again = client.post(url + "?token=url-token-123", content=body, headers={"content-type": "application/json"})
+        assert again.status_code == 200  # same content: deduplicated by its hash
+    store.close()
