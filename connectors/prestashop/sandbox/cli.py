@@ -34,15 +34,20 @@ def command(
     webhook_url: str | None = typer.Option(None, help="where to POST signed webhooks"),
     webhook_secret: str | None = typer.Option(None, envvar="PRESTA_AX_SANDBOX_WEBHOOK_SECRET",
                                               help="Standard Webhooks secret (whsec_... or plain)"),
+    webhook_format: str = typer.Option("standard", help="standard (signed) or ps_webhooks (the module's "
+                                                        "unsigned {action,entity,data} body)"),
 ) -> None:
     """Run an emulated PrestaShop 8.2 webservice at http://HOST:PORT/api/ (blocks)."""
     if len(api_key.strip()) != 32:
         raise typer.BadParameter("the webservice key must be exactly 32 characters long", param_hint="--api-key")
-    if bool(webhook_url) != bool(webhook_secret):
+    if webhook_format not in ("standard", "ps_webhooks"):
+        raise typer.BadParameter("must be 'standard' or 'ps_webhooks'", param_hint="--webhook-format")
+    if webhook_format == "standard" and bool(webhook_url) != bool(webhook_secret):
         raise typer.BadParameter("--webhook-url and --webhook-secret go together", param_hint="--webhook-url")
     config = SandboxConfig.simple(
         api_key.strip(), seed=seed, db_path=db, shop_name=shop_name, webhook_url=webhook_url,
         webhook_secret=SecretStr(webhook_secret) if webhook_secret else None,
+        webhook_format=webhook_format,  # type: ignore[arg-type]  # checked above
         faults=Faults(latency_ms=latency_ms, latency_jitter_ms=latency_jitter_ms, error_rate=error_rate,
                       php_notice_rate=php_notice_rate, rate_limit_rps=rate_limit_rps, max_concurrency=max_concurrency),
     )

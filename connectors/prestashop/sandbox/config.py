@@ -6,6 +6,8 @@ Secrets (API keys, webhook secret) are ``SecretStr``: they never appear in a rep
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
 from .faults import Faults
@@ -43,6 +45,11 @@ class SandboxConfig(BaseModel):
     webservice_enabled: bool = True
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    webhook_format: Literal["standard", "ps_webhooks"] = Field(
+        default="standard",
+        description="standard: signed {type,timestamp,data}; ps_webhooks: the unsigned "
+                    "{action,entity,data} body of the open-source ps_webhooks module",
+    )
     webhook_max_attempts: int = Field(8, ge=1)
     webhook_backoff_s: float = Field(0.5, gt=0, description="first retry delay, doubled per attempt")
     webhook_backoff_max_s: float = Field(30.0, gt=0)

@@ -9,6 +9,9 @@ resources (and, for orders, only once ``validateOrder`` has finished, like
     {"type": "order.created", "timestamp": "2026-01-01T10:00:00Z",
      "data": {"resource": "orders", "id": 5, ...fields...}}
 
+With ``webhook_format="ps_webhooks"`` it sends instead the unsigned body of the open-source
+``ps_webhooks`` module, ``{"action": "add", "entity": "Customer", "data": {...}}``.
+
 Delivery is in order, one request at a time, from an in-memory queue drained by a background task
 on the server's event loop. A failed delivery (network error, timeout, non-2xx answer) is retried
 with exponential backoff and full jitter up to ``webhook_max_attempts``, then dropped and counted.
@@ -64,7 +67,21 @@ class WebhookEmitter:
 
     @property
     def enabled(self) -> bool:
+        if self.config.webhook_format == "ps_webhooks":
+            return bool(self.url)  # that module signs nothing
         return bool(self.url and self.secret)
+
+    def ps_webhooks_payload(self, resource: str, action: str, row: Row) -> dict[str, Any]:
+        """The ``ps_webhooks`` module's body: ``{"action","entity","data"}`` (reference §11.2)."""
+        res = self.model.resources[resource]
+        data: dict[str, Any] = {"id": int(row.get("id") or 0)}
+        for fld in res.visible_fields:
+            if fld.name == "id" or fld.name in _SECRET_FIELDS:
+                continue
+            value = self.model.value(res, row, fld)
+            data[fld.name] = {str(k): v for k, v in value.items()} if isinstance(value, dict) else value
+        verb = {"created": "add", "updated": "update", "deleted": "delete"}[action]
+        return {"action": verb, "entity": res.class_name, "data": data}
 
     def payload(self, resource: str, action: str, row: Row) -> dict[str, Any]:
         res = self.model.resources[resource]
@@ -85,7 +102,10 @@ class WebhookEmitter:
         """Queue an event for ``resource`` if it is one the module listens to."""
         if not self.enabled or resource not in self.entities:
             return
-        body = _encoder.encode(self.payload(resource, action, row))
+        if self.config.webhook_format == "ps_webhooks":
+            body = _encoder.encode(self.ps_webhooks_payload(resource, action, row))
+        else:
+            body = _encoder.encode(self.payload(resource, action, row))
         self.queue.append(("msg_" + str(ULID()), body))
         self.stats["queued"] += 1
         self._wake.set()
@@ -118,11 +138,13 @@ class WebhookEmitter:
             self.queue.popleft()
 
     async def _deliver(self, msg_id: str, body: bytes) -> None:
-        assert self._client is not None and self.url and self.secret
+        assert self._client is not None and self.url
         cfg = self.config
         for attempt in range(1, cfg.webhook_max_attempts + 1):
             self.stats["attempts"] += 1
-            headers = {"content-type": "application/json", **signature_headers(self.secret, msg_id, body)}
+            headers = {"content-type": "application/json", "accept": "application/json"}
+            if self.secret and cfg.webhook_format == "standard":
+                headers.update(signature_headers(self.secret, msg_id, body))
             try:
                 response = await self._client.post(self.url, content=body, headers=headers)
                 if 200 <= response.status_code < 300:

@@ -172,3 +172,18 @@ def test_order_event_after_validate_order(receiver_up: Receiver, receiver_port: 
     assert data["associations"]["order_rows"][0]["product_id"] == pid  # type: ignore[index]
     types = [e["type"] for e in receiver_up.events()]
     assert types.index("order.created") > types.index("stock.updated")  # sent once the order is complete
+
+
+def test_ps_webhooks_module_format(receiver_up: Receiver, receiver_port: int) -> None:
+    receiver_up.fail_first = 0
+    config = make_config(seed=0, webhook_url=f"http://127.0.0.1:{receiver_port}/hook", webhook_format="ps_webhooks")
+    with run_in_thread(config) as url, httpx.Client(base_url=url, auth=(FULL_KEY, "")) as c:
+        cid = c.post("/api/customers", content=CUSTOMER.format(email="module@example.com")).text
+        cid = cid.split("<id><![CDATA[")[1].split("]]>")[0]
+        c.delete(f"/api/customers/{cid}")
+        wait_for(lambda: len(receiver_up.received) == 2)
+    (headers, _), _ = receiver_up.received
+    assert "webhook-signature" not in headers and headers["accept"] == "application/json"
+    add, delete = receiver_up.events()
+    assert (add["action"], add["entity"], delete["action"]) == ("add", "Customer", "delete")
+    assert add["data"]["email"] == "module@example.com" and "passwd" not in add["data"]  # type: ignore[index,operator]
