@@ -369,15 +369,15 @@ class _Gen(CodeContext):
                     if _key(code.value) not in table:
                         raise ConfigError(f"Mapping {self.spec.mapping}: the lookup table '{cur.rates}' has no rate "
                                           f"for {code.value!r} (field {label}).")
-                    fixed = fn.num(table[_key(code.value)])
-                    if not fixed:
+                    rate_value = fn.num(table[_key(code.value)])
+                    if not rate_value:
                         raise ConfigError(f"Mapping {self.spec.mapping}: the rate for {code.value!r} in '{cur.rates}' "
                                           f"is zero or missing (field {label}).")
                     # a fixed rate: multiply or divide inline, then round
                     op = "*" if cur.op == "multiply" else "/"
                     e("if v is not None:")
                     self.emit(indent + 1, f"v = {self.converter(cur.places, cur.rounding)}("
-                              f"_fn_num(v) {op} {ast.unparse(self.const(fn.to_decimal(fixed, None)))})", label)
+                              f"_fn_num(v) {op} {ast.unparse(self.const(fn.to_decimal(rate_value, None)))})", label)
                     self.function("num")
                     rate = ""
                 else:

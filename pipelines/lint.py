@@ -172,10 +172,10 @@ def _check_flow(spec: FlowSpec, file: Path, report: Any) -> None:
                 if parsed is not None and parsed.is_constant and parsed.constant_value() and step.when is None:
                     stopped_at = i
         if step.kind == "validate":
-            for j, rule in enumerate(step.validation_rules()):
-                _expression(rule.check, (*where, "rules", j, "check"), report)
-                if rule.input is not None and rule.input not in step.inputs:
-                    report((*where, "rules", j, "input"), f"rule input '{rule.input}' is not one of the step's inputs")
+            for j, vrule in enumerate(step.validation_rules()):
+                _expression(vrule.check, (*where, "rules", j, "check"), report)
+                if vrule.input is not None and vrule.input not in step.inputs:
+                    report((*where, "rules", j, "input"), f"rule input '{vrule.input}' is not one of the step's inputs")
         if step.kind in ("load", "write-back"):
             has_load = True
     for name, i in produced.items():

@@ -280,10 +280,10 @@ class _MappingLinter:
             base = scope.root
         if base is not None and child.includes:
             extra = {}
-            for name, ref in child.includes.items():
-                extra[name] = schema_for("prestashop" if base.system == "prestashop" else "ax", resource=ref,
-                                         service=ref.split(".")[0], entity=ref.split(".")[-1]) or EntitySchema(
-                    base.system, ref, open=True)
+            for name, include in child.includes.items():
+                extra[name] = schema_for("prestashop" if base.system == "prestashop" else "ax", resource=include,
+                                         service=include.split(".")[0], entity=include.split(".")[-1]) or EntitySchema(
+                    base.system, include, open=True)
             base = EntitySchema(base.system, base.name, base.fields, base.children, base.open,
                                 {**base.includes, **extra})
         return base

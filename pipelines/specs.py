@@ -359,8 +359,8 @@ def _parse(model: type[_Model], data: Any, file: str, lines: LineIndex) -> Any:
     except PydanticValidationError as exc:
         problems = [f"{file}:{line}: {path}: {msg}" for line, path, msg in pydantic_problems(exc, file, lines)]
         raise ConfigError(f"The file {file} has {len(problems)} problem(s): {problems[0]}", problems) from None
-    spec._file = file
-    spec._lines = lines
+    spec._file = file  # type: ignore[attr-defined]
+    spec._lines = lines  # type: ignore[attr-defined]
     return spec
 
 

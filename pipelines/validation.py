@@ -110,9 +110,9 @@ def validate_document(
                 problems.append(FieldProblem(f"{prefix}{name}", "required", f"{prefix}{name}: a value is required"))
     for name, value in document.items():
         path = f"{prefix}{name}"
-        info = schema.fields.get(name)
-        if info is not None and not (isinstance(value, (Mapping, list)) and not info.lang):
-            problems += _scalar_problems(path, info, value, schema.system, masks)
+        field_info = schema.fields.get(name)
+        if field_info is not None and not (isinstance(value, (Mapping, list)) and not field_info.lang):
+            problems += _scalar_problems(path, field_info, value, schema.system, masks)
             continue
         sub = schema.child(name)
         if sub is None:
