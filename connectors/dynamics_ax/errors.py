@@ -196,14 +196,6 @@ FAULT_TABLE: tuple[FaultRule, ...] = (
               text="Duplicate message"),
     FaultRule("hash_mismatch", TransientError, "the document changed in AX since it was read",
               text="document hash does not match"),
-    FaultRule("deadlock", TransientError, "AX reported a database deadlock", xpp_types=frozenset({XPP_DEADLOCK})),
-    FaultRule("update_conflict", TransientError, "AX reported an update conflict",
-              xpp_types=frozenset({XPP_UPDATE_CONFLICT, XPP_UPDATE_CONFLICT_NOT_RECOVERED})),
-    # X++ transactions retry DuplicateKeyException themselves; one surfacing here was a race
-    # between two writers, which a later retry resolves (inferred, reference §7.4).
-    FaultRule("duplicate_key_conflict", TransientError, "AX reported a transient duplicate-key conflict",
-              xpp_types=frozenset({XPP_DUPLICATE_KEY})),
-    FaultRule("timeout", TransientError, "AX timed out (server busy)", xpp_types=frozenset({XPP_TIMEOUT})),
     FaultRule("not_found", NotFoundError, "AX found no document for the entity key",
               text="No valid document identified"),
     FaultRule("record_exists", DuplicateError, "AX says the record already exists", text="record already exists"),
@@ -215,6 +207,16 @@ FAULT_TABLE: tuple[FaultRule, ...] = (
     FaultRule("unknown_company", ConfigError, "the company in the CallContext does not exist on this AOS",
               pattern=re.compile(r"\bcompany\b[^.]*\b(does not exist|not found)", re.IGNORECASE),
               advice="Check 'company' in the AX configuration (the DataAreaId, up to 4 characters)."),
+    # Exception types come after the texts: a type 13 saying "The record already exists." is a
+    # duplicate to resolve, not a conflict to retry.
+    FaultRule("deadlock", TransientError, "AX reported a database deadlock", xpp_types=frozenset({XPP_DEADLOCK})),
+    FaultRule("update_conflict", TransientError, "AX reported an update conflict",
+              xpp_types=frozenset({XPP_UPDATE_CONFLICT, XPP_UPDATE_CONFLICT_NOT_RECOVERED})),
+    # X++ transactions retry DuplicateKeyException themselves; one surfacing here was a race
+    # between two writers, which a later retry resolves (inferred, reference §7.4).
+    FaultRule("duplicate_key_conflict", TransientError, "AX reported a transient duplicate-key conflict",
+              xpp_types=frozenset({XPP_DUPLICATE_KEY})),
+    FaultRule("timeout", TransientError, "AX timed out (server busy)", xpp_types=frozenset({XPP_TIMEOUT})),
     FaultRule("generic", PermanentError, "AX answered with its generic fault", generic=True, advice=_GENERIC_ADVICE),
     FaultRule("business", ValidationError, "AX refused the document", xpp_types=frozenset({XPP_ERROR})),
     FaultRule("fault", PermanentError, "AX answered with a fault", catch_all_fault=True),

@@ -161,3 +161,11 @@ def test_table_has_one_row_per_name():
 def test_unknown_company_row_is_narrow(text, is_company):
     err = classify(fault(text, infolog=[text]))
     assert isinstance(err, ConfigError) is is_company
+
+
+def test_texts_win_over_exception_types():
+    err = classify(fault("Cannot create a record in Customers (CustTable). Customer account: C-1. The record "
+                         "already exists.", xpp=13))
+    assert isinstance(err, DuplicateError) and err.code == "record_exists"
+    err = classify(fault("Duplicate message. Message has already been processed.", xpp=2))
+    assert isinstance(err, DuplicateError) and err.code == "duplicate_message"
