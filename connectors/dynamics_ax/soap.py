@@ -235,7 +235,8 @@ class AxSoapClient:
             # documents. (zeep's per-call settings override is thread-local, not task-local, so
             # a second client is the safe way to have both.)
             self._zeep_raw = zeep.AsyncClient(document, transport=transport, plugins=[_NoAddressing()],
-                                              settings=zeep.Settings(raw_response=True))
+                                              settings=zeep.Settings(raw_response=True, forbid_dtd=True,
+                                                                     forbid_entities=True))
         return self._zeep
 
     def proxy(self, service: str, *, raw_response: bool = False) -> Any:
@@ -285,8 +286,10 @@ class AxSoapClient:
         message_id = (message_id_for(self.config.company, service, operation, idempotency_key)
                       if idempotency_key else random_message_id())
         op = getattr(self.proxy(service, raw_response=not raw), operation, None)
-        if op is None:  # pragma: no cover - zeep raises AttributeError itself for unknown ops
-            raise ConfigError(f"AX {service} has no operation '{operation}' on this port.", system="ax")
+        if op is None:  # the WSDL of the port does not list the operation
+            raise ConfigError(f"AX {service} has no operation '{operation}' on port '{self.config.port_name}'; "
+                              "add it to the inbound port's service operations.", system="ax",
+                              code="action_not_supported")
         exchange: dict[str, Any] = {}
         token = _exchange.set(exchange)
         where = {"service": service, "operation": operation, "company": self.config.company}

@@ -270,3 +270,11 @@ async def test_call_context_carries_logon_as_user_and_partition(aif, soap):
         assert await client.read_sales_order("SO-1") is None
     assert aif.seen[0].context == {"Company": "USMF", "Language": "de", "LogonAsUser": "CONTOSO\\web-shop",
                                    "MessageId": aif.seen[0].context["MessageId"], "PartitionKey": "initial"}
+
+
+async def test_operation_missing_on_the_port_is_config(ax, aif):
+    from connectors.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="no operation 'create'"):
+        await ax.soap.call("SalesInvoiceService", "create", idempotency_key="x")
+    assert aif.seen == []  # refused before anything was sent
