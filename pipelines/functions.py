@@ -1,4 +1,4 @@
-"""Runtime helpers that compiled mappings and expressions call.
+"""Functions that expressions may call (text, rows, translations), plus the conversions.
 
 Every function here is pure, total over ``None`` (a missing value stays missing unless a
 function says otherwise) and raises :class:`ValueError`/:class:`TypeError` with a plain
@@ -11,23 +11,40 @@ reachable from a mapping file.
 
 from __future__ import annotations
 
-import decimal
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
+
+# conversions are re-exported: compiled code and callers reach everything through this module
+from pipelines.conversions import (
+    ROUNDING_MODES,
+    convert_currency,
+    decimal_converter,
+    format_datetime,
+    from_noyes,
+    num,
+    parse_datetime,
+    to_bool01,
+    to_decimal,
+    to_int,
+    to_noyes,
+    to_str,
+)
 
 __all__ = [
     "EXPRESSION_FUNCTIONS",
     "ROUNDING_MODES",
     "convert_currency",
+    "decimal_converter",
     "format_datetime",
     "from_noyes",
+    "lang_values",
+    "lang_values_for",
     "num",
     "parse_datetime",
+    "slug",
     "to_bool01",
     "to_decimal",
     "to_int",
@@ -35,211 +52,8 @@ __all__ = [
     "to_str",
 ]
 
-ROUNDING_MODES: dict[str, str] = {
-    "half_up": decimal.ROUND_HALF_UP,
-    "half_even": decimal.ROUND_HALF_EVEN,
-    "half_down": decimal.ROUND_HALF_DOWN,
-    "up": decimal.ROUND_UP,
-    "down": decimal.ROUND_DOWN,
-    "ceiling": decimal.ROUND_CEILING,
-    "floor": decimal.ROUND_FLOOR,
-}
-
-_QUANTS = {p: Decimal(1).scaleb(-p) for p in range(0, 10)}
-_TRUE_STRINGS = frozenset({"1", "true", "yes", "y", "on"})
-_FALSE_STRINGS = frozenset({"0", "false", "no", "n", "off", ""})
-# PrestaShop prints empty dates as zero dates; they mean "no date".
-_ZERO_DATES = frozenset({"0000-00-00", "0000-00-00 00:00:00"})
-
-
-def num(value: Any) -> Decimal | int | None:
-    """Read a number from PrestaShop strings (``"12.500000"``), AX decimals, ints or floats.
-
-    ``None`` and ``""`` give ``None``; booleans give 0/1; floats go through ``str`` so that
-    ``0.1`` stays ``Decimal("0.1")``. Raises ValueError for text that is not a number.
-    """
-    cls = value.__class__
-    if cls is Decimal or cls is int:
-        return value  # type: ignore[no-any-return]
-    if value is None:
-        return None
-    if cls is str:
-        text = value.strip()
-        if not text:
-            return None
-        try:
-            return Decimal(text)
-        except decimal.InvalidOperation:
-            raise ValueError(f"{_short(value)!r} is not a number") from None
-    if cls is bool:
-        return int(value)
-    if cls is float:
-        return Decimal(repr(value))
-    raise ValueError(f"a {cls.__name__} is not a number")
-
-
-def to_decimal(value: Any, places: int | None = 2, rounding: str = "half_up") -> Decimal | None:
-    """A Decimal rounded to ``places`` decimals with the named rounding mode (``None`` keeps all)."""
-    n = num(value)
-    if n is None:
-        return None
-    d = n if n.__class__ is Decimal else Decimal(n)
-    if places is None:
-        return d  # type: ignore[return-value]
-    return d.quantize(_QUANTS[places], rounding=ROUNDING_MODES[rounding])  # type: ignore[union-attr]
-
-
-def decimal_converter(places: int | None, rounding: str = "half_up") -> Any:
-    """A fast ``to_decimal`` with fixed places and rounding, for compiled mappings: one call
-    per value instead of two, the quantum and mode looked up once."""
-    quantum = _QUANTS[places] if places is not None else None
-    mode = ROUNDING_MODES[rounding]
-    dec = Decimal
-
-    def convert(value: Any) -> Decimal | None:
-        cls = value.__class__
-        if cls is dec:
-            d = value
-        elif cls is str and value:
-            try:
-                d = dec(value)
-            except decimal.InvalidOperation:
-                raise ValueError(f"{_short(value)!r} is not a number") from None
-        else:
-            n = num(value)
-            if n is None:
-                return None
-            d = dec(n)
-        return d if quantum is None else d.quantize(quantum, rounding=mode)
-
-    return convert
-
-
-def to_int(value: Any, rounding: str = "half_up") -> int | None:
-    """An int, rounding fractional input with the named mode (``"2.5"`` -> 3 with half_up)."""
-    if value.__class__ is str and value.isdigit() and value.isascii():
-        return int(value)  # the common case: an id or a quantity as text
-    n = num(value)
-    if n is None or n.__class__ is int:
-        return n  # type: ignore[return-value]
-    return int(n.quantize(_QUANTS[0], rounding=ROUNDING_MODES[rounding]))  # type: ignore[union-attr]
-
-
-def to_str(value: Any) -> str | None:
-    """Text of a value; Decimals print without exponent, booleans as ``"1"``/``"0"``."""
-    if value is None or value.__class__ is str:
-        return value  # type: ignore[no-any-return]
-    if value.__class__ is bool:
-        return "1" if value else "0"
-    if value.__class__ is Decimal:
-        return format(value, "f")
-    return str(value)
-
-
-def _truth(value: Any) -> bool | None:
-    if value is None:
-        return None
-    if value.__class__ is str:
-        low = value.strip().lower()
-        if low in _TRUE_STRINGS:
-            return True
-        if low in _FALSE_STRINGS:
-            return False
-        raise ValueError(f"{_short(value)!r} is not a boolean (expected 0/1, true/false, yes/no)")
-    return bool(value)
-
-
-def to_noyes(value: Any) -> str | None:
-    """Boolean-ish value (PrestaShop ``"0"``/``"1"``) to AX ``AxdEnum_NoYes`` (``"No"``/``"Yes"``)."""
-    t = _truth(value)
-    return None if t is None else ("Yes" if t else "No")
-
-
-def from_noyes(value: Any) -> str | None:
-    """AX ``AxdEnum_NoYes`` to PrestaShop's boolean text ``"1"``/``"0"``."""
-    if value is None:
-        return None
-    if value in ("Yes", "No"):
-        return "1" if value == "Yes" else "0"
-    t = _truth(value)
-    return None if t is None else ("1" if t else "0")
-
-
-def to_bool01(value: Any) -> str | None:
-    """Any boolean-ish value to PrestaShop's ``"1"``/``"0"`` (``isBool`` refuses true/false)."""
-    return from_noyes(value)
-
-
-def parse_datetime(value: Any, fmt: str | None, tz: str) -> datetime | None:
-    """Parse a date/date-time into an aware datetime.
-
-    ``fmt`` is a strptime format (``None`` means ISO 8601, where a trailing ``Z`` or offset wins
-    over ``tz``); naive values are read in the time zone ``tz`` (an IANA name or ``UTC``).
-    PrestaShop zero dates give ``None``.
-    """
-    if value is None:
-        return None
-    if value.__class__ is datetime:
-        dt = value
-    elif value.__class__ is date:
-        dt = datetime(value.year, value.month, value.day)
-    else:
-        text = str(value).strip()
-        if not text or text in _ZERO_DATES:
-            return None
-        try:
-            dt = datetime.fromisoformat(text) if fmt is None else datetime.strptime(text, fmt)
-        except ValueError:
-            raise ValueError(f"{_short(text)!r} does not match the date format {fmt or 'ISO 8601'!r}") from None
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=_zone(tz))
-    return dt
-
-
-def format_datetime(dt: datetime | None, fmt: str, tz: str) -> str | None:
-    """Format an aware datetime in the time zone ``tz``; ``fmt`` ``"iso"`` gives ``...Z`` for UTC."""
-    if dt is None:
-        return None
-    local = dt.astimezone(_zone(tz))
-    if fmt == "iso":
-        text = local.replace(tzinfo=None).isoformat(timespec="seconds")
-        return text + "Z" if tz.upper() == "UTC" else text + local.strftime("%z")
-    return local.strftime(fmt)
-
-
-_ZONES: dict[str, Any] = {}
-
-
-def _zone(name: str) -> Any:
-    z = _ZONES.get(name)
-    if z is None:
-        z = UTC if name.upper() == "UTC" else ZoneInfo(name)
-        _ZONES[name] = z
-    return z
-
-
-def convert_currency(amount: Any, rate: Any, op: str, places: int | None, rounding: str) -> Decimal | None:
-    """``amount * rate`` (op ``multiply``) or ``amount / rate`` (op ``divide``), then rounded.
-
-    A missing amount stays missing; a missing or zero rate is an error because silently
-    keeping the unconverted amount would book the wrong money.
-    """
-    a = num(amount)
-    if a is None:
-        return None
-    r = num(rate)
-    if r is None or r == 0:
-        raise ValueError(f"the currency rate is {'missing' if r is None else 'zero'}")
-    value = Decimal(a) * r if op == "multiply" else Decimal(a) / Decimal(r)
-    return to_decimal(value, places, rounding)
-
 
 # ---- string helpers exposed to expressions -------------------------------------------------
-
-def _short(value: Any) -> str:
-    text = str(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
 
 def concat(*parts: Any) -> str | None:
     """Join the non-empty parts with no separator; all empty gives ``None``."""
