@@ -31,7 +31,8 @@ bench: venv
 
 lint: venv
 	$(VENV)/bin/ruff check runtime connectors pipelines tests benchmarks
-	$(VENV)/bin/presta-ax lint cluster.yaml deploy/serve-config.yaml 2>/dev/null || true
+	$(VENV)/bin/mypy
+	$(VENV)/bin/presta-ax lint pipelines/flows
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

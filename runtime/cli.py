@@ -145,7 +145,8 @@ def _serve(settings: Any, address: str | None, num_cpus: int | None) -> None:
     for name in ("ray", "ray.serve"):
         logging.getLogger(name).setLevel(logging.WARNING)
     console.print(f"Starting Ray {'at ' + address if address else 'locally'} …")
-    init_kw: dict[str, Any] = {"namespace": settings.namespace, "log_to_driver": False, "include_dashboard": False}
+    init_kw: dict[str, Any] = {"namespace": settings.namespace, "log_to_driver": False, "include_dashboard": False,
+                               "logging_level": logging.WARNING}
     if address:
         ray.init(address=address, **init_kw)
     else:

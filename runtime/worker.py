@@ -24,7 +24,7 @@ from typing import Any
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from connectors.errors import BridgeError
+from connectors.errors import BridgeError, classify
 from runtime.flows import FlowRegistry
 from runtime.messages import Message
 from runtime.retry import RetryPolicy
@@ -147,6 +147,10 @@ class EntityWorker:
                 delay = self.retry.next_retry_in(msg.attempts, exc)
                 retry_at = time.time() + delay if delay is not None else None
                 status = await self.store.fail(msg.id, token, _error_dict(exc), retry_at=retry_at, flow=flow_name)
+                if classify(exc) == "stop":
+                    # credentials refused: retrying alone cannot fix it, an operator must know
+                    await self.store.add_alert("error", getattr(exc, "system", None) or msg.entity,
+                                               _error_dict(exc)["message"])
                 span.set_attribute("message.outcome", status or "claim_lost")
                 return False
 

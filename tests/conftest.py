@@ -77,22 +77,34 @@ def serve_port() -> Iterator[int]:
 
 
 @pytest.fixture
-def bridge(serve_port: int, tmp_path: Path) -> Iterator[Any]:
+def bridge_factory(serve_port: int, tmp_path: Path) -> Iterator[Any]:
+    """``start(**overrides)`` deploys a bridge with test settings (overrides merge at top level)."""
     from runtime.config import Settings
     from runtime.server import start_bridge, stop_bridge
     from tests.e2e.support import SECRET as E2E_SECRET
     from tests.e2e.support import TOKEN as E2E_TOKEN
 
-    settings = Settings.model_validate({
-        "data_dir": str(tmp_path / "data"),
-        "namespace": f"t-{uuid.uuid4().hex[:8]}",
-        "server": {"port": serve_port, "webhook_secrets": [E2E_SECRET], "admin_token": E2E_TOKEN},
-        "flows": ["tests.flows_for_tests"],
-        "limits": {"lease_s": 3, "dispatch_interval_s": 0.3,
-                   "retry": {"base_s": 0.05, "cap_s": 0.5, "max_attempts": 6}},
-    })
-    running = start_bridge(settings, start_serve=False)
-    yield running
-    stop_bridge(running)
+    started = []
+
+    def start(**overrides: Any) -> Any:
+        raw: dict[str, Any] = {
+            "data_dir": str(tmp_path / "data"),
+            "namespace": f"t-{uuid.uuid4().hex[:8]}",
+            "server": {"port": serve_port, "webhook_secrets": [E2E_SECRET], "admin_token": E2E_TOKEN},
+            "flows": ["tests.flows_for_tests"],
+            "limits": {"lease_s": 3, "dispatch_interval_s": 0.3,
+                       "retry": {"base_s": 0.05, "cap_s": 0.5, "max_attempts": 6}},
+        }
+        raw.update(overrides)
+        running = start_bridge(Settings.model_validate(raw), start_serve=False)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        stop_bridge(running)
 
 
+@pytest.fixture
+def bridge(bridge_factory: Any) -> Any:
+    return bridge_factory()

@@ -66,3 +66,9 @@ def read_sink(store: Any) -> tuple[dict[str, int], list[tuple[str, int, str | No
         cur.execute("SELECT key, message_seq, version FROM test_sink_log")
         log = [(r[0], int(r[1]), r[2]) for r in cur.fetchall()]
     return effects, log
+
+
+async def auth_flow(ctx: FlowContext, msg: Message) -> None:
+    from connectors.errors import AuthError
+
+    raise AuthError("PrestaShop refused the webservice key (code 17).", system="prestashop")

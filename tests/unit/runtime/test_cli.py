@@ -1,0 +1,38 @@
+"""The CLI surface: help lists every command; lint reports problems and exits non-zero."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from runtime.cli import app
+
+pytestmark = pytest.mark.unit
+runner = CliRunner()
+
+
+def test_help_lists_every_command() -> None:
+    out = runner.invoke(app, ["--help"]).output
+    for cmd in ("serve", "demo", "lint", "status", "messages", "dlq", "version", "sandbox", "flow"):
+        assert cmd in out
+    assert "list" in runner.invoke(app, ["dlq", "--help"]).output
+
+
+def test_lint_reports_each_problem_and_fails(tmp_path: Path) -> None:
+    bad = tmp_path / "integration.yaml"
+    bad.write_text("server:\n  prot: 1\n  port: 0\n")
+    r = runner.invoke(app, ["lint", str(bad)])
+    assert r.exit_code == 1
+    assert "server.prot: unknown field — did you mean 'port'?" in r.output
+    assert "server.port:" in r.output and "2 problem(s)" in r.output
+    good = tmp_path / "ok" / "integration.yaml"
+    good.parent.mkdir()
+    good.write_text("server:\n  port: 8010\n")
+    assert runner.invoke(app, ["lint", str(good)]).exit_code == 0
+
+
+def test_operator_commands_say_when_the_server_is_down(tmp_path: Path) -> None:
+    r = runner.invoke(app, ["status", "--url", "http://127.0.0.1:9", "--token", "t"])
+    assert r.exit_code == 1 and "Cannot reach the bridge" in r.output
