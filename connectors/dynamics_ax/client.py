@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import httpx
 import msgspec
+from opentelemetry import trace
 
 from connectors.dynamics_ax.config import AxConfig
 from connectors.dynamics_ax.documents import DocumentService, DocumentSpec
@@ -238,9 +239,11 @@ class Client:
             if existing is None or not existing.sales_id:
                 raise DuplicateError(f"{err.message} No sales order with PurchOrderFormNum {new.shop_reference} "
                                      "was found.", system="ax", code=err.code) from None
+            _annotate(existing.sales_id, new.shop_reference)
             return Created(existing.sales_id, existed=True)
         if not keys:
             raise PermanentError("AX SalesOrderService.create returned no entity key.", system="ax")
+        _annotate(keys[0].value, new.shop_reference)
         return Created(keys[0].value)
 
     async def read_sales_order(self, sales_id: str) -> SalesOrder | None:
@@ -273,3 +276,11 @@ class Client:
         """Posted invoices of a sales order, with amounts and lines."""
         invoices: list[Invoice] = await self.find("invoice", [eq("CustInvoiceJour", "SalesId", sales_id)])
         return [i for i in invoices if i.sales_id == sales_id]
+
+
+def _annotate(sales_id: str, shop_reference: str) -> None:
+    """Put the AX SalesId and the shop's order reference on the caller's span (the flow step),
+    so an order's trace can be found by either number."""
+    span = trace.get_current_span()
+    span.set_attribute("ax.sales_id", sales_id)
+    span.set_attribute("shop.order_reference", shop_reference)

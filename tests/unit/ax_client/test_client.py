@@ -278,3 +278,33 @@ async def test_operation_missing_on_the_port_is_config(ax, aif):
     with pytest.raises(ConfigError, match="no operation 'create'"):
         await ax.soap.call("SalesInvoiceService", "create", idempotency_key="x")
     assert aif.seen == []  # refused before anything was sent
+
+
+async def test_secrets_stay_out_of_logs_and_errors(aif, caplog):
+    import base64
+    import logging
+
+    from connectors.dynamics_ax import AuthConfig, AxConfig, Client
+
+    caplog.set_level(logging.DEBUG)
+    cfg = AxConfig(base_url="http://aos.test/MicrosoftDynamicsAXAif60", port_name="WebShop", company="DAT",
+                   wsdl="bundled", auth=AuthConfig(mode="basic", username="svc", password="S3cr3t-pw!"))
+    aif.on("create", httpx.Response(401, text="401 - Unauthorized"))
+    async with Client(cfg, transport=httpx.MockTransport(aif)) as client:
+        with pytest.raises(AuthError) as info:
+            await client.create_sales_order(ORDER, idempotency_key="o")
+    header = base64.b64encode(b"svc:S3cr3t-pw!").decode()
+    assert aif.seen[0].headers["authorization"] == "Basic " + header  # it was sent...
+    texts = [info.value.message, repr(cfg), str(cfg.model_dump()), caplog.text]
+    assert not any("S3cr3t-pw!" in t or header in t for t in texts)  # ...and shown nowhere
+
+
+async def test_created_order_numbers_land_on_the_callers_span(ax, aif, soap):
+    from opentelemetry.sdk.trace import TracerProvider
+
+    tracer = TracerProvider().get_tracer("flow-step")
+    aif.on("create", soap.keys(SO, "Create", "SalesId", "SO-000321"))
+    with tracer.start_as_current_span("load order") as span:
+        await ax.create_sales_order(ORDER, idempotency_key="order:WEB-7781")
+    assert span.attributes["ax.sales_id"] == "SO-000321"
+    assert span.attributes["shop.order_reference"] == "WEB-7781"
