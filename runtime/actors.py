@@ -97,13 +97,15 @@ class DispatcherActor:
 def entity_actor(entity: str, wire: dict[str, Any], namespace: str) -> Any:
     if entity not in ENTITIES:
         raise ValueError(f"Unknown entity '{entity}'.")
-    return EntityActor.options(name=actor_name(entity), namespace=namespace, lifetime="detached",
-                               get_if_exists=True).remote(entity, wire)
+    return EntityActor.options(  # type: ignore[attr-defined]
+        name=actor_name(entity), namespace=namespace, lifetime="detached", get_if_exists=True,
+    ).remote(entity, wire)
 
 
 def dispatcher_actor(wire: dict[str, Any], namespace: str) -> Any:
-    return DispatcherActor.options(name="dispatcher", namespace=namespace, lifetime="detached",
-                                   get_if_exists=True).remote(wire)
+    return DispatcherActor.options(  # type: ignore[attr-defined]
+        name="dispatcher", namespace=namespace, lifetime="detached", get_if_exists=True,
+    ).remote(wire)
 
 
 def kill_all(namespace: str) -> None:

@@ -60,7 +60,7 @@ class BridgeIngress:
 def bridge_application(wire: dict[str, Any], admin_token: str) -> Any:
     """The bound application, with the replica's CPU share and access-log choice from settings."""
     settings = from_wire(wire)
-    return BridgeIngress.options(
+    return BridgeIngress.options(  # type: ignore[attr-defined]
         ray_actor_options={"num_cpus": settings.server.replica_cpus},
         logging_config={"enable_access_log": settings.server.access_log},
     ).bind(wire, admin_token)

@@ -49,6 +49,8 @@ class JsonLinesSpanExporter(SpanExporter):
         lines = []
         for s in spans:
             ctx = s.get_span_context()
+            if ctx is None:
+                continue
             lines.append(json.dumps({
                 "name": s.name,
                 "trace_id": format(ctx.trace_id, "032x"),

@@ -112,7 +112,8 @@ def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[
         return JSONResponse({"items": [_message_json(m) for m in msgs]})
 
     async def _replay(ids: list[str]) -> dict[str, list[str]]:
-        done, skipped = [], []
+        done: list[str] = []
+        skipped: list[str] = []
         for mid in ids:
             if await store.replay(mid):
                 done.append(mid)
@@ -146,7 +147,8 @@ def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[
         data = await _json_body(request)
         ids = await _ids_from(request)
         reason = data.get("reason") if isinstance(data.get("reason"), str) else None
-        done, skipped = [], []
+        done: list[str] = []
+        skipped: list[str] = []
         for mid in ids:
             (done if await store.discard(mid, reason) else skipped).append(mid)
         return JSONResponse({"discarded": done, "skipped": skipped})

@@ -90,7 +90,8 @@ class Store(StateMixin):
     def list_messages(self, *, status: str | None = None, entity: str | None = None, key: str | None = None,
                       trace_id: str | None = None, limit: int = 100, before_seq: int | None = None) -> list[Message]:
         """Newest first. ``trace_id`` is the 32-hex W3C trace id inside ``traceparent``."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         for col, val in (("status", status), ("entity", entity), ("key", key)):
             if val is not None:
                 where.append(f"{col} = ?")
