@@ -10,7 +10,6 @@ import datetime as dt
 import json
 import logging
 import signal
-import sys
 import threading
 from pathlib import Path
 from typing import Any
