@@ -274,8 +274,11 @@ class _Gen(CodeContext):
                     # a fixed rate: multiply or divide inline, then round
                     op = "*" if cur.op == "multiply" else "/"
                     e("if v is not None:")
-                    self.emit(indent + 1, f"v = {self.converter(cur.places, cur.rounding)}("
-                              f"_fn_num(v) {op} {ast.unparse(self.const(fn.to_decimal(rate_value, None)))})", label)
+                    if rate_value == 1:  # same currency: only the rounding applies
+                        self.emit(indent + 1, f"v = {self.converter(cur.places, cur.rounding)}(v)", label)
+                    else:
+                        self.emit(indent + 1, f"v = {self.converter(cur.places, cur.rounding)}("
+                                  f"_fn_num(v) {op} {ast.unparse(self.const(fn.to_decimal(rate_value, None)))})", label)
                     self.function("num")
                     rate = ""
                 else:

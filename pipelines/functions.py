@@ -259,8 +259,18 @@ def slug(text: Any) -> str | None:
 
 def slug_values(values: Any) -> list[dict[str, str]]:
     """``slug`` applied to each value of a multilingual list (``[{"id", "value"}]``)."""
-    return [{"id": v.get("id"), "value": slug(v.get("value")) or ""}
-            for v in (values if values.__class__ is list else _items(values))]
+    out = []
+    sub = _SLUG_SEPARATORS.sub
+    for v in values if values.__class__ is list else _items(values):
+        text = v.get("value")
+        if text is None:
+            out.append({"id": v.get("id"), "value": ""})
+            continue
+        s = text if text.__class__ is str else str(text)
+        if not s.isascii():
+            s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
+        out.append({"id": v.get("id"), "value": sub("-", s.lower()).strip("-")})
+    return out
 
 
 def _round(value: Any, places: int = 0, rounding: str = "half_up") -> Decimal | None:
