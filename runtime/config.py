@@ -20,9 +20,9 @@ import difflib
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic import ValidationError as PydanticValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -39,36 +39,31 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
+def _http_url(v: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", v):
+        raise ValueError("must be an http:// or https:// URL")
+    return v.rstrip("/")
+
+
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+
+
 class PrestaShopSystem(_Model):
-    url: str = Field(description="Shop base URL, e.g. https://shop.example.com")
+    url: HttpUrl = Field(description="Shop base URL, e.g. https://shop.example.com")
     api_key: SecretStr = Field(description="32-character webservice key")
     id_shop: int | None = None
     send_key_in_query: bool = False
     max_concurrency: int = Field(4, ge=1, le=256)
 
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, v: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", v):
-            raise ValueError("must be an http:// or https:// URL")
-        return v.rstrip("/")
-
 
 class AxSystem(_Model):
-    url: str = Field(description="AIF port base URL, e.g. http://aos/MicrosoftDynamicsAXAif60/WebShop")
+    url: HttpUrl = Field(description="AIF port base URL, e.g. http://aos/MicrosoftDynamicsAXAif60/WebShop")
     company: str = Field("DAT", max_length=4)
     language: str = "en-us"
     auth: Literal["ntlm", "negotiate", "basic", "none"] = "ntlm"
     username: str | None = None
     password: SecretStr | None = None
     max_concurrency: int = Field(2, ge=1, le=64)
-
-    @field_validator("url")
-    @classmethod
-    def _http_url(cls, v: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", v):
-            raise ValueError("must be an http:// or https:// URL")
-        return v.rstrip("/")
 
 
 class Systems(_Model):
