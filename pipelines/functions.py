@@ -57,14 +57,20 @@ __all__ = [
 
 def concat(*parts: Any) -> str | None:
     """Join the non-empty parts with no separator; all empty gives ``None``."""
-    out = "".join(to_str(p) or "" for p in parts)
+    out = "".join(p if p.__class__ is str else (to_str(p) or "") for p in parts)
     return out or None
 
 
 def join(sep: str, parts: Iterable[Any]) -> str | None:
     """Join the non-empty parts with ``sep`` (street lines, first + last name)."""
-    items = [s for s in (to_str(p) for p in parts) if s and s.strip()]
-    return sep.join(s.strip() for s in items) or None
+    items = []
+    for p in parts:
+        text = p if p.__class__ is str else to_str(p)
+        if text:
+            text = text.strip()
+            if text:
+                items.append(text)
+    return sep.join(items) or None
 
 
 def coalesce(*values: Any) -> Any:
