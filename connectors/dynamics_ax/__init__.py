@@ -7,7 +7,7 @@ document operations with AIF's rules), ``models`` (typed views), ``payloads`` (w
 ``errors`` (the one fault table), ``auth`` (NTLM/Negotiate/Basic), ``query`` (QueryCriteria).
 """
 
-from connectors.dynamics_ax.client import ENTITIES, Client, Created
+from connectors.dynamics_ax.client import ENTITIES, Client, Created, check_port
 from connectors.dynamics_ax.config import AuthConfig, AxConfig, ServiceNames
 from connectors.dynamics_ax.context import CallContext, message_id_for
 from connectors.dynamics_ax.documents import DocumentService, DocumentSpec
@@ -35,6 +35,7 @@ __all__ = [
     "Client",
     "Created",
     "Criterion",
+    "check_port",
     "Customer",
     "DocumentService",
     "DocumentSpec",

@@ -41,7 +41,7 @@ from connectors.dynamics_ax.query import Criterion, eq
 from connectors.dynamics_ax.soap import AxSoapClient
 from connectors.errors import BridgeError, DuplicateError, NotFoundError, PermanentError
 
-__all__ = ["ENTITIES", "REQUIRED_OPERATIONS", "Client", "Created"]
+__all__ = ["ENTITIES", "REQUIRED_OPERATIONS", "Client", "Created", "check_port"]
 
 V = TypeVar("V", bound=msgspec.Struct)
 
@@ -276,6 +276,16 @@ class Client:
         """Posted invoices of a sales order, with amounts and lines."""
         invoices: list[Invoice] = await self.find("invoice", [eq("CustInvoiceJour", "SalesId", sales_id)])
         return [i for i in invoices if i.sales_id == sales_id]
+
+
+async def check_port(config: AxConfig) -> dict[str, Any]:
+    """``Client(config).check()`` in one call, for the ``presta-ax ax check`` command.
+
+    The command prints the report and exits non-zero when ``report["error"]`` is set or
+    ``report["missing"]`` is not empty.
+    """
+    async with Client(config) as ax:
+        return await ax.check()
 
 
 def _annotate(sales_id: str, shop_reference: str) -> None:
