@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+import msgspec
+
 from connectors.errors import MappingError
 from pipelines import functions as fn
 from pipelines.masking import mask_record
@@ -119,7 +121,10 @@ class CompiledMapping:
     def name(self) -> str:
         return self.spec.mapping
 
-    def __call__(self, record: Mapping[str, Any], context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def __call__(self, record: Any, context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Map one record: a dict (decoded JSON) or a msgspec Struct (read as builtins)."""
+        if record.__class__ is not dict and isinstance(record, msgspec.Struct):
+            record = msgspec.to_builtins(record)
         return self.function(record, context if context is not None else {})
 
     def mask(self, document: Any) -> Any:

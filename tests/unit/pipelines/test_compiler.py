@@ -162,3 +162,18 @@ def test_generated_code_has_no_builtins() -> None:
     cm = mapping({"CurrencyCode": "c"})
     assert cm.function.__globals__["__builtins"+"__"] == {}
     assert "eval" not in cm.source_code and "import" not in cm.source_code
+
+
+def test_msgspec_structs_map_like_dicts() -> None:
+    import msgspec
+
+    class Customer(msgspec.Struct):
+        firstname: str
+        lastname: str
+
+    class Order(msgspec.Struct):
+        reference: str
+        customer: Customer
+
+    cm = mapping({"PurchOrderFormNum": "reference", "SalesName": {"from": ["customer.firstname", "customer.lastname"]}})
+    assert cm(Order("R1", Customer("Jane", "Doe"))) == {"PurchOrderFormNum": "R1", "SalesName": "Jane Doe"}
