@@ -29,6 +29,8 @@ from pipelines.yamlio import LineIndex, format_path, load_yaml
 
 __all__ = ["Problem", "lint_file", "lint_paths"]
 
+_SKIP_DIRS = frozenset({"node_modules", "__pycache__", "venv", "site-packages"})
+
 
 @dataclass(frozen=True, order=True)
 class Problem:
@@ -56,7 +58,12 @@ def _yaml_files(paths: list[Path]) -> list[Path]:
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            out += sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file())
+            out += sorted(
+                q for q in p.rglob("*")
+                if q.suffix in (".yaml", ".yml") and q.is_file()
+                # hidden folders (.venv, .git) and caches hold no flows
+                and not any(part.startswith(".") or part in _SKIP_DIRS for part in q.relative_to(p).parts[:-1])
+            )
         else:
             out.append(p)
     return out
