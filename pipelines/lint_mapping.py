@@ -49,17 +49,18 @@ class _Scope:
 
 
 def _check_source_path(scope: _Scope, root: str, path: tuple[str | int, ...], where: tuple[str | int, ...],
-                       spec: MappingSpec, report: Report) -> None:
+                       spec: MappingSpec, report: Report) -> FieldInfo | None:
+    """Report an unknown source path; return the source field it names, when known."""
     if root == "params":
         key = path[0] if path else None
         if isinstance(key, str) and key not in spec.params:
             report(where, f"unknown parameter 'params.{key}'{_suggest(key, spec.params)}", "error")
-        return
-    if root in ("context", "line_number"):
-        return  # supplied by the runtime: free-form
+        return None
+    if root in ("context", "line_number", "out"):
+        return None  # supplied by the runtime, or target fields mapped above
     schema = scope.schema if root == "src" else (scope.root if root == "root" else (scope.parent.schema if scope.parent else None))
     if schema is None or not path:
-        return
+        return None
     node: EntitySchema = schema
     for i, key in enumerate(path):
         if isinstance(key, int):
@@ -68,14 +69,25 @@ def _check_source_path(scope: _Scope, root: str, path: tuple[str | int, ...], wh
             if i < len(path) - 1 and not node.fields[key].lang:
                 rest = ".".join(str(p) for p in path[i + 1:])
                 report(where, f"source field '{key}' of {node.name} is a value and has no '{rest}'", "error")
-            return
+                return None
+            return node.fields[key]
         sub = node.child(key)
         if sub is None:
             if not node.open:
                 shown = ".".join(str(p) for p in path[: i + 1])
                 report(where, f"unknown source field '{shown}' in {node.name}{_suggest(key, node.names())}", "error")
-            return
+            return None
         node = sub
+    return None
+
+
+# (source kind, target kind) pairs that cannot be copied as they are
+_INCOMPATIBLE = {
+    ("date", "number"), ("date", "integer"), ("date", "bool"), ("date", "enum"),
+    ("datetime", "number"), ("datetime", "integer"), ("datetime", "bool"), ("datetime", "enum"),
+    ("number", "date"), ("number", "datetime"), ("integer", "date"), ("integer", "datetime"),
+    ("bool", "enum"), ("bool", "date"), ("bool", "datetime"),
+}
 
 
 def _expr_refs(text: str, where: tuple[str | int, ...], report: Report) -> ParsedExpression | None:
@@ -189,14 +201,24 @@ class _MappingLinter:
                     exprs.append((value, (*where, "currency", key)))
             if rule.currency.rates is not None:
                 self.table_ref(rule.currency.rates, (*where, "currency", "rates"))
+        source_info: FieldInfo | None = None
         for text, w in [*sources, *exprs]:
             parsed = _expr_refs(text, w, self.report)
             if parsed is None:
                 continue
             for root, path in parsed.refs:
-                _check_source_path(scope, root, path, w, self.spec, self.report)
+                found_info = _check_source_path(scope, root, path, w, self.spec, self.report)
+                if w == (*where, "from"):
+                    source_info = found_info
             for table in parsed.lookups:
                 self.table_ref(table, w)
+        plain_copy = not (rule.convert or rule.lookup or rule.currency)
+        if info is not None and source_info is not None and plain_copy:
+            if (source_info.kind, info.kind) in _INCOMPATIBLE:
+                hint = " (add convert: noyes)" if source_info.kind == "bool" and info.enum_values and "Yes" in info.enum_values else ""
+                self.report((*where, "from"), f"type mismatch: source field '{source_info.name}' ({source_info.type}) "
+                            f"cannot be copied into target field '{info.name}' ({info.type}) without a conversion{hint}",
+                            "error")
         if rule.lookup is not None:
             self.table_ref(rule.lookup, (*where, "lookup"))
         if info is not None:

@@ -105,3 +105,16 @@ def test_invalid_files_are_problems_not_crashes(tmp_path: Path) -> None:
     assert any(p.file.endswith("broken.yaml") and "YAML syntax error" in p.message for p in problems)
     assert any(p.file.endswith("schema.yml") and p.path == "source.system" for p in problems)
     assert not any(p.file.endswith("other.yaml") for p in problems)
+
+
+def test_copying_a_value_into_an_incompatible_type_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "c.yaml").write_text(
+        "mapping: c\nsource: {system: prestashop, resource: orders}\n"
+        "target: {system: ax, service: SalesOrderService, entity: SalesTable}\n"
+        "fields:\n  PurchOrderFormNum: reference\n  ReceiptDateRequested: date_add\n"
+        "  CreditCardAuthorizationError: gift\n  TotalInvoice: date_upd\n"
+        "  Deadline: {from: date_upd, convert: {to: date, from_format: '%Y-%m-%d %H:%M:%S'}}\n")
+    problems = lint_paths([tmp_path])
+    assert "add convert: noyes" in _find(problems, "source field 'gift' (bool)").message
+    assert _find(problems, "source field 'date_upd' (date)").path == "fields.TotalInvoice.from"
+    assert not any("Deadline" in p.path for p in problems)
