@@ -164,6 +164,21 @@ def to_bool01(value: Any) -> str | None:
     return from_noyes(value)
 
 
+_PS_DATETIME = "%Y-%m-%d %H:%M:%S"
+_DATE = "%Y-%m-%d"
+
+
+def _iso_shaped(text: str, fmt: str) -> bool:
+    # exactly YYYY-MM-DD[ HH:MM:SS] with ASCII digits: nothing else the ISO parser would accept
+    if fmt == _PS_DATETIME:
+        shape = len(text) == 19 and text[10] == " " and text[13] == ":" and text[16] == ":"
+    elif fmt == _DATE:
+        shape = len(text) == 10
+    else:
+        return False
+    return shape and text[4] == "-" and text[7] == "-" and text.isascii() and text[:4].isdigit()
+
+
 def parse_datetime(value: Any, fmt: str | None, tz: str) -> datetime | None:
     """Parse a date/date-time into an aware datetime.
 
@@ -182,7 +197,13 @@ def parse_datetime(value: Any, fmt: str | None, tz: str) -> datetime | None:
         if not text or text in _ZERO_DATES:
             return None
         try:
-            dt = datetime.fromisoformat(text) if fmt is None else datetime.strptime(text, fmt)
+            if fmt is None:
+                dt = datetime.fromisoformat(text)
+            elif _iso_shaped(text, fmt):
+                # PrestaShop's and AX's usual shapes: the ISO parser reads them exactly, 20x faster
+                dt = datetime.fromisoformat(text)
+            else:
+                dt = datetime.strptime(text, fmt)
         except ValueError:
             raise ValueError(f"{_short(text)!r} does not match the date format {fmt or 'ISO 8601'!r}") from None
     if dt.tzinfo is None:

@@ -97,3 +97,10 @@ def test_currency_conversion() -> None:
     assert fn.convert_currency(None, "1.2", "divide", 2, "half_up") is None
     with pytest.raises(ValueError, match="rate is zero"):
         fn.convert_currency("10", "0", "divide", 2, "half_up")
+
+
+@pytest.mark.parametrize("text, fmt", [("2024-W18-4", "%Y-%m-%d"), ("2024-05-02T14:30:00", "%Y-%m-%d %H:%M:%S"),
+                                       ("2024-02-30", "%Y-%m-%d"), ("2024-05-02 25:00:00", "%Y-%m-%d %H:%M:%S")])
+def test_date_formats_are_strict(text: str, fmt: str) -> None:
+    with pytest.raises(ValueError, match="does not match the date format"):
+        fn.parse_datetime(text, fmt, "UTC")
