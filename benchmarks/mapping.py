@@ -36,50 +36,117 @@ from pipelines.compiler import compile_mapping  # noqa: E402
 from pipelines.registry import find_mapping_file  # noqa: E402
 from pipelines.specs import load_mapping  # noqa: E402
 
-WORDS = ["Hummingbird", "printed", "t-shirt", "mug", "notebook", "organic", "cotton", "poster", "cushion", "brown",
-         "bear", "mountain", "fox", "graphic", "ceramic", "premium", "vintage", "écologique", "coussin", "affiche"]
+WORDS = [
+    "Hummingbird",
+    "printed",
+    "t-shirt",
+    "mug",
+    "notebook",
+    "organic",
+    "cotton",
+    "poster",
+    "cushion",
+    "brown",
+    "bear",
+    "mountain",
+    "fox",
+    "graphic",
+    "ceramic",
+    "premium",
+    "vintage",
+    "écologique",
+    "coussin",
+    "affiche",
+]
 
 
 def product_payloads(n: int, rng: random.Random) -> list[dict[str, Any]]:
     out = []
     for i in range(n):
         name = " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 5)))
-        out.append({
-            "ItemId": f"A{i:05d}", "Product": f"A{i:05d}", "NameAlias": name[:20].upper(),
-            "NetWeight": f"{rng.randint(50, 2000) / 1000:.4f}",
-            "Sales": {"ItemId": f"A{i:05d}", "UnitId": "pcs", "Price": f"{rng.randint(100, 99999) / 100:.2f}",
-                      "PriceUnit": rng.choice(["1", "1", "10"]), "TaxItemGroupId": rng.choice(["FULL", "REDUCED", "NEW"])},
-            "EcoResProduct": {
-                "DisplayProductNumber": f"A{i:05d}", "SearchName": name[:20],
-                "Translation": [{"LanguageId": "en-us", "Name": name, "Description": f"<p>{name}, regular fit.</p>"},
-                                {"LanguageId": "fr", "Name": name + " (FR)", "Description": f"<p>{name}, coupe droite.</p>"}],
-                "EcoResProductCategory": [{"Category": rng.choice(["Men", "Women", "Art"])}, {"Category": "Clothes"}],
-            },
-            "Barcode": {"ItemBarCode": f"{4006381000000 + i}"},
-        })
+        out.append(
+            {
+                "ItemId": f"A{i:05d}",
+                "Product": f"A{i:05d}",
+                "NameAlias": name[:20].upper(),
+                "NetWeight": f"{rng.randint(50, 2000) / 1000:.4f}",
+                "Sales": {
+                    "ItemId": f"A{i:05d}",
+                    "UnitId": "pcs",
+                    "Price": f"{rng.randint(100, 99999) / 100:.2f}",
+                    "PriceUnit": rng.choice(["1", "1", "10"]),
+                    "TaxItemGroupId": rng.choice(["FULL", "REDUCED", "NEW"]),
+                },
+                "EcoResProduct": {
+                    "DisplayProductNumber": f"A{i:05d}",
+                    "SearchName": name[:20],
+                    "Translation": [
+                        {"LanguageId": "en-us", "Name": name, "Description": f"<p>{name}, regular fit.</p>"},
+                        {
+                            "LanguageId": "fr",
+                            "Name": name + " (FR)",
+                            "Description": f"<p>{name}, coupe droite.</p>",
+                        },
+                    ],
+                    "EcoResProductCategory": [
+                        {"Category": rng.choice(["Men", "Women", "Art"])},
+                        {"Category": "Clothes"},
+                    ],
+                },
+                "Barcode": {"ItemBarCode": f"{4006381000000 + i}"},
+            }
+        )
     return out
 
 
 def order_payloads(n: int, rng: random.Random) -> list[dict[str, Any]]:
     out = []
     for i in range(n):
-        rows = [{"id": str(j), "product_id": str(rng.randint(1, 500)), "product_attribute_id": rng.choice(["0", "3"]),
-                 "product_quantity": str(rng.randint(1, 5)), "product_name": " ".join(rng.choice(WORDS) for _ in range(3)),
-                 "product_reference": f"demo_{rng.randint(1, 500)}", "unit_price_tax_excl": f"{rng.randint(100, 9999) / 100:.6f}"}
-                for j in range(rng.randint(1, 6))]
+        rows = [
+            {
+                "id": str(j),
+                "product_id": str(rng.randint(1, 500)),
+                "product_attribute_id": rng.choice(["0", "3"]),
+                "product_quantity": str(rng.randint(1, 5)),
+                "product_name": " ".join(rng.choice(WORDS) for _ in range(3)),
+                "product_reference": f"demo_{rng.randint(1, 500)}",
+                "unit_price_tax_excl": f"{rng.randint(100, 9999) / 100:.6f}",
+            }
+            for j in range(rng.randint(1, 6))
+        ]
         cur = rng.choice(["EUR", "EUR", "USD"])
-        out.append({
-            "id": 1000 + i, "id_customer": str(rng.randint(1, 9999)), "id_lang": rng.choice(["1", "2"]),
-            "module": rng.choice(["ps_wirepayment", "paypal", "ps_checkpayment"]), "reference": f"REF{i:06d}",
-            "date_add": f"2024-05-{rng.randint(1, 28):02d} {rng.randint(0, 23):02d}:30:00",
-            "total_paid": f"{rng.randint(1000, 300000) / 100:.6f}", "conversion_rate": "1.000000" if cur == "EUR" else "1.080000",
-            "customer": {"id": i, "firstname": "Jane", "lastname": f"Doe{i}", "email": f"jane{i}@example.com"},
-            "address_delivery": {"alias": "Home", "firstname": "Jane", "lastname": f"Doe{i}", "company": "",
-                                 "address1": f"{i} rue de la Paix", "address2": "", "postcode": "75002", "city": "Paris"},
-            "currency": {"iso_code": cur}, "carrier": {"name": rng.choice(["My carrier", "UPS Standard", "Other"])},
-            "country_delivery": {"iso_code": rng.choice(["FR", "DE", "US"])},
-            "associations": {"order_rows": rows},
-        })
+        out.append(
+            {
+                "id": 1000 + i,
+                "id_customer": str(rng.randint(1, 9999)),
+                "id_lang": rng.choice(["1", "2"]),
+                "module": rng.choice(["ps_wirepayment", "paypal", "ps_checkpayment"]),
+                "reference": f"REF{i:06d}",
+                "date_add": f"2024-05-{rng.randint(1, 28):02d} {rng.randint(0, 23):02d}:30:00",
+                "total_paid": f"{rng.randint(1000, 300000) / 100:.6f}",
+                "conversion_rate": "1.000000" if cur == "EUR" else "1.080000",
+                "customer": {
+                    "id": i,
+                    "firstname": "Jane",
+                    "lastname": f"Doe{i}",
+                    "email": f"jane{i}@example.com",
+                },
+                "address_delivery": {
+                    "alias": "Home",
+                    "firstname": "Jane",
+                    "lastname": f"Doe{i}",
+                    "company": "",
+                    "address1": f"{i} rue de la Paix",
+                    "address2": "",
+                    "postcode": "75002",
+                    "city": "Paris",
+                },
+                "currency": {"iso_code": cur},
+                "carrier": {"name": rng.choice(["My carrier", "UPS Standard", "Other"])},
+                "country_delivery": {"iso_code": rng.choice(["FR", "DE", "US"])},
+                "associations": {"order_rows": rows},
+            }
+        )
     return out
 
 
@@ -87,8 +154,15 @@ def order_payloads(n: int, rng: random.Random) -> list[dict[str, Any]]:
 
 _LANGS = {"en-us": "1", "fr": "2", "de": "3"}
 _TAX = {"FULL": "1", "REDUCED": "2", "SUPERREDUCED": "3", "EXEMPT": "0"}
-_CATEGORY = {"Clothes": "3", "Men": "4", "Women": "5", "Accessories": "6", "Stationery": "7", "Home Accessories": "8",
-             "Art": "9"}
+_CATEGORY = {
+    "Clothes": "3",
+    "Men": "4",
+    "Women": "5",
+    "Accessories": "6",
+    "Stationery": "7",
+    "Home Accessories": "8",
+    "Art": "9",
+}
 _SLUG = re.compile(r"[^a-z0-9]+")
 _Q6, _Q3, _Q2 = Decimal("0.000001"), Decimal("0.001"), Decimal("0.01")
 _RATE_EUR = Decimal("1")
@@ -143,14 +217,48 @@ def hand_product(item: dict[str, Any]) -> dict[str, Any]:
 
 
 _CURRENCY = {"EUR": "EUR", "USD": "USD", "GBP": "GBP", "CHF": "CHF", "PLN": "PLN", "SEK": "SEK", "DKK": "DKK"}
-_COUNTRY = {"FR": "FRA", "DE": "DEU", "BE": "BEL", "NL": "NLD", "LU": "LUX", "ES": "ESP", "IT": "ITA", "AT": "AUT",
-            "CH": "CHE", "GB": "GBR", "US": "USA", "PL": "POL"}
-_PAYM = {"ps_wirepayment": "BANKWIRE", "ps_checkpayment": "CHEQUE", "ps_cashondelivery": "COD", "stripe_official": "CARD",
-         "paypal": "PAYPAL"}
-_DLV = {"Click and collect": "PICKUP", "My carrier": "STANDARD", "My cheap carrier": "ECONOMY", "DHL Express": "DHLEXP",
-        "UPS Standard": "UPS"}
-_TAXGROUP = {"FR": "FR-VAT", "DE": "EU-VAT", "BE": "EU-VAT", "NL": "EU-VAT", "LU": "EU-VAT", "ES": "EU-VAT", "IT": "EU-VAT",
-             "AT": "EU-VAT", "PL": "EU-VAT", "CH": "EXPORT", "GB": "EXPORT", "US": "EXPORT"}
+_COUNTRY = {
+    "FR": "FRA",
+    "DE": "DEU",
+    "BE": "BEL",
+    "NL": "NLD",
+    "LU": "LUX",
+    "ES": "ESP",
+    "IT": "ITA",
+    "AT": "AUT",
+    "CH": "CHE",
+    "GB": "GBR",
+    "US": "USA",
+    "PL": "POL",
+}
+_PAYM = {
+    "ps_wirepayment": "BANKWIRE",
+    "ps_checkpayment": "CHEQUE",
+    "ps_cashondelivery": "COD",
+    "stripe_official": "CARD",
+    "paypal": "PAYPAL",
+}
+_DLV = {
+    "Click and collect": "PICKUP",
+    "My carrier": "STANDARD",
+    "My cheap carrier": "ECONOMY",
+    "DHL Express": "DHLEXP",
+    "UPS Standard": "UPS",
+}
+_TAXGROUP = {
+    "FR": "FR-VAT",
+    "DE": "EU-VAT",
+    "BE": "EU-VAT",
+    "NL": "EU-VAT",
+    "LU": "EU-VAT",
+    "ES": "EU-VAT",
+    "IT": "EU-VAT",
+    "AT": "EU-VAT",
+    "PL": "EU-VAT",
+    "CH": "EXPORT",
+    "GB": "EXPORT",
+    "US": "EXPORT",
+}
 _LANG = {"1": "en-us", "2": "fr", "3": "de"}
 _PARIS, _UTC = ZoneInfo("Europe/Paris"), ZoneInfo("UTC")
 
@@ -170,8 +278,8 @@ def hand_order(o: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
         "CurrencyCode": cur,
         "ReceiptDateRequested": placed.strftime("%Y-%m-%d"),
         "SalesName": name,
-        "DeliveryName": addr.get("company") or " ".join(
-            p.strip() for p in (addr.get("firstname"), addr.get("lastname")) if p and p.strip()),
+        "DeliveryName": addr.get("company")
+        or " ".join(p.strip() for p in (addr.get("firstname"), addr.get("lastname")) if p and p.strip()),
         "Email": cust.get("email"),
         "LanguageId": _LANG.get(o["id_lang"], "en-us"),
         "DlvMode": _DLV.get((o.get("carrier") or {}).get("name"), "STANDARD"),
@@ -180,11 +288,17 @@ def hand_order(o: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
         "SalesOriginId": "PrestaShop",
         "InventSiteId": "1",
         "InventLocationId": "MAIN",
-        "CustGroup": "HIGHVAL" if Decimal(o["total_paid"]) / Decimal(o["conversion_rate"]) > 1000 else "RETAIL",
+        "CustGroup": "HIGHVAL"
+        if Decimal(o["total_paid"]) / Decimal(o["conversion_rate"]) > 1000
+        else "RETAIL",
         "TableDlvAddr": {
             "LocationName": addr.get("alias") or "Delivery",
-            "Street": "\n".join(p.strip() for p in (addr.get("address1"), addr.get("address2")) if p and p.strip()),
-            "ZipCode": addr.get("postcode"), "City": addr.get("city"), "CountryRegionId": _COUNTRY[iso],
+            "Street": "\n".join(
+                p.strip() for p in (addr.get("address1"), addr.get("address2")) if p and p.strip()
+            ),
+            "ZipCode": addr.get("postcode"),
+            "City": addr.get("city"),
+            "CountryRegionId": _COUNTRY[iso],
         },
     }
     lines = []
@@ -192,13 +306,20 @@ def hand_order(o: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
         price = Decimal(row["unit_price_tax_excl"])
         qty = Decimal(row["product_quantity"])
         attr = row["product_attribute_id"]
-        lines.append({
-            "LineNum": n, "ItemId": row["product_reference"],
-            "ExternalItemId": row["product_id"] if int(attr) == 0 else f"{row['product_id']}-{attr}",
-            "Name": row["product_name"], "SalesQty": qty.quantize(_Q2, ROUND_HALF_UP), "SalesUnit": "pcs",
-            "SalesPrice": price.quantize(_Q2, ROUND_HALF_UP), "LineAmount": (price * qty).quantize(_Q2, ROUND_HALF_UP),
-            "CurrencyCode": cur, "InventDim": {"InventSiteId": "1", "InventLocationId": "MAIN"},
-        })
+        lines.append(
+            {
+                "LineNum": n,
+                "ItemId": row["product_reference"],
+                "ExternalItemId": row["product_id"] if int(attr) == 0 else f"{row['product_id']}-{attr}",
+                "Name": row["product_name"],
+                "SalesQty": qty.quantize(_Q2, ROUND_HALF_UP),
+                "SalesUnit": "pcs",
+                "SalesPrice": price.quantize(_Q2, ROUND_HALF_UP),
+                "LineAmount": (price * qty).quantize(_Q2, ROUND_HALF_UP),
+                "CurrencyCode": cur,
+                "InventDim": {"InventSiteId": "1", "InventLocationId": "MAIN"},
+            }
+        )
     if lines:
         out["SalesLine"] = lines
     return out
@@ -210,13 +331,17 @@ def measure(fn: Callable[[], None], count: int) -> float:
     return count / (time.perf_counter() - start)
 
 
-def compare(label: str, compiled: Callable[[], None], hand: Callable[[], None], count: int, rounds: int) -> tuple[float, float]:
+def compare(
+    label: str, compiled: Callable[[], None], hand: Callable[[], None], count: int, rounds: int
+) -> tuple[float, float]:
     best_c = best_h = 0.0
     for _ in range(rounds):  # interleaved, so drift of the machine hits both alike
         best_c = max(best_c, measure(compiled, count))
         best_h = max(best_h, measure(hand, count))
-    print(f"{label}: compiled {best_c:,.0f} records/s, hand-written {best_h:,.0f} records/s, "
-          f"ratio {best_c / best_h:.2f}")
+    print(
+        f"{label}: compiled {best_c:,.0f} records/s, hand-written {best_h:,.0f} records/s, "
+        f"ratio {best_c / best_h:.2f}"
+    )
     return best_c, best_h
 
 
@@ -237,14 +362,24 @@ def main() -> None:
             raise SystemExit(f"product {p['ItemId']}: the hand-written mapping differs from the compiled one")
     for o in orders:
         if order_map(o, ctx) != hand_order(o, ctx):
-            raise SystemExit(f"order {o['reference']}: the hand-written mapping differs from the compiled one")
+            raise SystemExit(
+                f"order {o['reference']}: the hand-written mapping differs from the compiled one"
+            )
     print(f"{args.records} distinct records per side, {args.rounds} interleaved rounds, best round, one core")
-    p_c, p_h = compare("product (ax_item_to_ps_product)",
-                       lambda: [product_map(p) for p in products], lambda: [hand_product(p) for p in products],
-                       len(products), args.rounds)
-    compare("order (ps_order_to_ax_sales_order)",
-            lambda: [order_map(o, ctx) for o in orders], lambda: [hand_order(o, ctx) for o in orders],
-            len(orders), args.rounds)
+    p_c, p_h = compare(
+        "product (ax_item_to_ps_product)",
+        lambda: [product_map(p) for p in products],
+        lambda: [hand_product(p) for p in products],
+        len(products),
+        args.rounds,
+    )
+    compare(
+        "order (ps_order_to_ax_sales_order)",
+        lambda: [order_map(o, ctx) for o in orders],
+        lambda: [hand_order(o, ctx) for o in orders],
+        len(orders),
+        args.rounds,
+    )
     print(f"mapping_product_rps: {p_c:.0f}")
     print(f"mapping_ratio: {p_c / p_h:.2f}")
 

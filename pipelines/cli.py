@@ -28,10 +28,18 @@ from pipelines.testrun import run_flow_test
 
 __all__ = ["flow_app", "lint_command_problems"]
 
-flow_app = typer.Typer(help="Flows and mappings: list them, lint them, test-run them on a sample.", no_args_is_help=True)
+flow_app = typer.Typer(
+    help="Flows and mappings: list them, lint them, test-run them on a sample.", no_args_is_help=True
+)
 
-_STATUS_STYLE = {"ok": "green", "skipped": "dim", "failed": "bold red", "held": "yellow", "dropped": "yellow",
-                 "not_reached": "dim"}
+_STATUS_STYLE = {
+    "ok": "green",
+    "skipped": "dim",
+    "failed": "bold red",
+    "held": "yellow",
+    "dropped": "yellow",
+    "not_reached": "dim",
+}
 
 
 def lint_command_problems(paths: list[Path]) -> list[Problem]:
@@ -52,9 +60,15 @@ def _resolve_flow(flow: str, dirs: list[Path]) -> Any:
 @flow_app.command("test")
 def test_command(
     flow: Annotated[str, typer.Argument(help="Flow name or path of a flow file.")],
-    input: Annotated[Path, typer.Option("--input", "-i", help="Sample record (JSON): the record, or "
-                                        "{record, context, message}.")],
-    dirs: Annotated[list[Path] | None, typer.Option("--dir", help="Extra flow directory (searched first).")] = None,
+    input: Annotated[
+        Path,
+        typer.Option(
+            "--input", "-i", help="Sample record (JSON): the record, or {record, context, message}."
+        ),
+    ],
+    dirs: Annotated[
+        list[Path] | None, typer.Option("--dir", help="Extra flow directory (searched first).")
+    ] = None,
     unmasked: Annotated[bool, typer.Option(help="Show sensitive fields in clear.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
@@ -98,13 +112,17 @@ def _print_result(console: Console, result: dict[str, Any]) -> None:
             for p in step["error"].get("problems", [])[1:]:
                 console.print(f"  - {p['message']}", style="red")
         if "output" in step and step["kind"] == "map":
-            console.print(Syntax(json.dumps(step["output"], indent=2, ensure_ascii=False), "json", word_wrap=True))
+            console.print(
+                Syntax(json.dumps(step["output"], indent=2, ensure_ascii=False), "json", word_wrap=True)
+            )
     console.print(f"[bold]Outcome: {result['outcome']}[/bold]")
 
 
 @flow_app.command("list")
 def list_command(
-    dirs: Annotated[list[Path] | None, typer.Option("--dir", help="Extra flow directory (searched first).")] = None,
+    dirs: Annotated[
+        list[Path] | None, typer.Option("--dir", help="Extra flow directory (searched first).")
+    ] = None,
 ) -> None:
     """List the flows: name, content version, entity, triggers and steps."""
     console = Console()
@@ -115,14 +133,18 @@ def list_command(
         raise typer.Exit(2) from None
     table = Table("flow", "version", "entity", "triggers", "steps", "file")
     for name, f in sorted(flows.items()):
-        triggers = ", ".join(f"{t.type}:{t.event or t.resource or t.service or t.cron or ''}" for t in f.spec.triggers)
+        triggers = ", ".join(
+            f"{t.type}:{t.event or t.resource or t.service or t.cron or ''}" for t in f.spec.triggers
+        )
         steps = " > ".join(s.id for s in f.spec.steps)
         table.add_row(name, f.version_id, f.spec.entity, triggers, steps, Path(f.spec.file).name)
     console.print(table)
 
 
 @flow_app.command("lint")
-def lint_command(paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders.")] = None) -> None:
+def lint_command(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders.")] = None,
+) -> None:
     """Lint flow and mapping files; exit code 1 when there is an error."""
     problems = lint_command_problems(list(paths or []))
     for p in problems:

@@ -19,7 +19,14 @@ from pipelines import functions as fn
 from pipelines.masking import mask_record
 from pipelines.specs import MappingSpec
 
-__all__ = ["HELPERS", "CompiledMapping", "UnmappedValueError", "failed_field", "mapping_error", "record_label"]
+__all__ = [
+    "HELPERS",
+    "CompiledMapping",
+    "UnmappedValueError",
+    "failed_field",
+    "mapping_error",
+    "record_label",
+]
 
 _MISSING = object()
 
@@ -59,7 +66,9 @@ def _key(value: Any) -> str:
 
 
 def _unmapped(table: str, value: Any) -> UnmappedValueError:
-    return UnmappedValueError(f"the value {_key(value)!r} is not in the lookup table '{table}' and the table has no default")
+    return UnmappedValueError(
+        f"the value {_key(value)!r} is not in the lookup table '{table}' and the table has no default"
+    )
 
 
 def _rate(table: dict[str, Any], code: Any, name: str) -> Any:
@@ -145,7 +154,9 @@ def failed_field(exc: BaseException, fname: str, line_fields: dict[int, str]) ->
     return target
 
 
-def mapping_error(spec: MappingSpec, record: Any, target: str, exc: Exception, masks: dict[str, str]) -> MappingError:
+def mapping_error(
+    spec: MappingSpec, record: Any, target: str, exc: Exception, masks: dict[str, str]
+) -> MappingError:
     if target in masks:
         reason = f"the value could not be mapped ({type(exc).__name__}; value hidden: the field is sensitive)"
     elif isinstance(exc, (ValueError, ArithmeticError)):
@@ -160,6 +171,3 @@ def mapping_error(spec: MappingSpec, record: Any, target: str, exc: Exception, m
     )
     err.field = target  # type: ignore[attr-defined]
     return err
-
-
-

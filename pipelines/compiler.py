@@ -82,7 +82,12 @@ class _Gen(CodeContext):
 
     def read(self, var: str, path: tuple[str | int, ...]) -> ast.expr:
         # `src.get('Sales') or {}` is read once per function, not once per field using it
-        if var == self.scope["src"] and len(path) >= 2 and isinstance(path[0], str) and self.hoists is not None:
+        if (
+            var == self.scope["src"]
+            and len(path) >= 2
+            and isinstance(path[0], str)
+            and self.hoists is not None
+        ):
             if path[0] not in self.hoists:
                 self.n += 1
                 self.hoists[path[0]] = f"_h{self.n}"
@@ -101,8 +106,12 @@ class _Gen(CodeContext):
                 fixed.append(self.ns[a.id])
             else:
                 return None
-        if not (isinstance(fixed[0], str) and isinstance(fixed[1], str) and isinstance(fixed[2], Mapping)
-                and isinstance(fixed[3], str)):
+        if not (
+            isinstance(fixed[0], str)
+            and isinstance(fixed[1], str)
+            and isinstance(fixed[2], Mapping)
+            and isinstance(fixed[3], str)
+        ):
             return None
         self.n += 1
         key = f"_lv{self.n}"
@@ -159,8 +168,10 @@ class _Gen(CodeContext):
 
     def path(self, dotted: str, var: str = "src") -> str:
         parsed = parse_expression(dotted)
-        return ast.unparse(rewrite(parsed, self)) if var == "src" else ast.unparse(
-            access(var, tuple(dotted.split(".")), self)
+        return (
+            ast.unparse(rewrite(parsed, self))
+            if var == "src"
+            else ast.unparse(access(var, tuple(dotted.split(".")), self))
         )
 
     def resolve_param(self, value: str) -> str:
@@ -207,10 +218,20 @@ class _Gen(CodeContext):
             e("else:")
             self.emit(indent + 1, f"v = {ast.unparse(self.const(rule.else_))}", label)
         elif rule.expr is not None or rule.has_const:
-            node = rewrite(parse_expression(rule.expr), self) if rule.expr is not None else self.const(rule.const)
+            node = (
+                rewrite(parse_expression(rule.expr), self)
+                if rule.expr is not None
+                else self.const(rule.const)
+            )
             plain = not (rule.lookup or rule.convert or rule.currency or "default" in rule.model_fields_set)
-            fixed = isinstance(node, ast.Constant) or (isinstance(node, ast.Name) and node.id.startswith("_k"))
-            if plain and fixed and (rule.const if rule.has_const else getattr(node, "value", 1)) not in (None, ""):
+            fixed = isinstance(node, ast.Constant) or (
+                isinstance(node, ast.Name) and node.id.startswith("_k")
+            )
+            if (
+                plain
+                and fixed
+                and (rule.const if rule.has_const else getattr(node, "value", 1)) not in (None, "")
+            ):
                 var, key = self.out_var(target)  # a fixed value: store it, nothing to check
                 e(f"{var}[{key!r}] = {ast.unparse(node)}")
                 self._mask(rule, target, label)
@@ -228,7 +249,9 @@ class _Gen(CodeContext):
         if rule.lookup is not None:
             spec = self.spec.lookups.get(rule.lookup)
             if spec is None:
-                raise ConfigError(f"Mapping {self.spec.mapping}: field {label} uses the undefined lookup table '{rule.lookup}'.")
+                raise ConfigError(
+                    f"Mapping {self.spec.mapping}: field {label} uses the undefined lookup table '{rule.lookup}'."
+                )
             var = self.table(rule.lookup)
             e("if v is not None:")
             k = "v if v.__class__ is _S else _key(v)"
@@ -265,20 +288,28 @@ class _Gen(CodeContext):
                 if isinstance(code, ast.Constant):  # e.g. params.company_currency: look the rate up now
                     table = self.ns[self.table(cur.rates)]
                     if _key(code.value) not in table:
-                        raise ConfigError(f"Mapping {self.spec.mapping}: the lookup table '{cur.rates}' has no rate "
-                                          f"for {code.value!r} (field {label}).")
+                        raise ConfigError(
+                            f"Mapping {self.spec.mapping}: the lookup table '{cur.rates}' has no rate "
+                            f"for {code.value!r} (field {label})."
+                        )
                     rate_value = fn.num(table[_key(code.value)])
                     if not rate_value:
-                        raise ConfigError(f"Mapping {self.spec.mapping}: the rate for {code.value!r} in '{cur.rates}' "
-                                          f"is zero or missing (field {label}).")
+                        raise ConfigError(
+                            f"Mapping {self.spec.mapping}: the rate for {code.value!r} in '{cur.rates}' "
+                            f"is zero or missing (field {label})."
+                        )
                     # a fixed rate: multiply or divide inline, then round
                     op = "*" if cur.op == "multiply" else "/"
                     e("if v is not None:")
                     if rate_value == 1:  # same currency: only the rounding applies
                         self.emit(indent + 1, f"v = {self.converter(cur.places, cur.rounding)}(v)", label)
                     else:
-                        self.emit(indent + 1, f"v = {self.converter(cur.places, cur.rounding)}("
-                                  f"_fn_num(v) {op} {ast.unparse(self.const(fn.to_decimal(rate_value, None)))})", label)
+                        self.emit(
+                            indent + 1,
+                            f"v = {self.converter(cur.places, cur.rounding)}("
+                            f"_fn_num(v) {op} {ast.unparse(self.const(fn.to_decimal(rate_value, None)))})",
+                            label,
+                        )
                     self.function("num")
                     rate = ""
                 else:
@@ -300,8 +331,14 @@ class _Gen(CodeContext):
         if kind is not None:
             self.masks[label] = kind
 
-    def body(self, indent: int, fields: dict[str, FieldRule], children: dict[str, ChildMapping], prefix: str,
-             tail: str = "return out") -> None:
+    def body(
+        self,
+        indent: int,
+        fields: dict[str, FieldRule],
+        children: dict[str, ChildMapping],
+        prefix: str,
+        tail: str = "return out",
+    ) -> None:
         """Emit the code of one level (the record, or an item of a child list)."""
         system = self.spec.source.system
         saved_hoists, self.hoists = self.hoists, {}
@@ -321,7 +358,10 @@ class _Gen(CodeContext):
             self.emit(indent + 1, f"{parent_var}[{key!r}] = {var}")
         self.emit(indent, tail)
         src = self.scope["src"]
-        hoisted = [("    " * indent + f"{name} = {src}.get({key!r}) or _E", None) for key, name in self.hoists.items()]
+        hoisted = [
+            ("    " * indent + f"{name} = {src}.get({key!r}) or _E", None)
+            for key, name in self.hoists.items()
+        ]
         hoisted += [("    " * indent + f"{var} = {{}}", None) for var in self.nested.values()]
         self.lines[start:start] = hoisted
         self.hoists = saved_hoists
@@ -350,11 +390,20 @@ class _Gen(CodeContext):
 
     def assemble(self) -> tuple[str, dict[int, str]]:
         """The module source and, for each line number, the target field it computes."""
-        header = [("def _map(src, ctx):", None), ("    root = src", None), ("    parent = None", None), ("    ln = None", None),
-                  ("    try:", None)]
+        header = [
+            ("def _map(src, ctx):", None),
+            ("    root = src", None),
+            ("    parent = None", None),
+            ("    ln = None", None),
+            ("    try:", None),
+        ]
         # the handler turns any failure into a MappingError naming the field (see _fail)
-        footer = [("    except _BE:", None), ("        raise", None), ("    except _Exc as exc:", None),
-                  ("        raise _fail(exc, src) from None", None)]
+        footer = [
+            ("    except _BE:", None),
+            ("        raise", None),
+            ("    except _Exc as exc:", None),
+            ("        raise _fail(exc, src) from None", None),
+        ]
         all_lines = header + self.lines + footer
         source = "\n".join(text for text, _ in all_lines)
         labels = {i: lab for i, (_, lab) in enumerate(all_lines, 1) if lab is not None}
@@ -372,7 +421,9 @@ def compile_mapping(spec: MappingSpec, params: Mapping[str, Any] | None = None) 
     try:
         gen.body(2, spec.fields, spec.children, "")
     except ExpressionError as exc:
-        raise ConfigError(f"Mapping {spec.mapping} ({spec.file}) cannot be compiled: {exc}", [str(exc)]) from None
+        raise ConfigError(
+            f"Mapping {spec.mapping} ({spec.file}) cannot be compiled: {exc}", [str(exc)]
+        ) from None
     source, line_fields = gen.assemble()
     masks = dict(gen.masks)
     fname = f"<mapping {spec.mapping}>"
@@ -397,7 +448,12 @@ def compile_expression(text: str, params: Mapping[str, Any] | None = None) -> Ca
     ``context.x`` on the context, ``params.x`` on ``params``. Raises ConfigError when the
     expression is not valid; the returned function raises what the expression raises."""
     spec = MappingSpec.model_validate(
-        {"mapping": "expression", "source": {"system": "prestashop"}, "target": {"system": "ax"}, "fields": {}}
+        {
+            "mapping": "expression",
+            "source": {"system": "prestashop"},
+            "target": {"system": "ax"},
+            "fields": {},
+        }
     )
     gen = _ExprGen(spec, dict(params or {}))
     try:

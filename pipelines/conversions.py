@@ -205,7 +205,9 @@ def parse_datetime(value: Any, fmt: str | None, tz: str) -> datetime | None:
             else:
                 dt = datetime.strptime(text, fmt)
         except ValueError:
-            raise ValueError(f"{_short(text)!r} does not match the date format {fmt or 'ISO 8601'!r}") from None
+            raise ValueError(
+                f"{_short(text)!r} does not match the date format {fmt or 'ISO 8601'!r}"
+            ) from None
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=_zone(tz))
     return dt

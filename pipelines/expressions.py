@@ -35,14 +35,23 @@ from pipelines.functions import EXPRESSION_FUNCTIONS
 __all__ = ["RESERVED_ROOTS", "ExpressionError", "ParsedExpression", "parse_expression", "rewrite"]
 
 #: reserved root names -> variable of the generated function
-RESERVED_ROOTS = {"params": "P", "context": "ctx", "parent": "parent", "root": "root", "line_number": "ln", "out": "out"}
+RESERVED_ROOTS = {
+    "params": "P",
+    "context": "ctx",
+    "parent": "parent",
+    "root": "root",
+    "line_number": "ln",
+    "out": "out",
+}
 _LITERAL_NAMES = {"true": True, "false": False, "null": None, "True": True, "False": False, "None": None}
 _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod)
 _CMPOPS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot)
 _ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
 _MAX_LENGTH = 2000
 # functions whose result is already a number (or None): no need to read it with num() again
-_NUMERIC_FUNCTIONS = frozenset({"num", "int", "decimal", "round", "sum_of", "count", "len", "abs", "min", "max"})
+_NUMERIC_FUNCTIONS = frozenset(
+    {"num", "int", "decimal", "round", "sum_of", "count", "len", "abs", "min", "max"}
+)
 
 
 class ExpressionError(ValueError):
@@ -100,9 +109,12 @@ def field_path(node: ast.expr) -> tuple[str, tuple[str | int, ...]] | None:
         if isinstance(cur, ast.Attribute):
             keys.append(cur.attr)
             cur = cur.value
-        elif isinstance(cur, ast.Subscript) and isinstance(cur.slice, ast.Constant) and isinstance(
-            cur.slice.value, (int, str)
-        ) and not isinstance(cur.slice.value, bool):
+        elif (
+            isinstance(cur, ast.Subscript)
+            and isinstance(cur.slice, ast.Constant)
+            and isinstance(cur.slice.value, (int, str))
+            and not isinstance(cur.slice.value, bool)
+        ):
             keys.append(cur.slice.value)
             cur = cur.value
         elif isinstance(cur, ast.Name):
@@ -177,7 +189,9 @@ def _check_call(node: ast.Call, parsed: ParsedExpression) -> None:
     if name == "lookup":
         first = node.args[0] if node.args else None
         if len(node.args) != 2 or not (isinstance(first, ast.Constant) and isinstance(first.value, str)):
-            raise ExpressionError("lookup() takes a table name in quotes and a value: lookup('country', x)", col)
+            raise ExpressionError(
+                "lookup() takes a table name in quotes and a value: lookup('country', x)", col
+            )
         parsed.lookups.add(first.value)
         _check(node.args[1], parsed)
         return
@@ -250,7 +264,9 @@ def access(var: str, path: tuple[str | int, ...], ctx: CodeContext) -> ast.expr:
             continue
         if i > 0:  # `(x or {})` lets a missing parent read as empty instead of failing
             node = ast.BoolOp(op=ast.Or(), values=[node, ctx.const(_EMPTY)])
-        node = ast.Call(func=ast.Attribute(value=node, attr="get", ctx=ast.Load()), args=[ast.Constant(key)], keywords=[])
+        node = ast.Call(
+            func=ast.Attribute(value=node, attr="get", ctx=ast.Load()), args=[ast.Constant(key)], keywords=[]
+        )
     return node
 
 
@@ -287,9 +303,16 @@ class _Rewriter:
         if r is not None:
             return r
         out = self.visit_expr(node)
-        numeric_call = isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _NUMERIC_FUNCTIONS
-        if as_number and not numeric_call and not isinstance(node, (ast.Constant, ast.BinOp)) and not (
-            isinstance(node, ast.Name) and node.id in _LITERAL_NAMES
+        numeric_call = (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in _NUMERIC_FUNCTIONS
+        )
+        if (
+            as_number
+            and not numeric_call
+            and not isinstance(node, (ast.Constant, ast.BinOp))
+            and not (isinstance(node, ast.Name) and node.id in _LITERAL_NAMES)
         ):
             return ast.Call(func=self.ctx.function("num"), args=[out], keywords=[])
         return out
@@ -308,14 +331,21 @@ class _Rewriter:
             return ast.BoolOp(op=node.op, values=[self.visit_expr(v) for v in node.values])
         if isinstance(node, ast.BinOp):
             textual = isinstance(node.op, ast.Add) and any(_is_text(x) for x in (node.left, node.right))
-            return ast.BinOp(left=self.operand(node.left, not textual), op=node.op,
-                             right=self.operand(node.right, not textual))
+            return ast.BinOp(
+                left=self.operand(node.left, not textual),
+                op=node.op,
+                right=self.operand(node.right, not textual),
+            )
         if isinstance(node, ast.UnaryOp):
-            return ast.UnaryOp(op=node.op, operand=self.operand(node.operand, not isinstance(node.op, ast.Not)))
+            return ast.UnaryOp(
+                op=node.op, operand=self.operand(node.operand, not isinstance(node.op, ast.Not))
+            )
         if isinstance(node, ast.Compare):
             parts = [node.left, *node.comparators]
             numeric = any(
-                isinstance(p, ast.Constant) and isinstance(p.value, (int, float)) and not isinstance(p.value, bool)
+                isinstance(p, ast.Constant)
+                and isinstance(p.value, (int, float))
+                and not isinstance(p.value, bool)
                 for p in parts
             ) or (any(isinstance(op, _ORDERING) for op in node.ops) and not any(_is_text(p) for p in parts))
             membership = any(isinstance(op, (ast.In, ast.NotIn, ast.Is, ast.IsNot)) for op in node.ops)
@@ -327,7 +357,9 @@ class _Rewriter:
             )
         if isinstance(node, ast.IfExp):
             return ast.IfExp(
-                test=self.visit_expr(node.test), body=self.visit_expr(node.body), orelse=self.visit_expr(node.orelse)
+                test=self.visit_expr(node.test),
+                body=self.visit_expr(node.body),
+                orelse=self.visit_expr(node.orelse),
             )
         if isinstance(node, ast.List):
             return ast.List(elts=[self.visit_expr(e) for e in node.elts], ctx=ast.Load())
@@ -335,18 +367,26 @@ class _Rewriter:
             return ast.Tuple(elts=[self.visit_expr(e) for e in node.elts], ctx=ast.Load())
         if isinstance(node, ast.Attribute):
             base = ast.BoolOp(op=ast.Or(), values=[self.visit_expr(node.value), self.ctx.const(_EMPTY)])
-            return ast.Call(func=ast.Attribute(value=base, attr="get", ctx=ast.Load()), args=[ast.Constant(node.attr)],
-                            keywords=[])
+            return ast.Call(
+                func=ast.Attribute(value=base, attr="get", ctx=ast.Load()),
+                args=[ast.Constant(node.attr)],
+                keywords=[],
+            )
         if isinstance(node, ast.Subscript):
             assert isinstance(node.slice, ast.Constant)
-            return ast.Call(func=self.ctx.function("_at"), args=[self.visit_expr(node.value), ast.Constant(node.slice.value)],
-                            keywords=[])
+            return ast.Call(
+                func=self.ctx.function("_at"),
+                args=[self.visit_expr(node.value), ast.Constant(node.slice.value)],
+                keywords=[],
+            )
         if isinstance(node, ast.Call):
             assert isinstance(node.func, ast.Name)
             if node.func.id == "lookup":
                 table = node.args[0]
                 assert isinstance(table, ast.Constant)
-                return ast.Call(func=self.ctx.lookup(str(table.value)), args=[self.visit_expr(node.args[1])], keywords=[])
+                return ast.Call(
+                    func=self.ctx.lookup(str(table.value)), args=[self.visit_expr(node.args[1])], keywords=[]
+                )
             args = [self.visit_expr(a) for a in node.args]
             special = self.ctx.specialize(node.func.id, args)
             if special is not None:

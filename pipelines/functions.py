@@ -55,6 +55,7 @@ __all__ = [
 
 # ---- string helpers exposed to expressions -------------------------------------------------
 
+
 def concat(*parts: Any) -> str | None:
     """Join the non-empty parts with no separator; all empty gives ``None``."""
     out = "".join(p if p.__class__ is str else (to_str(p) or "") for p in parts)
@@ -202,7 +203,6 @@ def where_in(rows: Any, path: str, values: Iterable[Any]) -> list[Any]:
 # usually reads the same translation rows twice (name, description); indexing them once
 # halves the work. The tuple keeps `items` alive, so its identity cannot be reused.
 _LAST_INDEX: tuple[Any, Any, int, dict[str, Any]] = (None, None, -1, {})
-
 
 
 def lang_values(

@@ -38,8 +38,14 @@ def run_case(mapping: str, case_input: dict[str, Any], search: list[Path] | None
     try:
         doc = cm(record, context)
     except MappingError as exc:
-        return {"error": {"type": type(exc).__name__, "code": exc.code, "field": getattr(exc, "field", None),
-                          "message": exc.message}}
+        return {
+            "error": {
+                "type": type(exc).__name__,
+                "code": exc.code,
+                "field": getattr(exc, "field", None),
+                "message": exc.message,
+            }
+        }
     out: dict[str, Any] = {"output": jsonable(doc)}
     schema, extra = mapping_target(spec)
     if schema is not None:
@@ -57,7 +63,9 @@ def compare(actual: dict[str, Any], expected: dict[str, Any]) -> list[str]:
     if "error" in expected or "error" in actual:
         exp, act = expected.get("error"), actual.get("error")
         if exp is None or act is None:
-            return [f"expected {'an error' if exp else 'an output'}, got {'an error: ' + str(act) if act else 'an output'}"]
+            return [
+                f"expected {'an error' if exp else 'an output'}, got {'an error: ' + str(act) if act else 'an output'}"
+            ]
         for key, value in exp.items():
             if key == "message_contains":
                 if value not in act.get("message", ""):
@@ -73,7 +81,9 @@ def compare(actual: dict[str, Any], expected: dict[str, Any]) -> list[str]:
         diffs.append(f"problems: expected {exp_p}, got {act_p}")
     for e, a in zip(expected.get("problems", []), actual.get("problems", []), strict=False):
         if "message" in e and e["message"] != a.get("message"):
-            diffs.append(f"problem message for {e['field']}: expected {e['message']!r}, got {a.get('message')!r}")
+            diffs.append(
+                f"problem message for {e['field']}: expected {e['message']!r}, got {a.get('message')!r}"
+            )
     return diffs
 
 

@@ -49,8 +49,13 @@ class Problem:
         return f"{self.file}:{self.line}: {tag}{where}{self.message}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "path": self.path, "message": self.message,
-                "severity": self.severity}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "path": self.path,
+            "message": self.message,
+            "severity": self.severity,
+        }
 
 
 def _yaml_files(paths: list[Path]) -> list[Path]:
@@ -59,10 +64,14 @@ def _yaml_files(paths: list[Path]) -> list[Path]:
         p = Path(p)
         if p.is_dir():
             out += sorted(
-                q for q in p.rglob("*")
-                if q.suffix in (".yaml", ".yml") and q.is_file()
+                q
+                for q in p.rglob("*")
+                if q.suffix in (".yaml", ".yml")
+                and q.is_file()
                 # hidden folders (.venv, .git) and caches hold no flows
-                and not any(part.startswith(".") or part in _SKIP_DIRS for part in q.relative_to(p).parts[:-1])
+                and not any(
+                    part.startswith(".") or part in _SKIP_DIRS for part in q.relative_to(p).parts[:-1]
+                )
             )
         else:
             out.append(p)
@@ -146,7 +155,10 @@ def _check_flow(spec: FlowSpec, file: Path, report: Any) -> None:
             report((*where, "id"), f"duplicate step id '{step.id}' (first at steps[{seen[step.id]}])")
         seen.setdefault(step.id, i)
         if stopped_at is not None:
-            report(where, f"unreachable step '{step.id}': the guard at steps[{stopped_at}] always stops the record")
+            report(
+                where,
+                f"unreachable step '{step.id}': the guard at steps[{stopped_at}] always stops the record",
+            )
         if step.kind == "extract" and i > 0 and any(s.kind != "extract" for s in spec.steps[:i]):
             report(where, "an extract step must come before the steps that use the record")
         if step.when is not None:
@@ -157,17 +169,26 @@ def _check_flow(spec: FlowSpec, file: Path, report: Any) -> None:
             head = name.split(".")[0]
             used.add(head)
             if head != "record" and head not in produced:
-                later = [s.output for s in spec.steps[i + 1:] if s.output]
+                later = [s.output for s in spec.steps[i + 1 :] if s.output]
                 options = ["record", *produced]
-                hint = f" — did you mean '{get_close_matches(head, options, n=1)[0]}'?" if get_close_matches(
-                    head, options, n=1) else ""
-                msg = "is only produced by a later step" if head in later else "is produced by no earlier map step"
+                hint = (
+                    f" — did you mean '{get_close_matches(head, options, n=1)[0]}'?"
+                    if get_close_matches(head, options, n=1)
+                    else ""
+                )
+                msg = (
+                    "is only produced by a later step"
+                    if head in later
+                    else "is produced by no earlier map step"
+                )
                 field = "input" if step.input and step.input.split(".")[0] == head else "inputs"
                 report((*where, field), f"input '{head}' {msg}{hint}")
         if step.kind == "map" and step.mapping is not None:
             path = find_mapping_file(step.mapping, file)
             if path is None:
-                known_mappings = known_mappings if known_mappings is not None else mapping_names([file.parent])
+                known_mappings = (
+                    known_mappings if known_mappings is not None else mapping_names([file.parent])
+                )
                 close = get_close_matches(step.mapping, known_mappings, n=1)
                 hint = f" — did you mean '{close[0]}'?" if close else ""
                 report((*where, "mapping"), f"unknown mapping '{step.mapping}'{hint}")
@@ -176,17 +197,29 @@ def _check_flow(spec: FlowSpec, file: Path, report: Any) -> None:
         if step.kind == "guard":
             for j, rule in enumerate(step.guard_rules()):
                 parsed = _expression(rule.if_, (*where, "rules", j, "if"), report)
-                if parsed is not None and parsed.is_constant and parsed.constant_value() and step.when is None:
+                if (
+                    parsed is not None
+                    and parsed.is_constant
+                    and parsed.constant_value()
+                    and step.when is None
+                ):
                     stopped_at = i
         if step.kind == "validate":
             for j, vrule in enumerate(step.validation_rules()):
                 _expression(vrule.check, (*where, "rules", j, "check"), report)
                 if vrule.input is not None and vrule.input not in step.inputs:
-                    report((*where, "rules", j, "input"), f"rule input '{vrule.input}' is not one of the step's inputs")
+                    report(
+                        (*where, "rules", j, "input"),
+                        f"rule input '{vrule.input}' is not one of the step's inputs",
+                    )
         if step.kind in ("load", "write-back"):
             has_load = True
     for name, i in produced.items():
         if name not in used:
-            report(("steps", i, "output"), f"the output '{name}' of step '{spec.steps[i].id}' is never used", "warning")
+            report(
+                ("steps", i, "output"),
+                f"the output '{name}' of step '{spec.steps[i].id}' is never used",
+                "warning",
+            )
     if not has_load:
         report(("steps",), "the flow has no load or write-back step: it changes nothing", "warning")

@@ -48,8 +48,14 @@ class _Scope:
         self.root = root
 
 
-def _check_source_path(scope: _Scope, root: str, path: tuple[str | int, ...], where: tuple[str | int, ...],
-                       spec: MappingSpec, report: Report) -> FieldInfo | None:
+def _check_source_path(
+    scope: _Scope,
+    root: str,
+    path: tuple[str | int, ...],
+    where: tuple[str | int, ...],
+    spec: MappingSpec,
+    report: Report,
+) -> FieldInfo | None:
     """Report an unknown source path; return the source field it names, when known."""
     if root == "params":
         key = path[0] if path else None
@@ -58,7 +64,11 @@ def _check_source_path(scope: _Scope, root: str, path: tuple[str | int, ...], wh
         return None
     if root in ("context", "line_number", "out"):
         return None  # supplied by the runtime, or target fields mapped above
-    schema = scope.schema if root == "src" else (scope.root if root == "root" else (scope.parent.schema if scope.parent else None))
+    schema = (
+        scope.schema
+        if root == "src"
+        else (scope.root if root == "root" else (scope.parent.schema if scope.parent else None))
+    )
     if schema is None or not path:
         return None
     node: EntitySchema = schema
@@ -67,7 +77,7 @@ def _check_source_path(scope: _Scope, root: str, path: tuple[str | int, ...], wh
             continue
         if key in node.fields:
             if i < len(path) - 1 and not node.fields[key].lang:
-                rest = ".".join(str(p) for p in path[i + 1:])
+                rest = ".".join(str(p) for p in path[i + 1 :])
                 report(where, f"source field '{key}' of {node.name} is a value and has no '{rest}'", "error")
                 return None
             return node.fields[key]
@@ -75,7 +85,11 @@ def _check_source_path(scope: _Scope, root: str, path: tuple[str | int, ...], wh
         if sub is None:
             if not node.open:
                 shown = ".".join(str(p) for p in path[: i + 1])
-                report(where, f"unknown source field '{shown}' in {node.name}{_suggest(key, node.names())}", "error")
+                report(
+                    where,
+                    f"unknown source field '{shown}' in {node.name}{_suggest(key, node.names())}",
+                    "error",
+                )
             return None
         node = sub
     return None
@@ -83,10 +97,21 @@ def _check_source_path(scope: _Scope, root: str, path: tuple[str | int, ...], wh
 
 # (source kind, target kind) pairs that cannot be copied as they are
 _INCOMPATIBLE = {
-    ("date", "number"), ("date", "integer"), ("date", "bool"), ("date", "enum"),
-    ("datetime", "number"), ("datetime", "integer"), ("datetime", "bool"), ("datetime", "enum"),
-    ("number", "date"), ("number", "datetime"), ("integer", "date"), ("integer", "datetime"),
-    ("bool", "enum"), ("bool", "date"), ("bool", "datetime"),
+    ("date", "number"),
+    ("date", "integer"),
+    ("date", "bool"),
+    ("date", "enum"),
+    ("datetime", "number"),
+    ("datetime", "integer"),
+    ("datetime", "bool"),
+    ("datetime", "enum"),
+    ("number", "date"),
+    ("number", "datetime"),
+    ("integer", "date"),
+    ("integer", "datetime"),
+    ("bool", "enum"),
+    ("bool", "date"),
+    ("bool", "datetime"),
 }
 
 
@@ -126,16 +151,32 @@ class _MappingLinter:
     def run(self) -> None:
         spec = self.spec
         if self.source is None:
-            what = spec.source.resource if spec.source.system == "prestashop" else f"{spec.source.service}.{spec.source.entity}"
+            what = (
+                spec.source.resource
+                if spec.source.system == "prestashop"
+                else f"{spec.source.service}.{spec.source.entity}"
+            )
             self.report(("source",), f"unknown {spec.source.system} source '{what}'", "error")
         else:
             for name, ref in spec.source.includes.items():
-                if ref != "open" and self.source.includes.get(name) is not None and self.source.includes[name].open \
-                        and not self.source.includes[name].fields:
-                    self.report(("source", "includes", name), f"include '{name}': unknown schema '{ref}' (write 'open' "
-                                "for records without a field table)", "error")
+                if (
+                    ref != "open"
+                    and self.source.includes.get(name) is not None
+                    and self.source.includes[name].open
+                    and not self.source.includes[name].fields
+                ):
+                    self.report(
+                        ("source", "includes", name),
+                        f"include '{name}': unknown schema '{ref}' (write 'open' "
+                        "for records without a field table)",
+                        "error",
+                    )
         if self.target is None:
-            what = spec.target.resource if spec.target.system == "prestashop" else f"{spec.target.service}.{spec.target.entity}"
+            what = (
+                spec.target.resource
+                if spec.target.system == "prestashop"
+                else f"{spec.target.service}.{spec.target.entity}"
+            )
             self.report(("target",), f"unknown {spec.target.system} target '{what}'", "error")
         top = _Scope(self.source, None, self.source)
         self.fields(top, self.target, spec.fields, ("fields",))
@@ -144,8 +185,13 @@ class _MappingLinter:
             if name not in self.used_tables:
                 self.report(("lookups", name), f"lookup table '{name}' is never used", "warning")
 
-    def fields(self, scope: _Scope, target: EntitySchema | None, fields: dict[str, FieldRule],
-               where: tuple[str | int, ...]) -> None:
+    def fields(
+        self,
+        scope: _Scope,
+        target: EntitySchema | None,
+        fields: dict[str, FieldRule],
+        where: tuple[str | int, ...],
+    ) -> None:
         mapped = set()
         for name, rule in fields.items():
             mapped.add(name.split(".")[0])
@@ -153,8 +199,13 @@ class _MappingLinter:
         if target is not None and target.system == "ax" or (target is not None and not target.open):
             self.required(target, fields, where, mapped)
 
-    def required(self, target: EntitySchema, fields: dict[str, FieldRule], where: tuple[str | int, ...],
-                 mapped: set[str]) -> None:
+    def required(
+        self,
+        target: EntitySchema,
+        fields: dict[str, FieldRule],
+        where: tuple[str | int, ...],
+        mapped: set[str],
+    ) -> None:
         for fname, info in target.fields.items():
             if info.required and not info.read_only and fname not in mapped:
                 self.report(where, f"required target field '{fname}' of {target.name} is not mapped", "error")
@@ -165,10 +216,20 @@ class _MappingLinter:
                 inner = {n.split(".", 1)[1] for n in fields if n.startswith(top + ".")}
                 for fname, info in sub.fields.items():
                     if info.required and fname not in {i.split(".")[0] for i in inner}:
-                        self.report(where, f"required target field '{top}.{fname}' of {sub.name} is not mapped", "error")
+                        self.report(
+                            where,
+                            f"required target field '{top}.{fname}' of {sub.name} is not mapped",
+                            "error",
+                        )
 
-    def field(self, scope: _Scope, target: EntitySchema | None, name: str, rule: FieldRule,
-              where: tuple[str | int, ...]) -> None:
+    def field(
+        self,
+        scope: _Scope,
+        target: EntitySchema | None,
+        name: str,
+        rule: FieldRule,
+        where: tuple[str | int, ...],
+    ) -> None:
         info: FieldInfo | None = None
         if target is not None:
             found = target.resolve(tuple(name.split(".")))
@@ -176,12 +237,17 @@ class _MappingLinter:
                 last = name.split(".")[-1]
                 parent = target.resolve(tuple(name.split(".")[:-1])) if "." in name else target
                 names = parent.names() if isinstance(parent, EntitySchema) else target.names()
-                self.report(where, f"unknown target field '{name}' in {target.name}{_suggest(last, names)}", "error")
+                self.report(
+                    where, f"unknown target field '{name}' in {target.name}{_suggest(last, names)}", "error"
+                )
             elif isinstance(found, FieldInfo):
                 info = found
                 if info.read_only:
-                    self.report(where, f"target field '{name}' is read-only in {target.name}: the target refuses it",
-                                "error")
+                    self.report(
+                        where,
+                        f"target field '{name}' is read-only in {target.name}: the target refuses it",
+                        "error",
+                    )
         sources: list[tuple[str, tuple[str | int, ...]]] = []
         if isinstance(rule.from_, list):
             sources = [(p, (*where, "from", i)) for i, p in enumerate(rule.from_)]
@@ -215,10 +281,17 @@ class _MappingLinter:
         plain_copy = not (rule.convert or rule.lookup or rule.currency)
         if info is not None and source_info is not None and plain_copy:
             if (source_info.kind, info.kind) in _INCOMPATIBLE:
-                hint = " (add convert: noyes)" if source_info.kind == "bool" and info.enum_values and "Yes" in info.enum_values else ""
-                self.report((*where, "from"), f"type mismatch: source field '{source_info.name}' ({source_info.type}) "
-                            f"cannot be copied into target field '{info.name}' ({info.type}) without a conversion{hint}",
-                            "error")
+                hint = (
+                    " (add convert: noyes)"
+                    if source_info.kind == "bool" and info.enum_values and "Yes" in info.enum_values
+                    else ""
+                )
+                self.report(
+                    (*where, "from"),
+                    f"type mismatch: source field '{source_info.name}' ({source_info.type}) "
+                    f"cannot be copied into target field '{info.name}' ({info.type}) without a conversion{hint}",
+                    "error",
+                )
         if rule.lookup is not None:
             self.table_ref(rule.lookup, (*where, "lookup"))
         if info is not None:
@@ -234,11 +307,20 @@ class _MappingLinter:
         if rule.convert is not None:
             bad = _BAD_TARGET_KINDS.get(rule.convert.to, set())
             kind = info.kind
-            if rule.convert.to == "noyes" and kind == "enum" and info.enum_values and "Yes" not in info.enum_values:
+            if (
+                rule.convert.to == "noyes"
+                and kind == "enum"
+                and info.enum_values
+                and "Yes" not in info.enum_values
+            ):
                 bad = {"enum"}
             if kind in bad:
-                self.report((*where, "convert"), f"type mismatch: convert to {rule.convert.to} gives a value the "
-                            f"target field of type {info.type} cannot hold", "error")
+                self.report(
+                    (*where, "convert"),
+                    f"type mismatch: convert to {rule.convert.to} gives a value the "
+                    f"target field of type {info.type} cannot hold",
+                    "error",
+                )
         literals: list[tuple[Any, tuple[str | int, ...]]] = []
         if rule.has_const:
             literals.append((rule.const, (*where, "const")))
@@ -259,8 +341,13 @@ class _MappingLinter:
                 shown = format(value, "f") if hasattr(value, "as_tuple") else str(value)
                 self.report(w, f"value {shown!r} for target field '{info.name}' {issue}", "error")
 
-    def children(self, scope: _Scope, target: EntitySchema | None, children: dict[str, ChildMapping],
-                 where: tuple[str | int, ...]) -> None:
+    def children(
+        self,
+        scope: _Scope,
+        target: EntitySchema | None,
+        children: dict[str, ChildMapping],
+        where: tuple[str | int, ...],
+    ) -> None:
         for key, child in children.items():
             w = (*where, key)
             child_target: EntitySchema | None = None
@@ -274,8 +361,11 @@ class _MappingLinter:
                     child_target = found
                 else:
                     last = key.split(".")[-1]
-                    self.report(w, f"unknown target list '{key}' in {target.name}{_suggest(last, target.names())}",
-                                "error")
+                    self.report(
+                        w,
+                        f"unknown target list '{key}' in {target.name}{_suggest(last, target.names())}",
+                        "error",
+                    )
             child_source = self.each_schema(scope, child, w)
             inner = _Scope(child_source, scope, self.source)
             if child.where is not None:
@@ -285,7 +375,9 @@ class _MappingLinter:
             self.fields(inner, child_target, child.fields, (*w, "fields"))
             self.children(inner, child_target, child.children, (*w, "children"))
 
-    def each_schema(self, scope: _Scope, child: ChildMapping, where: tuple[str | int, ...]) -> EntitySchema | None:
+    def each_schema(
+        self, scope: _Scope, child: ChildMapping, where: tuple[str | int, ...]
+    ) -> EntitySchema | None:
         parsed = _expr_refs(child.each, (*where, "each"), self.report)
         if parsed is None:
             return None
@@ -303,11 +395,15 @@ class _MappingLinter:
         if base is not None and child.includes:
             extra = {}
             for name, include in child.includes.items():
-                extra[name] = schema_for("prestashop" if base.system == "prestashop" else "ax", resource=include,
-                                         service=include.split(".")[0], entity=include.split(".")[-1]) or EntitySchema(
-                    base.system, include, open=True)
-            base = EntitySchema(base.system, base.name, base.fields, base.children, base.open,
-                                {**base.includes, **extra})
+                extra[name] = schema_for(
+                    "prestashop" if base.system == "prestashop" else "ax",
+                    resource=include,
+                    service=include.split(".")[0],
+                    entity=include.split(".")[-1],
+                ) or EntitySchema(base.system, include, open=True)
+            base = EntitySchema(
+                base.system, base.name, base.fields, base.children, base.open, {**base.includes, **extra}
+            )
         return base
 
 

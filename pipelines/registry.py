@@ -22,7 +22,14 @@ from connectors.errors import ConfigError
 from pipelines.compiler import CompiledMapping, compile_mapping
 from pipelines.specs import FlowSpec, MappingSpec, load_flow, load_mapping
 
-__all__ = ["DEFAULT_FLOWS_DIR", "FlowRegistry", "LoadedFlow", "content_hash", "find_mapping_file", "load_flow_bundle"]
+__all__ = [
+    "DEFAULT_FLOWS_DIR",
+    "FlowRegistry",
+    "LoadedFlow",
+    "content_hash",
+    "find_mapping_file",
+    "load_flow_bundle",
+]
 
 DEFAULT_FLOWS_DIR = Path(__file__).resolve().parent / "flows"
 
@@ -36,7 +43,9 @@ def content_hash(*models: FlowSpec | MappingSpec) -> str:
     return "sha256:" + h.hexdigest()[:16]
 
 
-def find_mapping_file(name: str, flow_file: Path | None = None, search: list[Path] | None = None) -> Path | None:
+def find_mapping_file(
+    name: str, flow_file: Path | None = None, search: list[Path] | None = None
+) -> Path | None:
     """The file of mapping ``name``, or ``None``. See the module docstring for the order."""
     dirs: list[Path] = []
     if flow_file is not None:
@@ -125,7 +134,9 @@ def load_flow_bundle(flow: Path | FlowSpec, search: list[Path] | None = None) ->
         path = find_mapping_file(step.mapping, flow_file, search)
         if path is None:
             line = spec.lines.line_of(("steps", i, "mapping"))
-            problems.append(f"{spec.file}:{line}: steps[{i}].mapping: no mapping named '{step.mapping}' was found")
+            problems.append(
+                f"{spec.file}:{line}: steps[{i}].mapping: no mapping named '{step.mapping}' was found"
+            )
             continue
         try:
             mappings[step.mapping] = load_mapping(path)

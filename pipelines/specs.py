@@ -83,7 +83,9 @@ class CurrencyRule(_Model):
     @model_validator(mode="after")
     def _one_source(self) -> CurrencyRule:
         if (self.rate is None) == (self.rates is None):
-            raise ValueError("give either 'rate' (a field with the rate) or 'rates' (a lookup table) with 'code'")
+            raise ValueError(
+                "give either 'rate' (a field with the rate) or 'rates' (a lookup table) with 'code'"
+            )
         if self.rates is not None and self.code is None:
             raise ValueError("'rates' needs 'code': the field holding the currency code")
         return self
@@ -341,11 +343,19 @@ class FlowSpec(_Model):
         return self._lines
 
 
-def pydantic_problems(exc: PydanticValidationError, file: str, lines: LineIndex) -> list[tuple[int, str, str]]:
+def pydantic_problems(
+    exc: PydanticValidationError, file: str, lines: LineIndex
+) -> list[tuple[int, str, str]]:
     """(line, path, message) for each pydantic error, with the YAML alias names in paths."""
     out = []
     for err in exc.errors():
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and (p.startswith("function-") or p in {"str", "list[str]", "Conversion"})))
+        loc = tuple(
+            p
+            for p in err["loc"]
+            if not (
+                isinstance(p, str) and (p.startswith("function-") or p in {"str", "list[str]", "Conversion"})
+            )
+        )
         msg = err["msg"].removeprefix("Value error, ")
         out.append((lines.line_of(loc), format_path(loc), msg))
     return out
@@ -353,12 +363,18 @@ def pydantic_problems(exc: PydanticValidationError, file: str, lines: LineIndex)
 
 def _parse(model: type[_Model], data: Any, file: str, lines: LineIndex) -> Any:
     if not isinstance(data, dict):
-        raise ConfigError(f"The file {file} must hold a YAML mapping at its top level.", [f"{file}:1: not a mapping"])
+        raise ConfigError(
+            f"The file {file} must hold a YAML mapping at its top level.", [f"{file}:1: not a mapping"]
+        )
     try:
         spec = model.model_validate(data)
     except PydanticValidationError as exc:
-        problems = [f"{file}:{line}: {path}: {msg}" for line, path, msg in pydantic_problems(exc, file, lines)]
-        raise ConfigError(f"The file {file} has {len(problems)} problem(s): {problems[0]}", problems) from None
+        problems = [
+            f"{file}:{line}: {path}: {msg}" for line, path, msg in pydantic_problems(exc, file, lines)
+        ]
+        raise ConfigError(
+            f"The file {file} has {len(problems)} problem(s): {problems[0]}", problems
+        ) from None
     spec._file = file  # type: ignore[attr-defined]
     spec._lines = lines  # type: ignore[attr-defined]
     return spec

@@ -41,7 +41,9 @@ def resolve_input(state: Mapping[str, Any], name: str | None) -> Any:
     """The value a step reads: ``record`` by default, or ``<entry>[.path]``."""
     head, _, rest = (name or "record").partition(".")
     if head not in state:
-        raise ConfigError(f"The step input '{name}' names nothing produced so far (known: {', '.join(state)}).")
+        raise ConfigError(
+            f"The step input '{name}' names nothing produced so far (known: {', '.join(state)})."
+        )
     value = state[head]
     for part in rest.split(".") if rest else []:
         value = value.get(part) if isinstance(value, Mapping) else None
@@ -59,12 +61,16 @@ def step_applies(step: Step, state: Mapping[str, Any], context: Mapping[str, Any
     return bool(_expr(step.when)(scope if isinstance(scope, Mapping) else {}, context))
 
 
-def run_map(flow: LoadedFlow, step: Step, state: dict[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
+def run_map(
+    flow: LoadedFlow, step: Step, state: dict[str, Any], context: Mapping[str, Any]
+) -> dict[str, Any]:
     """Map the step's input with its mapping; stores and returns the document."""
     assert step.mapping is not None and step.output is not None
     source = resolve_input(state, step.input)
     if not isinstance(source, Mapping):
-        raise MappingError(f"Mapping {step.mapping} needs an object as input, but '{step.input or 'record'}' is missing.")
+        raise MappingError(
+            f"Mapping {step.mapping} needs an object as input, but '{step.input or 'record'}' is missing."
+        )
     cm = flow.compiled(step.mapping)
     doc = cm(source, context)
     state[step.output] = doc
@@ -120,7 +126,8 @@ def run_validate(flow: LoadedFlow, step: Step, state: Mapping[str, Any], context
         who = labels[0] if labels else "the record"
         more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
         raise RecordValidationError(
-            f"Flow {flow.name}, step {step.id}: the target would refuse {who}: {problems[0].message}{more}.", problems
+            f"Flow {flow.name}, step {step.id}: the target would refuse {who}: {problems[0].message}{more}.",
+            problems,
         )
 
 

@@ -214,8 +214,13 @@ def _ax_entity(service: str, entity: str) -> EntitySchema | None:
     return schema
 
 
-def schema_for(system: str, resource: str | None = None, service: str | None = None, entity: str | None = None,
-               includes: dict[str, str] | None = None) -> EntitySchema | None:
+def schema_for(
+    system: str,
+    resource: str | None = None,
+    service: str | None = None,
+    entity: str | None = None,
+    includes: dict[str, str] | None = None,
+) -> EntitySchema | None:
     """The schema of a PrestaShop ``resource`` or an AX ``service`` + ``entity`` (``None`` when
     unknown), with ``includes`` (name -> ``resource``, ``Service.Entity``, or the same
     prefixed with ``prestashop:``/``ax:``) attached as nested schemas."""

@@ -50,8 +50,11 @@ def split_sample(sample: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, A
 
 
 def run_flow_test(
-    flow_path_or_spec: str | Path | FlowSpec | LoadedFlow, sample: Mapping[str, Any], *,
-    search: list[Path] | None = None, masked: bool = True,
+    flow_path_or_spec: str | Path | FlowSpec | LoadedFlow,
+    sample: Mapping[str, Any],
+    *,
+    search: list[Path] | None = None,
+    masked: bool = True,
 ) -> dict[str, Any]:
     """Run the system-free steps of a flow on ``sample``; see the module docstring.
 
@@ -101,8 +104,10 @@ def run_flow_test(
                 if verdict is None:
                     entry.update(status="ok")
                 else:
-                    entry.update(status={"hold": "held", "drop": "dropped", "fail": "failed"}[verdict.action],
-                                 verdict=verdict.to_dict())
+                    entry.update(
+                        status={"hold": "held", "drop": "dropped", "fail": "failed"}[verdict.action],
+                        verdict=verdict.to_dict(),
+                    )
                     outcome = entry["status"]
                     stopped = True
         except BridgeError as exc:

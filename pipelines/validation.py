@@ -54,40 +54,63 @@ def _shown(path: str, value: Any, masks: Mapping[str, str]) -> str:
     return mask_value(value, kind)
 
 
-def _scalar_problems(path: str, info: FieldInfo, value: Any, system: str, masks: Mapping[str, str]) -> list[FieldProblem]:
+def _scalar_problems(
+    path: str, info: FieldInfo, value: Any, system: str, masks: Mapping[str, str]
+) -> list[FieldProblem]:
     problems: list[FieldProblem] = []
     values: list[tuple[str, Any]]
     if info.lang and isinstance(value, list):
-        values = [(f"{path}[lang {v.get('id')}]", v.get("value")) if isinstance(v, Mapping) else (path, v) for v in value]
+        values = [
+            (f"{path}[lang {v.get('id')}]", v.get("value")) if isinstance(v, Mapping) else (path, v)
+            for v in value
+        ]
     else:
         values = [(path, value)]
     for path, v in values:
         if isinstance(v, (Mapping, list)):
-            problems.append(FieldProblem(path, "type", f"{path}: expected a single value, got a {type(v).__name__}"))
+            problems.append(
+                FieldProblem(path, "type", f"{path}: expected a single value, got a {type(v).__name__}")
+            )
             continue
         text = "" if v is None else (format(v, "f") if hasattr(v, "as_tuple") else str(v))
         if info.max_length is not None and len(text) > info.max_length:
-            problems.append(FieldProblem(
-                path, f"max_length({info.max_length})",
-                f"{path}: value {_shown(path, text, masks)} has {len(text)} characters, more than the {info.max_length} allowed",
-            ))
+            problems.append(
+                FieldProblem(
+                    path,
+                    f"max_length({info.max_length})",
+                    f"{path}: value {_shown(path, text, masks)} has {len(text)} characters, more than the {info.max_length} allowed",
+                )
+            )
         if system == "prestashop":
             if info.validator and not info.setter and not php_empty(v):
                 check = prestashop_validator(info.validator)
                 if check is not None and not check(text):
-                    problems.append(FieldProblem(
-                        path, info.validator, f"{path}: value {_shown(path, text, masks)} fails {info.validator}"
-                    ))
+                    problems.append(
+                        FieldProblem(
+                            path,
+                            info.validator,
+                            f"{path}: value {_shown(path, text, masks)} fails {info.validator}",
+                        )
+                    )
         elif v is not None:
             issue = ax_type_problem(info.type, v, info.enum_values)
             if issue is not None:
-                problems.append(FieldProblem(path, f"type({info.type})", f"{path}: value {_shown(path, text, masks)} {issue}"))
+                problems.append(
+                    FieldProblem(
+                        path, f"type({info.type})", f"{path}: value {_shown(path, text, masks)} {issue}"
+                    )
+                )
     return problems
 
 
 def validate_document(
-    document: Mapping[str, Any], schema: EntitySchema, *, masks: Mapping[str, str] | None = None,
-    require: bool = True, prefix: str = "", extra: Mapping[str, EntitySchema] | None = None,
+    document: Mapping[str, Any],
+    schema: EntitySchema,
+    *,
+    masks: Mapping[str, str] | None = None,
+    require: bool = True,
+    prefix: str = "",
+    extra: Mapping[str, EntitySchema] | None = None,
 ) -> list[FieldProblem]:
     """Every problem of ``document`` against ``schema`` (empty list when valid).
 
@@ -102,12 +125,15 @@ def validate_document(
         document = dict(document)
         for key, sub_schema in extra.items():
             for i, item in enumerate(document.pop(key, None) or []):
-                problems += validate_document(item, sub_schema, masks=_item_masks(masks, key, i), require=require,
-                                              prefix=f"{key}[{i}].")
+                problems += validate_document(
+                    item, sub_schema, masks=_item_masks(masks, key, i), require=require, prefix=f"{key}[{i}]."
+                )
     if require:
         for name, info in schema.fields.items():
             if info.required and not info.read_only and php_empty_required(document.get(name)):
-                problems.append(FieldProblem(f"{prefix}{name}", "required", f"{prefix}{name}: a value is required"))
+                problems.append(
+                    FieldProblem(f"{prefix}{name}", "required", f"{prefix}{name}: a value is required")
+                )
     for name, value in document.items():
         path = f"{prefix}{name}"
         field_info = schema.fields.get(name)
@@ -117,22 +143,25 @@ def validate_document(
         sub = schema.child(name)
         if sub is None:
             if not schema.open:
-                problems.append(FieldProblem(path, "unknown_field", f"{path}: the target {schema.name} has no such field"))
+                problems.append(
+                    FieldProblem(path, "unknown_field", f"{path}: the target {schema.name} has no such field")
+                )
             continue
         if isinstance(value, Mapping):
             problems += validate_document(value, sub, masks=masks, require=require, prefix=f"{path}.")
         elif isinstance(value, list):
             for i, item in enumerate(value):
                 if isinstance(item, Mapping):
-                    problems += validate_document(item, sub, masks=_item_masks(masks, path, i), require=require,
-                                                  prefix=f"{path}[{i}].")
+                    problems += validate_document(
+                        item, sub, masks=_item_masks(masks, path, i), require=require, prefix=f"{path}[{i}]."
+                    )
     return problems
 
 
 def _item_masks(masks: Mapping[str, str], path: str, index: int) -> Mapping[str, str]:
     # mask paths of list items are recorded as "SalesLine[].Name"; errors show "SalesLine[2].Name"
     generic = f"{path}[]."
-    extra = {f"{path}[{index}].{k[len(generic):]}": v for k, v in masks.items() if k.startswith(generic)}
+    extra = {f"{path}[{index}].{k[len(generic) :]}": v for k, v in masks.items() if k.startswith(generic)}
     return {**masks, **extra} if extra else masks
 
 
@@ -156,8 +185,13 @@ def mapping_target(spec: MappingSpec) -> tuple[EntitySchema | None, dict[str, En
 
 
 def check_document(
-    document: Mapping[str, Any], schema: EntitySchema, *, record: str, masks: Mapping[str, str] | None = None,
-    require: bool = True, extra: Mapping[str, EntitySchema] | None = None,
+    document: Mapping[str, Any],
+    schema: EntitySchema,
+    *,
+    record: str,
+    masks: Mapping[str, str] | None = None,
+    require: bool = True,
+    extra: Mapping[str, EntitySchema] | None = None,
 ) -> None:
     """Raise RecordValidationError naming ``record`` when ``document`` breaks any rule."""
     problems = validate_document(document, schema, masks=masks, require=require, extra=extra)

@@ -63,7 +63,7 @@ def _birth_date(v: str) -> bool:
     return _real_date(v, with_time=False) and v < date.today().isoformat()
 
 
-_CUSTOMER_NAME_BAD = set("0123456789!<>,;?=+()/\\@#\"°*`{}_^$%:¤[]|")
+_CUSTOMER_NAME_BAD = set('0123456789!<>,;?=+()/\\@#"°*`{}_^$%:¤[]|')
 
 
 def _customer_name(v: str) -> bool:
@@ -78,7 +78,8 @@ _EMAIL = re.compile(
     r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+"
 )
 _CLEAN_HTML_BAD = re.compile(
-    r"<\s*script|\bon[a-z]+\s*=|[a-z]+script\s*:|\u202e|<\s*(?:iframe|frame|form|input|embed|object)\b", re.IGNORECASE
+    r"<\s*script|\bon[a-z]+\s*=|[a-z]+script\s*:|\u202e|<\s*(?:iframe|frame|form|input|embed|object)\b",
+    re.IGNORECASE,
 )
 
 PRESTASHOP_VALIDATORS: dict[str, Callable[[str], bool]] = {
@@ -98,10 +99,10 @@ PRESTASHOP_VALIDATORS: dict[str, Callable[[str], bool]] = {
     "isDateOrNull": lambda v: v.startswith("0000-00-00") or _real_date(v),
     "isGenericName": _none_of("<>={}"),
     "isCatalogName": _none_of("<>;=#{}"),
-    "isName": lambda v: _none_of("0123456789!<>,;?=+()@#\"°{}_$%:¤|")(v),
+    "isName": lambda v: _none_of('0123456789!<>,;?=+()@#"°{}_$%:¤|')(v),
     "isCustomerName": _customer_name,
     "isAddress": _none_of("!<>?=+@{}_$%"),
-    "isCityName": _none_of("!<>;?=+@#\"°{}_$%"),
+    "isCityName": _none_of('!<>;?=+@#"°{}_$%'),
     "isMessage": _none_of("<>{}"),
     "isReference": _none_of("<>;={}"),
     "isEmail": lambda v: _EMAIL.fullmatch(v) is not None,

@@ -92,7 +92,9 @@ def load_yaml_text(text: str, source: str) -> tuple[Any, LineIndex]:
         mark = exc.problem_mark
         line = mark.line + 1 if mark is not None else 1
         problem = f"{source}:{line}: YAML syntax error: {exc.problem}"
-        raise ConfigError(f"The file {source} is not valid YAML (line {line}: {exc.problem}).", [problem]) from None
+        raise ConfigError(
+            f"The file {source} is not valid YAML (line {line}: {exc.problem}).", [problem]
+        ) from None
     index = LineIndex()
     index.lines[()] = 1
     return _plain(data, (), index), index
@@ -103,5 +105,7 @@ def load_yaml(path: Path) -> tuple[Any, LineIndex]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"The file {path} cannot be read: {exc.strerror}.", [f"{path}:1: cannot be read"]) from None
+        raise ConfigError(
+            f"The file {path} cannot be read: {exc.strerror}.", [f"{path}:1: cannot be read"]
+        ) from None
     return load_yaml_text(text, str(path))

@@ -26,14 +26,18 @@ def test_list_shows_the_default_flows() -> None:
 def test_flow_test_prints_each_step_and_masks(tmp_path: Path) -> None:
     sample = tmp_path / "sample.json"
     sample.write_text((CASES / "ps_order_to_ax_sales_order" / "high_value_order.input.json").read_text())
-    result = runner.invoke(flow_app, ["test", "ps_order_to_ax", "--input", str(sample)], env={"COLUMNS": "200"})
+    result = runner.invoke(
+        flow_app, ["test", "ps_order_to_ax", "--input", str(sample)], env={"COLUMNS": "200"}
+    )
     assert result.exit_code == 0, result.output
     assert "map-order (map): ok" in result.output and "HIGHVAL" in result.output
     assert "jane.doe@example.com" not in result.output
     raw = runner.invoke(flow_app, ["test", "ps_order_to_ax", "--input", str(sample), "--json", "--unmasked"])
     data = json.loads(raw.output)
     assert data["outcome"] == "passed"
-    assert next(s for s in data["steps"] if s["id"] == "map-order")["output"]["Email"] == "jane.doe@example.com"
+    assert (
+        next(s for s in data["steps"] if s["id"] == "map-order")["output"]["Email"] == "jane.doe@example.com"
+    )
 
 
 def test_flow_test_exit_codes(tmp_path: Path) -> None:
@@ -42,13 +46,18 @@ def test_flow_test_exit_codes(tmp_path: Path) -> None:
     assert runner.invoke(flow_app, ["test", "ps_order_to_ax", "--input", str(sample)]).exit_code == 1
     assert runner.invoke(flow_app, ["test", "no_such_flow", "--input", str(sample)]).exit_code == 2
     (tmp_path / "bad.json").write_text("{not json")
-    assert runner.invoke(flow_app, ["test", "ps_order_to_ax", "--input", str(tmp_path / "bad.json")]).exit_code == 2
+    assert (
+        runner.invoke(flow_app, ["test", "ps_order_to_ax", "--input", str(tmp_path / "bad.json")]).exit_code
+        == 2
+    )
 
 
 def test_lint_command(tmp_path: Path) -> None:
     assert lint_command_problems([]) == []
-    (tmp_path / "m.yaml").write_text("mapping: m\nsource: {system: prestashop, resource: orders}\n"
-                                     "target: {system: prestashop, resource: orders}\nfields:\n  refrence: reference\n")
+    (tmp_path / "m.yaml").write_text(
+        "mapping: m\nsource: {system: prestashop, resource: orders}\n"
+        "target: {system: prestashop, resource: orders}\nfields:\n  refrence: reference\n"
+    )
     result = runner.invoke(flow_app, ["lint", str(tmp_path)])
     assert result.exit_code == 1
     assert f"{tmp_path / 'm.yaml'}:5: fields.refrence: unknown target field 'refrence'" in result.output

@@ -36,7 +36,9 @@ def test_refused_expressions_say_why(text: str, fragment: str) -> None:
 
 
 def test_field_references_are_collected_with_their_roots() -> None:
-    parsed = parse_expression("total_paid / conversion_rate > params.limit and customer.email != None and context.x")
+    parsed = parse_expression(
+        "total_paid / conversion_rate > params.limit and customer.email != None and context.x"
+    )
     assert ("src", ("total_paid",)) in parsed.refs
     assert ("src", ("customer", "email")) in parsed.refs
     assert ("params", ("limit",)) in parsed.refs

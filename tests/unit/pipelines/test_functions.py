@@ -22,8 +22,14 @@ def test_num_reads_prestashop_strings_exactly() -> None:
 
 @pytest.mark.parametrize(
     "value, places, rounding, expected",
-    [("2.345", 2, "half_up", "2.35"), ("2.345", 2, "half_even", "2.34"), ("2.349", 2, "down", "2.34"),
-     ("-2.345", 2, "half_up", "-2.35"), ("2.341", 2, "ceiling", "2.35"), ("19.12", 6, "half_up", "19.120000")],
+    [
+        ("2.345", 2, "half_up", "2.35"),
+        ("2.345", 2, "half_even", "2.34"),
+        ("2.349", 2, "down", "2.34"),
+        ("-2.345", 2, "half_up", "-2.35"),
+        ("2.341", 2, "ceiling", "2.35"),
+        ("19.12", 6, "half_up", "19.120000"),
+    ],
 )
 def test_decimal_rounding_is_explicit(value: str, places: int, rounding: str, expected: str) -> None:
     assert str(fn.to_decimal(value, places, rounding)) == expected
@@ -83,7 +89,9 @@ def test_multilingual_values_fill_every_shop_language() -> None:
     out = fn.lang_values(rows, "LanguageId", "Name", {"en-us": 1, "fr": "2", "de": "3"}, "en-us")
     assert out == [{"id": "1", "value": "Mug"}, {"id": "2", "value": "Tasse"}, {"id": "3", "value": "Mug"}]
     # a different value field on the same rows (the index is reused, the values are not)
-    assert fn.lang_values(rows, "LanguageId", "LanguageId", {"fr": "2"}, "en-us") == [{"id": "2", "value": "FR"}]
+    assert fn.lang_values(rows, "LanguageId", "LanguageId", {"fr": "2"}, "en-us") == [
+        {"id": "2", "value": "FR"}
+    ]
 
 
 def test_slug() -> None:
@@ -99,8 +107,15 @@ def test_currency_conversion() -> None:
         fn.convert_currency("10", "0", "divide", 2, "half_up")
 
 
-@pytest.mark.parametrize("text, fmt", [("2024-W18-4", "%Y-%m-%d"), ("2024-05-02T14:30:00", "%Y-%m-%d %H:%M:%S"),
-                                       ("2024-02-30", "%Y-%m-%d"), ("2024-05-02 25:00:00", "%Y-%m-%d %H:%M:%S")])
+@pytest.mark.parametrize(
+    "text, fmt",
+    [
+        ("2024-W18-4", "%Y-%m-%d"),
+        ("2024-05-02T14:30:00", "%Y-%m-%d %H:%M:%S"),
+        ("2024-02-30", "%Y-%m-%d"),
+        ("2024-05-02 25:00:00", "%Y-%m-%d %H:%M:%S"),
+    ],
+)
 def test_date_formats_are_strict(text: str, fmt: str) -> None:
     with pytest.raises(ValueError, match="does not match the date format"):
         fn.parse_datetime(text, fmt, "UTC")

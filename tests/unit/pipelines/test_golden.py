@@ -37,13 +37,25 @@ def test_every_default_mapping_has_golden_cases() -> None:
 
 
 def test_order_mapping_covers_the_required_situations() -> None:
-    names = {p.name.removesuffix(".input.json") for p in (CASES_DIR / "ps_order_to_ax_sales_order").glob("*.input.json")}
-    for needed in ("normal_order", "high_value_order", "multi_currency_below_threshold", "multi_currency_high_value",
-                   "missing_optional_data", "unmapped_country", "over_long_strings"):
+    names = {
+        p.name.removesuffix(".input.json")
+        for p in (CASES_DIR / "ps_order_to_ax_sales_order").glob("*.input.json")
+    }
+    for needed in (
+        "normal_order",
+        "high_value_order",
+        "multi_currency_below_threshold",
+        "multi_currency_high_value",
+        "missing_optional_data",
+        "unmapped_country",
+        "over_long_strings",
+    ):
         assert needed in names
 
 
 def test_compare_reports_a_changed_value() -> None:
     expected = {"output": {"a": "1", "b": [{"c": "2"}]}}
-    assert compare({"output": {"a": "1", "b": [{"c": "3"}]}}, expected) == ["output.b[0].c: expected '2', got '3'"]
+    assert compare({"output": {"a": "1", "b": [{"c": "3"}]}}, expected) == [
+        "output.b[0].c: expected '2', got '3'"
+    ]
     assert compare({"error": {"type": "MappingError"}}, expected)

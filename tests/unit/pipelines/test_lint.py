@@ -68,10 +68,16 @@ def test_mapping_problems_with_lines_paths_and_suggestions(tmp_path: Path) -> No
     (tmp_path / "m.yaml").write_text(MAPPING)
     problems = lint_paths([tmp_path])
     p = _find(problems, "unknown source field 'referense'")
-    assert (p.line, p.path) == (11, "fields.PurchOrderFormNum.from") and "did you mean 'reference'" in p.message
+    assert (p.line, p.path) == (
+        11,
+        "fields.PurchOrderFormNum.from",
+    ) and "did you mean 'reference'" in p.message
     assert "did you mean 'Email'" in _find(problems, "unknown target field 'Emial'").message
     assert _find(problems, "type mismatch: convert to decimal").line == 12
-    assert _find(problems, "'PAYPAL_EXPRESS_CHECKOUT' for target field 'PaymMode' is longer than the 10").path == "lookups.pay.values.paypal"
+    assert (
+        _find(problems, "'PAYPAL_EXPRESS_CHECKOUT' for target field 'PaymMode' is longer than the 10").path
+        == "lookups.pay.values.paypal"
+    )
     assert "is not a value of AxdEnum_SalesStatus" in _find(problems, "'Shipped'").message
     assert _find(problems, "'PrestaShopWebshop' for target field 'SalesOriginId' is longer").line == 16
     assert _find(problems, "unknown lookup table 'carriers'").path == "fields.DlvMode.lookup"
@@ -90,7 +96,10 @@ def test_flow_problems(tmp_path: Path) -> None:
     problems = lint_paths([tmp_path / "f.yaml"])
     assert _find(problems, "a webhook trigger needs 'event'").path == "triggers[0]"
     p = _find(problems, "unknown mapping 'ps_ordr_to_ax_sales_order'")
-    assert (p.line, p.path) == (7, "steps[1].mapping") and "did you mean 'ps_order_to_ax_sales_order'" in p.message
+    assert (p.line, p.path) == (
+        7,
+        "steps[1].mapping",
+    ) and "did you mean 'ps_order_to_ax_sales_order'" in p.message
     assert "did you mean 'sales_order'" in _find(problems, "input 'sales_ordr'").message
     assert _find(problems, "unreachable step 'check'").line == 9
     assert _find(problems, "duplicate step id 'map'").path == "steps[4].id"
@@ -113,7 +122,8 @@ def test_copying_a_value_into_an_incompatible_type_is_reported(tmp_path: Path) -
         "target: {system: ax, service: SalesOrderService, entity: SalesTable}\n"
         "fields:\n  PurchOrderFormNum: reference\n  ReceiptDateRequested: date_add\n"
         "  CreditCardAuthorizationError: gift\n  TotalInvoice: date_upd\n"
-        "  Deadline: {from: date_upd, convert: {to: date, from_format: '%Y-%m-%d %H:%M:%S'}}\n")
+        "  Deadline: {from: date_upd, convert: {to: date, from_format: '%Y-%m-%d %H:%M:%S'}}\n"
+    )
     problems = lint_paths([tmp_path])
     assert "add convert: noyes" in _find(problems, "source field 'gift' (bool)").message
     assert _find(problems, "source field 'date_upd' (date)").path == "fields.TotalInvoice.from"

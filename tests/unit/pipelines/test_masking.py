@@ -19,8 +19,12 @@ def test_mask_kinds_hide_the_value() -> None:
 
 
 def test_mask_record_walks_nested_lists_and_known_names() -> None:
-    doc = {"Email": "jane@example.com", "DirParty": {"Contacts": [{"Locator": "jane@example.com", "Type": "Email"}]},
-           "passwd": "plain", "City": "Paris"}
+    doc = {
+        "Email": "jane@example.com",
+        "DirParty": {"Contacts": [{"Locator": "jane@example.com", "Type": "Email"}]},
+        "passwd": "plain",
+        "City": "Paris",
+    }
     masked = mask_record(doc, {"DirParty.Contacts[].Locator": "email"})
     assert masked["Email"] == "j***@e***.com"
     assert masked["DirParty"]["Contacts"][0]["Locator"] == "j***@e***.com"

@@ -12,8 +12,14 @@ from pipelines.registry import DEFAULT_FLOWS_DIR, FlowRegistry, load_flow_bundle
 
 pytestmark = pytest.mark.unit
 
-DEFAULT_FLOWS = {"ps_order_to_ax", "customer_sync", "ax_product_to_ps", "ax_stock_to_ps", "ax_price_to_ps",
-                 "ax_fulfilment_to_ps"}
+DEFAULT_FLOWS = {
+    "ps_order_to_ax",
+    "customer_sync",
+    "ax_product_to_ps",
+    "ax_stock_to_ps",
+    "ax_price_to_ps",
+    "ax_fulfilment_to_ps",
+}
 
 
 def test_the_six_default_flows_load_with_their_mappings() -> None:
@@ -33,9 +39,13 @@ def test_version_follows_meaning_not_formatting(tmp_path: Path) -> None:
     (tmp_path / "mappings" / "ax_onhand_to_ps_stock.yaml").write_text(mapping)
     base = load_flow_bundle(tmp_path / "ax_stock_to_ps.yaml").version_id
     assert base == load_flow_bundle(DEFAULT_FLOWS_DIR / "ax_stock_to_ps.yaml").version_id
-    (tmp_path / "mappings" / "ax_onhand_to_ps_stock.yaml").write_text("# a comment\n" + mapping.replace(": ", ":  "))
+    (tmp_path / "mappings" / "ax_onhand_to_ps_stock.yaml").write_text(
+        "# a comment\n" + mapping.replace(": ", ":  ")
+    )
     assert load_flow_bundle(tmp_path / "ax_stock_to_ps.yaml").version_id == base
-    (tmp_path / "mappings" / "ax_onhand_to_ps_stock.yaml").write_text(mapping.replace("[MAIN, WEB]", "[MAIN]"))
+    (tmp_path / "mappings" / "ax_onhand_to_ps_stock.yaml").write_text(
+        mapping.replace("[MAIN, WEB]", "[MAIN]")
+    )
     assert load_flow_bundle(tmp_path / "ax_stock_to_ps.yaml").version_id != base
 
 
@@ -53,8 +63,12 @@ def test_unknown_flow_names_suggest() -> None:
 
 
 def test_missing_mapping_is_reported_with_its_line(tmp_path: Path) -> None:
-    (tmp_path / "f.yaml").write_text("flow: f\nentity: x\ntriggers: [{type: bulk}]\nsteps:\n"
-                                     "  - {id: m, kind: map, mapping: nothing_here, output: o}\n")
+    (tmp_path / "f.yaml").write_text(
+        "flow: f\nentity: x\ntriggers: [{type: bulk}]\nsteps:\n"
+        "  - {id: m, kind: map, mapping: nothing_here, output: o}\n"
+    )
     with pytest.raises(ConfigError) as err:
         load_flow_bundle(tmp_path / "f.yaml")
-    assert err.value.problems == [f"{tmp_path / 'f.yaml'}:5: steps[0].mapping: no mapping named 'nothing_here' was found"]
+    assert err.value.problems == [
+        f"{tmp_path / 'f.yaml'}:5: steps[0].mapping: no mapping named 'nothing_here' was found"
+    ]

@@ -30,8 +30,12 @@ def test_mapping_errors_carry_file_line_and_path(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_mapping(path)
     problems = err.value.problems
-    assert any(p.startswith(f"{path}:6: fields.SalesName: give only one of from, expr") for p in problems), problems
-    assert any(p.startswith(f"{path}:9: fields.Email.mask: ") and "unknown mask 'secret'" in p for p in problems), problems
+    assert any(p.startswith(f"{path}:6: fields.SalesName: give only one of from, expr") for p in problems), (
+        problems
+    )
+    assert any(
+        p.startswith(f"{path}:9: fields.Email.mask: ") and "unknown mask 'secret'" in p for p in problems
+    ), problems
 
 
 def test_yaml_syntax_errors_give_the_line(tmp_path: Path) -> None:
@@ -44,8 +48,10 @@ def test_yaml_syntax_errors_give_the_line(tmp_path: Path) -> None:
 
 def test_step_kinds_need_their_settings(tmp_path: Path) -> None:
     path = tmp_path / "f.yaml"
-    path.write_text("flow: f\nentity: order\ntriggers: [{type: bulk}]\nsteps:\n  - {id: m, kind: map}\n"
-                    "  - {id: g, kind: guard, rules: [{if: 'x', action: explode, reason: r}]}\n")
+    path.write_text(
+        "flow: f\nentity: order\ntriggers: [{type: bulk}]\nsteps:\n  - {id: m, kind: map}\n"
+        "  - {id: g, kind: guard, rules: [{if: 'x', action: explode, reason: r}]}\n"
+    )
     with pytest.raises(ConfigError) as err:
         load_flow(path)
     text = "\n".join(err.value.problems)

@@ -20,7 +20,9 @@ CASES = Path(__file__).resolve().parents[2] / "mappings"
 def order_sample(**changes: Any) -> dict[str, Any]:
     case = json.loads((CASES / "ps_order_to_ax_sales_order" / "normal_order.input.json").read_text())
     record = case["record"]
-    record["customer"]["addresses"] = [dict(record["address_delivery"], country={"iso_code": "FR"}, deleted="0")]
+    record["customer"]["addresses"] = [
+        dict(record["address_delivery"], country={"iso_code": "FR"}, deleted="0")
+    ]
     record.update(changes)
     return {"record": record, "context": {}, "message": {"source": "prestashop", "event": "order.created"}}
 
@@ -43,9 +45,16 @@ def statuses(result: dict[str, Any]) -> dict[str, str]:
 def test_order_flow_maps_validates_and_skips_system_steps(no_network: None) -> None:
     result = run_flow_test(DEFAULT_FLOWS_DIR / "ps_order_to_ax.yaml", order_sample())
     assert result["ok"] and result["outcome"] == "passed"
-    assert statuses(result) == {"extract": "skipped", "guard": "ok", "map-customer": "ok", "map-order": "ok",
-                                "validate": "ok", "load-customer": "skipped", "load-order": "skipped",
-                                "write-back": "skipped"}
+    assert statuses(result) == {
+        "extract": "skipped",
+        "guard": "ok",
+        "map-customer": "ok",
+        "map-order": "ok",
+        "validate": "ok",
+        "load-customer": "skipped",
+        "load-order": "skipped",
+        "write-back": "skipped",
+    }
     order = next(s for s in result["steps"] if s["id"] == "map-order")["output"]
     assert order["PurchOrderFormNum"] == "XKBKNABJK" and order["SalesLine"][2]["LineAmount"] == "86.42"
     assert order["Email"] == "j***@e***.com"  # masked for the console by default
@@ -83,10 +92,17 @@ def test_mapping_and_validation_failures_stop_the_run() -> None:
 
 def test_customer_sync_runs_the_direction_of_the_message() -> None:
     case = json.loads((CASES / "ax_customer_to_ps_customer" / "person.input.json").read_text())
-    result = run_flow_test(DEFAULT_FLOWS_DIR / "customer_sync.yaml",
-                           {"record": case["record"], "context": case["context"], "message": {"source": "ax"}})
+    result = run_flow_test(
+        DEFAULT_FLOWS_DIR / "customer_sync.yaml",
+        {"record": case["record"], "context": case["context"], "message": {"source": "ax"}},
+    )
     s = statuses(result)
-    assert s["to-ax"] == "skipped" and s["to-ps"] == "ok" and s["to-ps-address"] == "ok" and s["validate"] == "ok"
+    assert (
+        s["to-ax"] == "skipped"
+        and s["to-ps"] == "ok"
+        and s["to-ps-address"] == "ok"
+        and s["validate"] == "ok"
+    )
     assert result["ok"]
 
 
@@ -95,8 +111,11 @@ def test_every_default_flow_test_runs_on_a_golden_sample() -> None:
         "ax_product_to_ps": ("ax_item_to_ps_product", "released_product", {}),
         "ax_stock_to_ps": ("ax_onhand_to_ps_stock", "available_physical_summed", {}),
         "ax_price_to_ps": ("ax_price_to_ps_price", "base_price_and_agreements", {}),
-        "ax_fulfilment_to_ps": ("ax_packing_slip_to_ps_order_carrier", "tracking_number",
-                                {"event": "packing_slip.posted"}),
+        "ax_fulfilment_to_ps": (
+            "ax_packing_slip_to_ps_order_carrier",
+            "tracking_number",
+            {"event": "packing_slip.posted"},
+        ),
     }
     for flow, (mapping, case, message) in samples.items():
         data = json.loads((CASES / mapping / f"{case}.input.json").read_text())

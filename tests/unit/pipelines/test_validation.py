@@ -15,7 +15,11 @@ pytestmark = pytest.mark.unit
 @pytest.mark.parametrize(
     "validator, good, bad",
     [
-        ("isEmail", ["jane.doe@example.com", "a+b@sub.example.co.uk"], ["jane@@example.com", "jane@example", ".a@b.example"]),
+        (
+            "isEmail",
+            ["jane.doe@example.com", "a+b@sub.example.co.uk"],
+            ["jane@@example.com", "jane@example", ".a@b.example"],
+        ),
         ("isGenericName", ["Acme & Co (Paris)"], ["<b>Acme</b>", "a=b", "{x}"]),
         ("isPrice", ["19.9", "0", "1234567890.123456789"], ["-1", "1,5", "12345678901", "1.1234567890"]),
         ("isPhoneNumber", ["+33 (0)1 23.45-67/89"], ["0123 ext 4", "+33#1"]),
@@ -41,20 +45,34 @@ def test_prestashop_validators(validator: str, good: list[str], bad: list[str]) 
 
 def test_prestashop_required_length_validator_and_multilingual() -> None:
     schema = schema_for("prestashop", "products")
-    doc = {"price": "-3", "reference": "R" * 65, "name": [{"id": "1", "value": "ok"}, {"id": "2", "value": "x" * 129}]}
+    doc = {
+        "price": "-3",
+        "reference": "R" * 65,
+        "name": [{"id": "1", "value": "ok"}, {"id": "2", "value": "x" * 129}],
+    }
     problems = {(p.field, p.rule) for p in validate_document(doc, schema)}
     assert ("price", "isPrice") in problems
     assert ("reference", "max_length(64)") in problems
     assert ("name[lang 2]", "max_length(128)") in problems
     assert ("name[lang 1]", "max_length(128)") not in problems
-    assert {(p.field, p.rule) for p in validate_document({"reference": "R"}, schema)} == {("price", "required")}
+    assert {(p.field, p.rule) for p in validate_document({"reference": "R"}, schema)} == {
+        ("price", "required")
+    }
     assert validate_document({"reference": "R"}, schema, require=False) == []
 
 
 def test_values_prestashop_treats_as_empty_skip_validators() -> None:
     schema = schema_for("prestashop", "addresses")
-    doc = {"id_country": "8", "alias": "Home", "lastname": "Doe", "firstname": "Jane", "address1": "1 rue", "city": "Paris",
-           "phone": "", "postcode": "0"}
+    doc = {
+        "id_country": "8",
+        "alias": "Home",
+        "lastname": "Doe",
+        "firstname": "Jane",
+        "address1": "1 rue",
+        "city": "Paris",
+        "phone": "",
+        "postcode": "0",
+    }
     assert validate_document(doc, schema) == []
 
 
@@ -66,9 +84,14 @@ def test_password_goes_through_its_setter_so_its_validator_does_not_apply() -> N
 
 def test_ax_lengths_enums_dates_and_nested_entities() -> None:
     schema = schema_for("ax", service="SalesOrderService", entity="SalesTable")
-    doc = {"PurchOrderFormNum": "X" * 21, "ReceiptDateRequested": "2024-02-30", "SalesStatus": "Shipped",
-           "TableDlvAddr": {"City": "C" * 61}, "SalesLine": [{"SalesQty": "abc", "SalesUnit": "pcs"}, {"SalesUnit": "pcs"}],
-           "Unknown": "x"}
+    doc = {
+        "PurchOrderFormNum": "X" * 21,
+        "ReceiptDateRequested": "2024-02-30",
+        "SalesStatus": "Shipped",
+        "TableDlvAddr": {"City": "C" * 61},
+        "SalesLine": [{"SalesQty": "abc", "SalesUnit": "pcs"}, {"SalesUnit": "pcs"}],
+        "Unknown": "x",
+    }
     problems = {(p.field, p.rule) for p in validate_document(doc, schema)}
     assert ("PurchOrderFormNum", "max_length(20)") in problems
     assert ("ReceiptDateRequested", "type(date)") in problems
@@ -81,7 +104,11 @@ def test_ax_lengths_enums_dates_and_nested_entities() -> None:
 
 def test_check_document_raises_a_validation_error_naming_record_field_rule_and_masked_value() -> None:
     schema = schema_for("ax", service="SalesOrderService", entity="SalesTable")
-    doc = {"PurchOrderFormNum": "R1", "ReceiptDateRequested": "2024-05-01", "Email": "jane.doe@" + "e" * 80 + ".com"}
+    doc = {
+        "PurchOrderFormNum": "R1",
+        "ReceiptDateRequested": "2024-05-01",
+        "Email": "jane.doe@" + "e" * 80 + ".com",
+    }
     with pytest.raises(RecordValidationError) as err:
         check_document(doc, schema, record="orders 'R1'")
     assert isinstance(err.value, ValidationError)
