@@ -227,12 +227,18 @@ class _Gen(CodeContext):
             fixed = isinstance(node, ast.Constant) or (
                 isinstance(node, ast.Name) and node.id.startswith("_k")
             )
+            # lang_values and slug_values always give a list: nothing to check before storing
+            listing = (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and (node.func.id.startswith("_lv") or node.func.id == "_fn_slug_values")
+            )
             if (
                 plain
-                and fixed
+                and (fixed or listing)
                 and (rule.const if rule.has_const else getattr(node, "value", 1)) not in (None, "")
             ):
-                var, key = self.out_var(target)  # a fixed value: store it, nothing to check
+                var, key = self.out_var(target)  # a fixed value or a list: store it, nothing to check
                 e(f"{var}[{key!r}] = {ast.unparse(node)}")
                 self._mask(rule, target, label)
                 return

@@ -318,6 +318,11 @@ def _min(*values: Any) -> Any:
 
 
 def _max(*values: Any) -> Any:
+    if len(values) == 2:  # the usual max(x, 1): no loop
+        a, b = num(values[0]), num(values[1])
+        if a is None or b is None:
+            return b if a is None else a
+        return a if a >= b else b
     best = None
     for v in values:
         n = num(v)
