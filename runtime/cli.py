@@ -26,6 +26,8 @@ app = typer.Typer(help="Presta-AX Bridge: PrestaShop <-> Dynamics AX 2012 integr
 messages_app = typer.Typer(help="Inspect messages in the journal.", no_args_is_help=True)
 dlq_app = typer.Typer(help="The dead-letter queue: list, replay, discard.", no_args_is_help=True)
 sandbox_app = typer.Typer(help="Run an emulated PrestaShop or AX for demos and tests.", no_args_is_help=True)
+ax_app = typer.Typer(help="Dynamics AX 2012 (AIF) checks.", no_args_is_help=True)
+app.add_typer(ax_app, name="ax")
 app.add_typer(messages_app, name="messages")
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(sandbox_app, name="sandbox")
@@ -303,6 +305,29 @@ def dlq_discard(ids: list[str] = typer.Argument(None), all_: bool = typer.Option
         body["reason"] = reason
     r = _Api(config, url, token)("POST", "/api/v1/dlq/discard", json=body)
     console.print(f"discarded {len(r['discarded'])}, skipped {len(r['skipped'])}")
+
+
+@ax_app.command("check")
+def ax_check(config: Path | None = ConfigOpt) -> None:
+    """Call the configured AX port: WSDL reachable, every needed operation exposed, one real call."""
+    import asyncio
+
+    from connectors.dynamics_ax import check_port
+
+    settings = _settings(config)
+    if settings.systems.ax is None:
+        err.print("[red]systems.ax is not configured in the configuration file.[/red]")
+        raise typer.Exit(2)
+    report = asyncio.run(check_port(settings.systems.ax))
+    for k in ("endpoint", "company", "call"):
+        console.print(f"  {k:<10} {report.get(k)}")
+    if report.get("missing"):
+        console.print(f"[red]  missing operations: {', '.join(report['missing'])}[/red]")
+    if report.get("error"):
+        console.print(f"[red]  error: {report['error']}[/red]")
+    if report.get("error") or report.get("missing"):
+        raise typer.Exit(1)
+    console.print(f"[green]✓[/green] AX port OK ({len(report.get('operations') or [])} operations)")
 
 
 def _register_optional() -> None:

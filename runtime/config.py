@@ -20,14 +20,16 @@ import difflib
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic import ValidationError as PydanticValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from connectors.dynamics_ax.config import AxConfig
 from connectors.errors import ConfigError
+from connectors.prestashop.config import ClientConfig
 
 __all__ = ["Settings", "load_settings", "lint_config", "ENTITIES"]
 
@@ -39,36 +41,11 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
 
-def _http_url(v: str) -> str:
-    if not re.match(r"^https?://[^\s/]+", v):
-        raise ValueError("must be an http:// or https:// URL")
-    return v.rstrip("/")
-
-
-HttpUrl = Annotated[str, AfterValidator(_http_url)]
-
-
-class PrestaShopSystem(_Model):
-    url: HttpUrl = Field(description="Shop base URL, e.g. https://shop.example.com")
-    api_key: SecretStr = Field(description="32-character webservice key")
-    id_shop: int | None = None
-    send_key_in_query: bool = False
-    max_concurrency: int = Field(4, ge=1, le=256)
-
-
-class AxSystem(_Model):
-    url: HttpUrl = Field(description="AIF port base URL, e.g. http://aos/MicrosoftDynamicsAXAif60/WebShop")
-    company: str = Field("DAT", max_length=4)
-    language: str = "en-us"
-    auth: Literal["ntlm", "negotiate", "basic", "none"] = "ntlm"
-    username: str | None = None
-    password: SecretStr | None = None
-    max_concurrency: int = Field(2, ge=1, le=64)
-
-
 class Systems(_Model):
-    prestashop: PrestaShopSystem | None = None
-    ax: AxSystem | None = None
+    """The two systems, configured with their connectors' own models (one schema, one truth)."""
+
+    prestashop: ClientConfig | None = None
+    ax: AxConfig | None = None
 
 
 class StoreSettings(_Model):

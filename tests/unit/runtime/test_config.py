@@ -32,17 +32,19 @@ server:
   max_body_bytes: 10
 systems:
   prestashop:
-    url: ftp://shop
+    base_url: ftp://shop
     api_key: KEY
 tracing:
   sampling_ratio: 2
 """)
     problems = lint_config(p, env={})
     text = "\n".join(problems)
-    assert len(problems) == 4, text
+    assert len(problems) == 5, text
+    key_problem = next(x for x in problems if x.startswith("systems.prestashop.api_key:"))
+    assert "32" in key_problem and "KEY" not in key_problem  # the (secret) value is never echoed
     assert "server.prot: unknown field — did you mean 'port'?" in text
     assert any(x.startswith("server.max_body_bytes:") for x in problems)
-    assert any(x.startswith("systems.prestashop.url:") and "http" in x for x in problems)
+    assert any(x.startswith("systems.prestashop.base_url:") and "http" in x for x in problems)
     assert any(x.startswith("tracing.sampling_ratio:") for x in problems)
 
 
@@ -50,27 +52,31 @@ def test_env_interpolation_and_missing_variables(tmp_path: Path) -> None:
     p = write(tmp_path, """
 systems:
   prestashop:
-    url: https://shop.example
+    base_url: https://shop.example
     api_key: ${PS_KEY}
   ax:
-    url: http://aos/MicrosoftDynamicsAXAif60/WebShop
-    password: ${AX_PASSWORD}
-    username: ${AX_USER:-svc-bridge}
+    base_url: http://aos/MicrosoftDynamicsAXAif60
+    port_name: WebShop
+    company: DAT
+    auth:
+      mode: ntlm
+      password: ${AX_PASSWORD}
+      username: ${AX_USER:-svc-bridge}
 """)
     s = load_settings(p, env={"PS_KEY": "K" * 32, "AX_PASSWORD": "hunter2"})
     assert s.systems.prestashop.api_key.get_secret_value() == "K" * 32
-    assert s.systems.ax.username == "svc-bridge"
+    assert s.systems.ax.auth.username == "svc-bridge"
     with pytest.raises(ConfigError) as err:
         load_settings(p, env={"PS_KEY": "x"})
-    assert "systems.ax.password: environment variable 'AX_PASSWORD' is not set" in err.value.problems
+    assert "systems.ax.auth.password: environment variable 'AX_PASSWORD' is not set" in err.value.problems
 
 
 def test_secrets_never_show_in_reprs_dumps_or_errors(tmp_path: Path) -> None:
-    p = write(tmp_path, "systems:\n  prestashop:\n    url: https://shop\n    api_key: SUPERSECRETKEY\n"
+    p = write(tmp_path, "systems:\n  prestashop:\n    base_url: https://shop\n    api_key: SUPERSECRETKEY0123456789ABCDEFGH\n"
                         "server:\n  admin_token: TOPSECRETTOKEN\n")
     s = load_settings(p, env={"PRESTA_AX_WEBHOOK_SECRETS": "whsec_c2VjcmV0,plainsecret"})
     shown = repr(s) + str(s.public_dict())
-    for secret in ("SUPERSECRETKEY", "TOPSECRETTOKEN", "whsec_c2VjcmV0", "plainsecret"):
+    for secret in ("SUPERSECRETKEY0123456789ABCDEFGH", "TOPSECRETTOKEN", "whsec_c2VjcmV0", "plainsecret"):
         assert secret not in shown
     bad = write(tmp_path, "server:\n  admin_token: [TOPSECRETTOKEN]\n")
     with pytest.raises(ConfigError) as err:
