@@ -61,3 +61,45 @@ def test_lint_command(tmp_path: Path) -> None:
     result = runner.invoke(flow_app, ["lint", str(tmp_path)])
     assert result.exit_code == 1
     assert f"{tmp_path / 'm.yaml'}:5: fields.refrence: unknown target field 'refrence'" in result.output
+
+
+def test_copy_change_lint_and_test_run_a_flow(tmp_path: Path) -> None:
+    """The user story of the issue: copy a flow, change a lookup table and add a rule, lint it,
+    test-run it on a sample, and get a new version id."""
+    from pipelines.registry import DEFAULT_FLOWS_DIR, FlowRegistry
+
+    (tmp_path / "mappings").mkdir()
+    (tmp_path / "ps_order_to_ax.yaml").write_text((DEFAULT_FLOWS_DIR / "ps_order_to_ax.yaml").read_text())
+    mapping = (DEFAULT_FLOWS_DIR / "mappings" / "ps_order_to_ax_sales_order.yaml").read_text()
+    mapping = mapping.replace('"UPS Standard": UPS}', '"UPS Standard": UPS, "Colissimo": COLIS}')
+    mapping = mapping.replace(
+        '      - if: "total_paid / conversion_rate > params.high_value_threshold"\n        then: HIGHVAL\n',
+        '      - if: "total_paid / conversion_rate > params.high_value_threshold"\n        then: HIGHVAL\n'
+        "      - if: \"country_delivery.iso_code == 'CH'\"\n        then: SWISS\n",
+    )
+    (tmp_path / "mappings" / "ps_order_to_ax_sales_order.yaml").write_text(mapping)
+    assert runner.invoke(flow_app, ["lint", str(tmp_path)]).exit_code == 0
+
+    sample = json.loads((CASES / "ps_order_to_ax_sales_order" / "normal_order.input.json").read_text())
+    sample["record"].update(carrier={"name": "Colissimo"}, country_delivery={"iso_code": "CH"})
+    (tmp_path / "sample.json").write_text(json.dumps(sample))
+    result = runner.invoke(
+        flow_app,
+        [
+            "test",
+            "ps_order_to_ax",
+            "--dir",
+            str(tmp_path),
+            "--input",
+            str(tmp_path / "sample.json"),
+            "--json",
+        ],
+    )
+    data = json.loads(result.output)
+    order = next(s for s in data["steps"] if s["id"] == "map-order")["output"]
+    assert (
+        order["DlvMode"] == "COLIS"
+        and order["CustGroup"] == "SWISS"
+        and order["TableDlvAddr"]["CountryRegionId"] == "CHE"
+    )
+    assert data["version_id"] != FlowRegistry().get("ps_order_to_ax").version_id
