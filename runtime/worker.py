@@ -99,6 +99,14 @@ class EntityWorker:
             else:
                 self._locks[key] = (lock, users - 1)
 
+    async def _keep_lease(self, message_id: str, token: str) -> None:
+        """Extend the claim every third of the lease while a flow runs, so a slow target does not
+        make the dispatcher hand the message to a second worker; a dead process stops beating."""
+        while True:
+            await asyncio.sleep(self.lease_s / 3)
+            if not await self.store.extend_lease(message_id, token, self.lease_s):
+                return
+
     async def _attempt(self, msg: Message, token: str) -> bool:
         """Run one attempt; True when the message is finished (done or skipped)."""
         tracer = get_tracer()
@@ -131,7 +139,11 @@ class EntityWorker:
                                                   detail={"version": version, "applied": state["source_version"]})
                         return True
                 ctx = FlowContext(msg, msg.attempts, self.store, flow_name, self.extra)
-                result = await flow.run(ctx, msg)
+                heartbeat = asyncio.create_task(self._keep_lease(msg.id, token))
+                try:
+                    result = await flow.run(ctx, msg)
+                finally:
+                    heartbeat.cancel()
                 if version is not None:
                     await self.store.put_sync_state(msg.entity, msg.key, source_version=version)
                 detail = result if isinstance(result, dict) else None

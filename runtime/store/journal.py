@@ -154,6 +154,13 @@ class Store(StateMixin):
             self._event(cur, msg.id, "attempt_started", msg.attempts, None, now)
         return msg, token
 
+    def extend_lease(self, message_id: str, token: str, lease_s: float) -> bool:
+        """Push a running claim's lease forward (a heartbeat for long flows); False if the claim was lost."""
+        with self.backend.tx() as cur:
+            cur.execute("UPDATE messages SET lease_until = ? WHERE id = ? AND status = 'processing' AND claim_token = ?",
+                        (time.time() + lease_s, message_id, token))
+            return cur.rowcount == 1
+
     def complete(self, message_id: str, token: str, *, flow: str | None = None,
                  detail: dict[str, Any] | None = None, kind: str = "attempt_succeeded") -> bool:
         """Mark a claimed message ``done``. False when the claim was lost (lease taken over)."""

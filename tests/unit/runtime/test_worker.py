@@ -84,3 +84,15 @@ async def test_a_message_with_no_flow_is_dead_with_a_clear_reason(setup) -> None
     await w.nudge("C2")
     m = store.sync.get(mid)
     assert m.status == "dead" and "No flow handles event 'customer.merged'" in m.last_error["message"]
+
+
+async def test_a_slow_flow_keeps_its_lease_so_no_one_else_claims_it(setup) -> None:
+    store, registry, _ = setup
+    worker = EntityWorker("product", store, registry, RetryPolicy(), lease_s=0.3)
+    mid = store.sync.append(message("P9", sleep=1.0))[0]
+    task = asyncio.create_task(worker.nudge("P9"))
+    await asyncio.sleep(0.7)  # more than twice the lease: only the heartbeat keeps the claim
+    assert store.sync.claim_next("product", "P9", lease_s=30) is None
+    assert store.sync.due() == []
+    assert await task == 1
+    assert store.sync.get(mid).status == "done" and store.sync.get(mid).attempts == 1
