@@ -20,188 +20,24 @@ from typing import Any
 
 from connectors.errors import BridgeError, ConfigError, MappingError
 from pipelines import functions as fn
+from pipelines.codegen import Namespace
 from pipelines.compiled import (
-    _MISSING,
-    HELPERS,
     CompiledMapping,
     UnmappedValueError,
     _key,
-    _unmapped,
     failed_field,
     mapping_error,
     record_label,
 )
-from pipelines.expressions import _EMPTY, CodeContext, ExpressionError, access, parse_expression, rewrite
+from pipelines.expressions import ExpressionError, parse_expression, rewrite
 from pipelines.masking import default_mask_for
-from pipelines.specs import ChildMapping, FieldRule, LookupTable, MappingSpec
+from pipelines.specs import ChildMapping, FieldRule, MappingSpec
 
 __all__ = ["CompiledMapping", "UnmappedValueError", "compile_expression", "compile_mapping", "record_label"]
 
 
-class _Gen(CodeContext):
+class _Gen(Namespace):
     """Generates the code of one mapping: one function, child mappings as loops inside it."""
-
-    def __init__(self, spec: MappingSpec, params: dict[str, Any]) -> None:
-        self.spec = spec
-        self.params = params
-        self.ns: dict[str, Any] = {"__builtins__": {}, **HELPERS, "P": params}
-        self.lines: list[tuple[str, str | None]] = []
-        self.hoists: dict[str, str] | None = None
-        # variable names of the current scope: a child mapping runs as a loop inside its parent
-        self.scope = {"src": "src", "out": "out", "parent": "parent", "ln": "ln"}
-        self.nested: dict[str, str] = {}
-        self.masks: dict[str, str] = {}
-        self.tables: dict[str, str] = {}
-        self.n = 0
-
-    # -- CodeContext ---------------------------------------------------------------------------
-    def const(self, value: Any) -> ast.expr:
-        if value is _EMPTY:
-            return ast.Name(id="_E", ctx=ast.Load())
-        if value is None or isinstance(value, (str, int, bool)):
-            return ast.Constant(value)
-        self.n += 1
-        name = f"_k{self.n}"
-        self.ns[name] = value
-        return ast.Name(id=name, ctx=ast.Load())
-
-    def function(self, name: str) -> ast.expr:
-        key = f"_fn_{name}"
-        self.ns[key] = HELPERS[name] if name.startswith("_") else fn.EXPRESSION_FUNCTIONS[name]
-        return ast.Name(id=key, ctx=ast.Load())
-
-    def lookup(self, table: str) -> ast.expr:
-        spec = self.spec.lookups.get(table)
-        if spec is None:
-            raise ExpressionError(f"lookup table '{table}' is not defined in this mapping")
-        var = self.table(table)
-        self.n += 1
-        name = f"_lkf{self.n}"
-        self.ns[name] = self._lookup_function(table, spec, var)
-        return ast.Name(id=name, ctx=ast.Load())
-
-    def read(self, var: str, path: tuple[str | int, ...]) -> ast.expr:
-        # `src.get('Sales') or {}` is read once per function, not once per field using it
-        if (
-            var == self.scope["src"]
-            and len(path) >= 2
-            and isinstance(path[0], str)
-            and self.hoists is not None
-        ):
-            if path[0] not in self.hoists:
-                self.n += 1
-                self.hoists[path[0]] = f"_h{self.n}"
-            return access(self.hoists[path[0]], path[1:], self)
-        return access(var, path, self)
-
-    def specialize(self, name: str, args: list[ast.expr]) -> ast.expr | None:
-        # lang_values(rows, 'LanguageId', 'Name', params.languages, 'en-us'): bind the constants once
-        if name != "lang_values" or len(args) != 5:
-            return None
-        fixed = []
-        for a in args[1:]:
-            if isinstance(a, ast.Constant):
-                fixed.append(a.value)
-            elif isinstance(a, ast.Name) and a.id.startswith("_k"):
-                fixed.append(self.ns[a.id])
-            else:
-                return None
-        if not (
-            isinstance(fixed[0], str)
-            and isinstance(fixed[1], str)
-            and isinstance(fixed[2], Mapping)
-            and isinstance(fixed[3], str)
-        ):
-            return None
-        self.n += 1
-        key = f"_lv{self.n}"
-        self.ns[key] = fn.lang_values_for(*fixed)
-        return ast.Call(func=ast.Name(id=key, ctx=ast.Load()), args=[args[0]], keywords=[])
-
-    def var(self, root: str) -> str:
-        if root == "src":
-            return self.scope["src"]
-        if root in ("parent", "out"):
-            return self.scope[root]
-        if root == "line_number":
-            return self.scope["ln"]
-        return super().var(root)
-
-    def param(self, path: tuple[str | int, ...]) -> ast.expr:
-        value: Any = self.params
-        for key in path:
-            if isinstance(value, Mapping):
-                value = value.get(key)
-            elif isinstance(value, list) and isinstance(key, int):
-                value = value[key] if -len(value) <= key < len(value) else None
-            else:
-                value = None
-        return self.const(value)
-
-    # -- helpers --------------------------------------------------------------------------------
-    def _lookup_function(self, table: str, spec: LookupTable, var: str) -> Callable[[Any], Any]:
-        values = self.ns[var]
-
-        def look(value: Any) -> Any:
-            if value is None:
-                return None
-            hit = values.get(_key(value), _MISSING)
-            if hit is not _MISSING:
-                return hit
-            if spec.on_missing == "error":
-                raise _unmapped(table, value)
-            return spec.default if spec.on_missing == "default" else value
-
-        return look
-
-    def table(self, name: str) -> str:
-        if name not in self.tables:
-            spec = self.spec.lookups.get(name)
-            if spec is None:
-                raise ExpressionError(f"lookup table '{name}' is not defined in this mapping")
-            self.tables[name] = f"_T_{len(self.tables)}"
-            self.ns[self.tables[name]] = dict(spec.values)
-        return self.tables[name]
-
-    def expr(self, text: str) -> str:
-        return ast.unparse(rewrite(parse_expression(text), self))
-
-    def path(self, dotted: str, var: str = "src") -> str:
-        parsed = parse_expression(dotted)
-        return (
-            ast.unparse(rewrite(parsed, self))
-            if var == "src"
-            else ast.unparse(access(var, tuple(dotted.split(".")), self))
-        )
-
-    def resolve_param(self, value: str) -> str:
-        if value.startswith("params."):
-            key = value[7:]
-            if key not in self.params:
-                raise ConfigError(f"Mapping {self.spec.mapping}: parameter '{key}' is not defined.")
-            return str(self.params[key])
-        return value
-
-    def converter(self, places: int | None, rounding: str) -> str:
-        """Name of a decimal converter with fixed places and rounding (one per pair)."""
-        name = f"_dq_{places}_{rounding}"
-        if name not in self.ns:
-            self.ns[name] = fn.decimal_converter(places, rounding)
-        return name
-
-    def out_var(self, target: str) -> tuple[str, str]:
-        """(dict variable, key) where a dotted target path is stored: nested objects are built
-        in local dicts and attached at the end, only when something went into them."""
-        keys = target.split(".")
-        if len(keys) == 1:
-            return self.scope["out"], keys[0]
-        prefix = ".".join(keys[:-1])
-        if prefix not in self.nested:
-            for i in range(1, len(keys)):
-                if ".".join(keys[:i]) not in self.nested:
-                    self.n += 1
-                    self.nested[".".join(keys[:i])] = f"_o{self.n}"
-        return self.nested[prefix], keys[-1]
 
     def emit(self, indent: int, text: str, label: str | None = None) -> None:
         self.lines.append(("    " * indent + text, label))
