@@ -197,30 +197,37 @@ def lint(files: list[Path] = typer.Argument(None, help="integration.yaml and/or 
             flow_files.append(f)
         else:
             problems.extend(f"{f}: {p}" if not p.startswith(str(f)) else p for p in lint_config(f))
+    warnings: list[str] = []
     if flow_files:
-        problems.extend(_lint_flows(flow_files))
+        errors, warnings = _lint_flows(flow_files)
+        problems.extend(errors)
     for p in problems:
         console.print(f"[red]✗[/red] {p}")
+    for w in warnings:
+        console.print(f"[yellow]![/yellow] {w}")
     if problems:
         console.print(f"{len(problems)} problem(s).")
         raise typer.Exit(1)
-    console.print(f"[green]✓[/green] {len(targets)} file(s) OK.")
+    console.print(f"[green]✓[/green] {len(targets)} file(s) OK" + (f", {len(warnings)} warning(s)." if warnings else "."))
 
 
 def _looks_like_flow(f: Path) -> bool:
+    """A flow file has a top-level ``flow:`` key, a mapping file ``mapping:``; anything else is
+    taken for a configuration file."""
     try:
-        head = f.read_text(encoding="utf-8")[:4000]
+        head = f.read_text(encoding="utf-8")[:20000]
     except OSError:
         return False
-    return any(line.startswith(("steps:", "trigger:", "fields:", "mapping:", "kind:")) for line in head.splitlines())
+    return any(line.startswith(("flow:", "mapping:")) for line in head.splitlines())
 
 
-def _lint_flows(paths: list[Path]) -> list[str]:
-    try:
-        from pipelines.cli import lint_command_problems
-    except ImportError:
-        return [f"{p}: flow and mapping linting is not available in this installation" for p in paths]
-    return [p.format() if hasattr(p, "format") else str(p) for p in lint_command_problems(paths)]
+def _lint_flows(paths: list[Path]) -> tuple[list[str], list[str]]:
+    """(errors, warnings) of flow and mapping files, each formatted with file, line and path."""
+    from pipelines.cli import lint_command_problems
+
+    found = lint_command_problems(paths)
+    return ([p.format() for p in found if p.severity == "error"],
+            [p.format() for p in found if p.severity != "error"])
 
 
 @app.command()
@@ -330,6 +337,36 @@ def ax_check(config: Path | None = ConfigOpt) -> None:
     console.print(f"[green]✓[/green] AX port OK ({len(report.get('operations') or [])} operations)")
 
 
+def flow_deploy(name: str = typer.Argument(..., help="Flow name (see `presta-ax flow list`)"),
+                config: Path | None = ConfigOpt) -> None:
+    """Lint the flow (and its mappings); if clean, record its content version as deployed."""
+    from pipelines.cli import lint_command_problems
+    from pipelines.registry import FlowRegistry
+    from runtime.store import Store
+
+    settings = _settings(config)
+    try:
+        flow = FlowRegistry(list(settings.flow_dirs)).get(name)
+    except ConfigError as exc:
+        err.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(2) from None
+    files = [Path(flow.spec.file)]
+    problems = [p for p in lint_command_problems(files) if getattr(p, "severity", "error") == "error"]
+    for p in problems:
+        console.print(f"[red]✗[/red] {p.format()}")
+    if problems:
+        console.print(f"Not deployed: {len(problems)} problem(s).")
+        raise typer.Exit(1)
+    Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+    store = Store(settings.store_url())
+    try:
+        new = store.record_flow_version(flow.name, flow.version_id, json.dumps(flow.record()))
+    finally:
+        store.close()
+    state = "deployed" if new else "already deployed"
+    console.print(f"[green]✓[/green] {flow.name} {flow.version_id} {state}")
+
+
 def _register_optional() -> None:
     """Commands that live with the connectors and pipelines (absent pieces are simply not listed)."""
     try:
@@ -355,7 +392,8 @@ def _register_optional() -> None:
     try:
         from pipelines.cli import flow_app
 
-        app.add_typer(flow_app, name="flow", help="Flows: list, test-run on a sample.")
+        flow_app.command("deploy", help="Lint a flow and record its version as deployed in the store.")(flow_deploy)
+        app.add_typer(flow_app, name="flow", help="Flows: list, lint, test-run on a sample, deploy.")
     except ImportError:
         pass
 

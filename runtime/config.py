@@ -113,7 +113,9 @@ class Settings(_Model):
     server: ServerSettings = Field(default_factory=ServerSettings)
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     limits: Limits = Field(default_factory=Limits)
-    flows: list[str] = Field(default_factory=list, description="flow modules or folders to load")
+    flows: list[str] = Field(default_factory=list, description="Python flow modules with register(registry)")
+    flow_dirs: list[Path] = Field(default_factory=list,
+                                  description="folders of YAML flows; they win over the shipped default flows")
     alerting: Alerting = Field(default_factory=Alerting)
 
     def store_url(self) -> str:

@@ -54,6 +54,7 @@ class BridgeIngress:
             tolerance_s=server.signature_tolerance_s,
             url_tokens=[t.get_secret_value() for t in server.ps_webhooks_tokens],
             info=lambda: {"namespace": self.settings.namespace},
+            flow_dirs=self.settings.flow_dirs,
         )
 
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
@@ -14,7 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from runtime.app.admin import admin_routes
+from runtime.app.admin import admin_routes, bearer_guard
+from runtime.app.flows_api import flow_routes
 from runtime.app.webhooks import WebhookIngest
 from runtime.store import AsyncStore
 from runtime.tracing import setup_tracing
@@ -26,7 +28,7 @@ Nudge = Callable[[str, str, dict[str, str]], Any]
 
 def build_app(store: AsyncStore, *, webhook_secrets: list[str], admin_token: str, nudge: Nudge,
               max_body_bytes: int = 1024 * 1024, tolerance_s: int = 300, url_tokens: list[str] | None = None,
-              info: Callable[[], dict[str, Any]] | None = None) -> Starlette:
+              info: Callable[[], dict[str, Any]] | None = None, flow_dirs: list[Path] | None = None) -> Starlette:
     setup_tracing()  # no-op when the process already has a provider; ids are needed even with no exporter
     ingest = WebhookIngest(store, webhook_secrets, nudge, max_body_bytes=max_body_bytes, tolerance_s=tolerance_s,
                             url_tokens=url_tokens)
@@ -49,5 +51,6 @@ def build_app(store: AsyncStore, *, webhook_secrets: list[str], admin_token: str
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
         *admin_routes(store, admin_token, nudge, info),
+        *flow_routes(store, list(flow_dirs or []), bearer_guard(admin_token)),
     ]
     return Starlette(routes=routes)

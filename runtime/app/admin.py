@@ -22,7 +22,7 @@ from runtime.app.webhooks import error
 from runtime.messages import STATUSES, Message
 from runtime.store import AsyncStore
 
-__all__ = ["admin_routes"]
+__all__ = ["admin_routes", "bearer_guard", "json_body"]
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -44,7 +44,7 @@ def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> i
     return int(raw)
 
 
-async def _json_body(request: Request) -> dict[str, Any]:
+async def json_body(request: Request) -> dict[str, Any]:
     body = await request.body()
     if not body:
         return {}
@@ -57,9 +57,9 @@ async def _json_body(request: Request) -> dict[str, Any]:
     return data
 
 
-def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[str, str]], Any],
-                 info: Callable[[], dict[str, Any]] | None = None) -> list[Route]:
-    """The routes; ``token`` is compared in constant time; ``nudge`` restarts replayed messages."""
+def bearer_guard(token: str) -> Callable[[Handler], Handler]:
+    """Wrap a handler: 401 unless ``Authorization: Bearer <token>`` (constant-time compare);
+    a ``ValueError`` raised by the handler becomes a 400 with its message."""
 
     def guarded(fn: Handler) -> Handler:
         async def wrapper(request: Request) -> Response:
@@ -76,6 +76,15 @@ def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[
             except ValueError as exc:
                 return error(400, "bad_request", str(exc))
         return wrapper
+
+    return guarded
+
+
+def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[str, str]], Any],
+                 info: Callable[[], dict[str, Any]] | None = None) -> list[Route]:
+    """The routes; ``token`` is compared in constant time; ``nudge`` restarts replayed messages."""
+
+    guarded = bearer_guard(token)
 
     async def health(request: Request) -> Response:
         counts = await store.counts()
@@ -125,7 +134,7 @@ def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[
         return {"replayed": done, "skipped": skipped}
 
     async def _ids_from(request: Request) -> list[str]:
-        data = await _json_body(request)
+        data = await json_body(request)
         if data.get("all"):
             msgs = await store.list_messages(status="dead", entity=data.get("entity"), limit=1000)
             return [m.id for m in msgs]
@@ -144,7 +153,7 @@ def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[
         return JSONResponse(result)
 
     async def discard(request: Request) -> Response:
-        data = await _json_body(request)
+        data = await json_body(request)
         ids = await _ids_from(request)
         reason = data.get("reason") if isinstance(data.get("reason"), str) else None
         done: list[str] = []

@@ -94,5 +94,14 @@ def openapi_document() -> dict[str, Any]:
                                                      _q("ax_id", "AX id"), _LIMIT],
                                       "responses": {"200": _json("Items"), "400": _ERR, **_AUTH}}},
             "/api/v1/alerts": {"get": {"summary": "Open alerts", "responses": {"200": _json("Items"), **_AUTH}}},
+            "/api/v1/flows": {"get": {"summary": "Flows on disk with their content version and deployed versions",
+                                      "responses": {"200": _json("Items"), "422": _ERR, **_AUTH}}},
+            "/api/v1/flows/{name}/test": {"post": {
+                "summary": "Test-run a flow's map/validate/guard steps on a sample (no system is called)",
+                "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["sample"],
+                    "properties": {"sample": {"type": "object"}, "masked": {"type": "boolean"}}}}}},
+                "responses": {"200": {"description": "Each step's output or error"}, "400": _ERR, "404": _ERR, **_AUTH}}},
         },
     }

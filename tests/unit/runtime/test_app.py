@@ -161,3 +161,29 @@ def test_ps_webhooks_format_needs_the_url_token(tmp_path: Path) -> None:
         again = client.post(url + "?token=url-token-123", content=body, headers={"content-type": "application/json"})
         assert again.status_code == 200  # same content: deduplicated by its hash
     store.close()
+
+
+def test_flows_are_listed_and_test_run_through_the_admin_api(tmp_path: Path) -> None:
+    cases = Path(__file__).resolve().parents[2] / "mappings" / "ps_order_to_ax_sales_order"
+    record = json.loads((cases / "normal_order.input.json").read_text())["record"]
+    record["customer"]["addresses"] = [dict(record["address_delivery"], country={"iso_code": "FR"}, deleted="0")]
+    store = AsyncStore(Store(f"sqlite:///{tmp_path / 'f.db'}"))
+    store.sync.record_flow_version("ps_order_to_ax", "sha256:old", "{}")
+    app = build_app(store, webhook_secrets=[SECRET], admin_token=TOKEN, nudge=lambda e, k, c: None)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    with TestClient(app) as client:
+        assert client.get("/api/v1/flows").status_code == 401
+        flows = {f["name"]: f for f in client.get("/api/v1/flows", headers=auth).json()["items"]}
+        assert "ps_order_to_ax" in flows and flows["ps_order_to_ax"]["entity"] == "order"
+        assert flows["ps_order_to_ax"]["version_id"].startswith("sha256:")
+        assert flows["ps_order_to_ax"]["deployed"] is False  # the recorded version is an older one
+        r = client.post("/api/v1/flows/ps_order_to_ax/test", headers=auth,
+                        json={"sample": {"record": record, "message": {"source": "prestashop", "event": "order.created"}}})
+        assert r.status_code == 200, r.text
+        result = r.json()
+        assert result["ok"] and {s["id"]: s["status"] for s in result["steps"]}["load-order"] == "skipped"
+        order = next(s for s in result["steps"] if s["id"] == "map-order")["output"]
+        assert order["PurchOrderFormNum"] == record["reference"] and order["Email"] != record["customer"].get("email")
+        assert client.post("/api/v1/flows/ps_order_to_axx/test", headers=auth, json={"sample": {}}).status_code == 404
+        assert client.post("/api/v1/flows/ps_order_to_ax/test", headers=auth, json={"sample": 3}).status_code == 400
+    store.close()

@@ -36,3 +36,20 @@ def test_lint_reports_each_problem_and_fails(tmp_path: Path) -> None:
 def test_operator_commands_say_when_the_server_is_down(tmp_path: Path) -> None:
     r = runner.invoke(app, ["status", "--url", "http://127.0.0.1:9", "--token", "t"])
     assert r.exit_code == 1 and "Cannot reach the bridge" in r.output
+
+
+def test_flow_deploy_records_the_content_version_once(tmp_path: Path) -> None:
+    cfg = tmp_path / "integration.yaml"
+    cfg.write_text(f"data_dir: {tmp_path / 'data'}\n")
+    first = runner.invoke(app, ["flow", "deploy", "ps_order_to_ax", "--config", str(cfg)])
+    assert first.exit_code == 0, first.output
+    assert "deployed" in first.output and "already" not in first.output
+    again = runner.invoke(app, ["flow", "deploy", "ps_order_to_ax", "--config", str(cfg)])
+    assert "already deployed" in again.output
+    from runtime.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'data' / 'journal.db'}")
+    versions = store.flow_versions("ps_order_to_ax")
+    store.close()
+    assert len(versions) == 1 and versions[0]["version"].startswith("sha256:")
+    assert runner.invoke(app, ["flow", "deploy", "ps_order_to_axe", "--config", str(cfg)]).exit_code == 2
