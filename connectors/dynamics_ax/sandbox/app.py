@@ -4,7 +4,7 @@
 ``/MicrosoftDynamicsAXAif60/<aif_port>/xppservice.svc`` (``?wsdl``, ``?wsdl=wsdlN``,
 ``?xsd=xsdN`` on GET; SOAP 1.1 on POST) and the control API (see ``control.py``).
 The order of checks per SOAP call mirrors the real stack: IIS (app pool outage 503,
-authentication 401, message size 400), WCF (content type 415, SOAPAction dispatch with
+authentication 401 in ``iis_auth.py``, message size 400), WCF (content type 415, SOAPAction dispatch with
 ``ActionNotSupported``, malformed XML 400, mustUnderstand headers), then AIF (CallContext
 company, schema validation, duplicate MessageId, the operation, AifFault on error).
 """
@@ -12,9 +12,7 @@ company, schema validation, duplicate MessageId, the operation, AifFault on erro
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import hmac
 import logging
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -22,6 +20,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -40,6 +39,7 @@ from .faults import (
     fault_envelope,
 )
 from .fulfilment import advance
+from .iis_auth import IisAuth, WindowsAccount
 from .model import World
 from .schemas import SchemaSet, parse_xml
 from .seed import seed_company
@@ -99,20 +99,6 @@ def _soap_fault(code: str, text: str, code_ns: str | None = None) -> bytes:
 
 def _iis_503() -> Response:
     return Response("<h1>HTTP Error 503. The service is unavailable.</h1>", status_code=503, media_type="text/html")
-
-
-def _authorised(state: SandboxState, request: Request) -> bool:
-    if state.config.basic_auth is None:
-        return True
-    header = request.headers.get("authorization", "")
-    if not header.lower().startswith("basic "):
-        return False
-    try:
-        user, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
-    except (ValueError, UnicodeDecodeError):
-        return False
-    want_user, want_password = state.config.basic_auth
-    return hmac.compare_digest(user.lower(), want_user.lower()) and hmac.compare_digest(password, want_password)
 
 
 def _inject(state: SandboxState) -> Response | AxFault | None:
@@ -206,13 +192,10 @@ def _process(state: SandboxState, action: str, body: bytes) -> tuple[int, bytes]
 
 async def _service(request: Request) -> Response:
     state: SandboxState = request.app.state.sandbox
+    if state.config.faults.outage:  # a stopped app pool serves no WSDL either
+        return _iis_503()
     if request.method == "GET":
         return _metadata(state, request)
-    if state.config.faults.outage:
-        return _iis_503()
-    if not _authorised(state, request):
-        return Response("401 - Unauthorized: Access is denied due to invalid credentials.", status_code=401,
-                        headers={"WWW-Authenticate": 'Basic realm="ax-sandbox"'}, media_type="text/html")
     length = int(request.headers.get("content-length") or 0)
     body = b"" if length > state.config.max_message_size else await request.body()
     if length > state.config.max_message_size or len(body) > state.config.max_message_size:
@@ -284,6 +267,11 @@ def create_app(config: SandboxConfig) -> Starlette:
                 await task
 
     routes = [Route(config.service_path, _service, methods=["GET", "POST"]), *control_routes()]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    # IIS authenticates the whole virtual directory (WSDL and XSDs too) before WCF sees a byte;
+    # a stopped application pool answers 503 before that.
+    windows = WindowsAccount(*config.windows_auth) if config.windows_auth else None
+    auth = Middleware(IisAuth, protected_prefix=config.service_path.rsplit("/", 2)[0] + "/", windows=windows,
+                      basic=config.basic_auth, bypass=lambda: config.faults.outage)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[auth])
     app.state.sandbox = state
     return app

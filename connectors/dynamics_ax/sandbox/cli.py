@@ -45,26 +45,48 @@ def command(
     deadlock_rate: float = typer.Option(0.0, help="Share of calls failing with an AX deadlock fault."),
     timeout_rate: float = typer.Option(0.0, help="Share of calls failing with an AX timeout fault."),
     error_rate: float = typer.Option(0.0, help="Share of calls answered 503 by IIS."),
+    auth: str = typer.Option(
+        "auto", help="IIS authentication: 'ntlm' (Windows: Negotiate and NTLM, as AX ports run), 'basic', 'none', "
+        "or 'auto' (basic when AX_SANDBOX_USER and AX_SANDBOX_PASSWORD are set). The password comes from "
+        "AX_SANDBOX_PASSWORD only, never from the command line."),
+    user: str = typer.Option("", help="Account for --auth ntlm/basic, e.g. CONTOSO\\svc-bridge "
+                             "(default: AX_SANDBOX_USER)."),
 ) -> None:
     """Serve an emulated Dynamics AX 2012 AIF HTTP port (blocking)."""
     if criteria_mode not in ("query", "or"):
         raise typer.BadParameter("--criteria-mode must be 'query' or 'or'.")
     if duplicate_response not in ("fault", "cached"):
         raise typer.BadParameter("--duplicate-response must be 'fault' or 'cached'.")
-    user = os.environ.get("AX_SANDBOX_USER")
-    password = os.environ.get("AX_SANDBOX_PASSWORD")
+    account, basic, windows = _accounts(auth, user)
     config = SandboxConfig(
         host=host, port=port, aif_port=aif_port, company=company, extra_companies=tuple(c.strip() for c in extra_companies.split(",") if c.strip()), seed=seed,
         items=items, customers=customers, open_orders=open_orders,
         include_exceptions_in_fault=include_exceptions_in_fault, validate_documents=not no_validation,
         workers=workers, max_message_size=max_message_size, max_string_content=max_string_content, fulfilment_interval=fulfilment_interval,
         change_retention_seconds=retention_hours * 3600, criteria_mode=criteria_mode,
-        duplicate_response=duplicate_response, basic_auth=(user, password) if user and password else None,
+        duplicate_response=duplicate_response, basic_auth=basic, windows_auth=windows,
         faults=FaultSettings(latency_ms=latency_ms, deadlock_rate=deadlock_rate, timeout_rate=timeout_rate,
                              error_rate=error_rate),
     )
-    typer.echo(f"AX sandbox: http://{host}:{port}{config.service_path} (WSDL: ?wsdl, company {config.company})")
+    login = f", {'Windows' if windows else 'Basic'} authentication as {account}" if account else ""
+    typer.echo(f"AX sandbox: http://{host}:{port}{config.service_path} (WSDL: ?wsdl, company {config.company}{login})")
     serve(config)
+
+
+def _accounts(auth: str, user: str) -> tuple[str | None, tuple[str, str] | None, tuple[str, str] | None]:
+    """(user shown, basic account, windows account) for the --auth choice; raises BadParameter."""
+    mode = auth.lower()
+    if mode not in ("auto", "none", "basic", "ntlm"):
+        raise typer.BadParameter("--auth must be 'ntlm', 'basic', 'none' or 'auto'.")
+    name = user or os.environ.get("AX_SANDBOX_USER") or ""
+    password = os.environ.get("AX_SANDBOX_PASSWORD") or ""
+    if mode == "auto":
+        mode = "basic" if name and password else "none"
+    if mode == "none":
+        return None, None, None
+    if not name or not password:
+        raise typer.BadParameter(f"--auth {mode} needs --user (or AX_SANDBOX_USER) and AX_SANDBOX_PASSWORD.")
+    return (name, (name, password), None) if mode == "basic" else (name, None, (name, password))
 
 
 def step_command(

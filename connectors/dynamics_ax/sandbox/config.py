@@ -69,11 +69,13 @@ class SandboxConfig:
     criteria_mode: str = "query"
     default_page_size: int = 100
     tax_rate: str = "0.20"
-    basic_auth: tuple[str, str] | None = None
+    basic_auth: tuple[str, str] | None = None  # IIS Basic provider: (user, password)
+    # IIS Windows authentication (providers Negotiate and NTLM): (``[DOMAIN\\]user``, password)
+    windows_auth: tuple[str, str] | None = None
     faults: FaultSettings = field(default_factory=FaultSettings)
 
     def __repr__(self) -> str:  # never show the password
-        auth = "set" if self.basic_auth else "off"
+        auth = "+".join(n for n, v in (("windows", self.windows_auth), ("basic", self.basic_auth)) if v) or "off"
         return f"SandboxConfig(port={self.port}, aif_port={self.aif_port!r}, company={self.company!r}, auth={auth})"
 
     @property

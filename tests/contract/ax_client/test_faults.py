@@ -119,8 +119,7 @@ async def test_credentials(make_config):
             with pytest.raises(AuthError) as info:
                 await ax.read_items(["A0001"])
         assert "wrong" not in info.value.message and "Pa55" not in info.value.message
-        # Note: the sandbox serves ?wsdl without authentication (IIS with Windows auth would not);
-        # the WSDL's own authentication is covered by tests/unit/ax_client/test_wsdl_loading.py.
+        # Windows authentication (NTLM/Negotiate, WSDL included): test_windows_auth.py.
 
 
 async def test_unreachable_endpoint_is_transient(make_config):

@@ -65,7 +65,8 @@ def test_basic_authentication_and_help_page():
         assert wrong.status_code == 401
         ok = httpx.post(url, content=_read_body(), headers=READ, auth=("contoso\\SVC-BRIDGE", "s3cret"))
         assert ok.status_code == 200 and "<ItemId>A0001</ItemId>" in ok.text
-        page = httpx.get(url)
+        assert httpx.get(url + "?wsdl").status_code == 401  # IIS guards the whole directory
+        page = httpx.get(url, auth=("CONTOSO\\svc-bridge", "s3cret"))
         assert page.status_code == 200 and "You have created a service" in page.text
         assert "s3cret" not in repr(config)
 
