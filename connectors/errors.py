@@ -34,6 +34,7 @@ __all__ = [
     "TransientError",
     "ValidationError",
     "classify",
+    "make_error",
 ]
 
 
@@ -116,6 +117,25 @@ class DuplicateError(BridgeError):
     def __init__(self, message: str, *, existing: object = None, **kw: object) -> None:
         super().__init__(message, **kw)  # type: ignore[arg-type]
         self.existing = existing
+
+
+def make_error(
+    cls: type[BridgeError],
+    message: str,
+    *,
+    system: str | None = None,
+    code: str | int | None = None,
+    retry_after: float | None = None,
+) -> BridgeError:
+    """Instantiate the class a connector's mapping table chose for a failure.
+
+    Every connector ends its one table lookup the same way: build ``cls`` with the message, the
+    system and the code, and hand ``retry_after`` (seconds) only to :class:`TransientError` and its
+    subclasses, the only branch that carries one; for any other class it is ignored.
+    """
+    if issubclass(cls, TransientError):
+        return cls(message, system=system, code=code, retry_after=retry_after)
+    return cls(message, system=system, code=code)
 
 
 def classify(exc: BaseException) -> str:

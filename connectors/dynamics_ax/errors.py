@@ -17,7 +17,6 @@ mismatch (re-read and retry once) and a duplicate message (look the result up).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from lxml import etree
@@ -31,6 +30,7 @@ from connectors.errors import (
     PermanentError,
     TransientError,
     ValidationError,
+    make_error,
 )
 
 __all__ = [
@@ -271,13 +271,13 @@ def error_for_http_status(status: int, *, service: str, operation: str, company:
     msg = f"{_where(service, operation, company)} failed: {rule.summary} (HTTP {status}).{size}"
     if rule.advice:
         msg += f" {rule.advice}"
-    err = _make(rule, msg)
-    if isinstance(err, TransientError) and retry_after:
+    seconds: float | None = None
+    if retry_after:
         try:
-            err.retry_after = max(0.0, float(retry_after))
+            seconds = max(0.0, float(retry_after))
         except ValueError:
-            err.retry_after = None  # an HTTP-date; the dispatcher's backoff applies
-    return err
+            seconds = None  # an HTTP-date; the dispatcher's backoff applies
+    return _make(rule, msg, retry_after=seconds)
 
 
 def error_for_network(exc: BaseException, *, service: str, operation: str, company: str | None = None) -> BridgeError:
@@ -287,6 +287,5 @@ def error_for_network(exc: BaseException, *, service: str, operation: str, compa
     return _make(rule, msg)
 
 
-def _make(rule: FaultRule, message: str) -> BridgeError:
-    ctor: Callable[..., BridgeError] = rule.error
-    return ctor(message, system="ax", code=rule.name)
+def _make(rule: FaultRule, message: str, *, retry_after: float | None = None) -> BridgeError:
+    return make_error(rule.error, message, system="ax", code=rule.name, retry_after=retry_after)

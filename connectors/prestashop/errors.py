@@ -29,6 +29,7 @@ from connectors.errors import (
     PermanentError,
     TransientError,
     ValidationError,
+    make_error,
 )
 
 from .codec import decode_errors
@@ -146,9 +147,7 @@ def error_from_response(
     if cls is TransientError and retry_after is not None:
         message += f" Retry after {retry_after:g} s."
 
-    if issubclass(cls, TransientError):
-        return cls(message, system="prestashop", code=code, retry_after=retry_after)
-    return cls(message, system="prestashop", code=code)
+    return make_error(cls, message, system="prestashop", code=code, retry_after=retry_after)
 
 
 def plain_text_write_error(body: bytes, *, where: str) -> BridgeError:
