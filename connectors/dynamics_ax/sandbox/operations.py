@@ -127,11 +127,12 @@ def op_update(call: Call, wrapper: etree._Element, out: etree._Element) -> None:
         _check_concurrency(current, sent)
         rules.before_update(call.world, call.company, call.spec.name, current)
         snapshot = current.clone()  # after the release of reservations, so a rollback re-reserves
-        for name in call.spec.key_fields:  # primary key fields never change
-            if name in current.fields:
+        for name in call.spec.key_fields:  # primary key fields never change (a different value is refused)
+            if name in current.fields and not sent.get(name).strip():
                 sent.fields[name] = current.fields[name]
         try:
-            merge(call.world, current, sent, call.index, partial=sent.action == "update", clear_nil=clear_nil)
+            merge(call.world, current, sent, call.index, partial=sent.action == "update", clear_nil=clear_nil,
+                  xpath=f"/{call.spec.document}")
             rules.after_update(call.world, call.company, call.spec.name, current)
         except AxFault:
             # AX runs the update in one transaction: put the document (and its reservations) back

@@ -128,3 +128,13 @@ async def test_unreachable_endpoint_is_transient(make_config):
         with pytest.raises(TransientError) as info:
             await ax.read_items(["A0001"])
     assert info.value.code == "network"
+
+
+async def test_update_of_a_field_ax_does_not_let_edit_is_permanent_with_its_xpath(ax):
+    page = await ax.service("sales_order").get_keys(page_size=1)
+    key = EntityKey.of(SalesId=page.keys[0].value)
+    with pytest.raises(PermanentError) as info:
+        await ax.service("sales_order").update(key, {"SalesStatus": "Invoiced"}, idempotency_key="ne-1")
+    message = info.value.message
+    assert "SalesStatus" in message and "/SalesOrder/SalesTable/SalesStatus" in message
+    assert not isinstance(info.value, TransientError)
