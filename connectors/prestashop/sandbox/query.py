@@ -142,9 +142,23 @@ def _parse_filter_value(fld: Field, value: str) -> Filter:
         if "," in inner:
             lo, _, hi = inner.partition(",")
             if _RANGE_SIDE.fullmatch(lo) and _RANGE_SIDE.fullmatch(hi):
-                return Filter(fld, "between", sorted([lo, hi]))
+                return Filter(fld, "between", _php_sorted(lo, hi))
         return Filter(fld, "eq", [inner])
     return Filter(fld, "eq", [value])
+
+
+_PHP_NUMERIC = re.compile(r"\s*-?([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*")
+
+
+def _php_sorted(a: str, b: str) -> list[str]:
+    """The two range bounds in the order PHP's ``sort()`` gives them (SORT_REGULAR).
+
+    PHP compares two numeric strings as numbers ("9" < "10") and anything else as strings (dates
+    sort as text), so ``filter[id]=[9,10]`` is ``BETWEEN 9 AND 10``, not an empty ``BETWEEN 10 AND 9``.
+    """
+    if _PHP_NUMERIC.fullmatch(a) and _PHP_NUMERIC.fullmatch(b):
+        return sorted([a, b], key=float)
+    return sorted([a, b])
 
 
 def parse_sort(value: str | None, resource: Resource, with_dates: bool) -> list[tuple[Field, bool]]:

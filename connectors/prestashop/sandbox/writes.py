@@ -109,8 +109,10 @@ def _validate(resource: Resource, row: Row, fld: Field, default_lang: int) -> st
     values = row.get(name)
     if fld.lang:
         items = list((values or {}).items())
-        if fld.required and php_empty((values or {}).get(default_lang, "")):
-            return f"Property {cls}->{name} is empty for default language."
+        # ObjectModel::validateField checks "required" for the default language only, with
+        # Tools::isEmpty ('' or null: "0" is a value) and the same message as other fields.
+        if fld.required and (values or {}).get(default_lang) in (None, ""):
+            return f"Property {cls}->{name} is empty."
     else:
         if fld.required and (values is None or values == ""):
             return f"Property {cls}->{name} is empty."

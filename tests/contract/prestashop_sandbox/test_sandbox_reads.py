@@ -95,6 +95,8 @@ def test_display_on_single_object(client: httpx.Client) -> None:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [("3", [3]), ("[3]", [3]), ("[2|4|6]", [2, 4, 6]), ("[3,5]", [3, 4, 5]), ("[5,3]", [3, 4, 5]),
+     # PHP's sort() orders numeric bounds as numbers: [9,12] is BETWEEN 9 AND 12, not an empty range
+     ("[9,12]", [9, 10, 11, 12]), ("[12,9]", [9, 10, 11, 12]),
      (">[13]", [14, 15]), ("<[3]", [1, 2]), ("![1|2|3]", list(range(4, 16)))],
 )
 def test_filter_operators_on_ids(client: httpx.Client, value: str, expected: list[int]) -> None:

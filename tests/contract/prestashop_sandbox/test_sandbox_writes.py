@@ -77,7 +77,16 @@ def test_multilingual_required_field_is_checked_in_default_language(c: httpx.Cli
         "<prestashop><category><active>1</active><id_parent>2</id_parent>"
         '<name><language id="1"></language><language id="2">Nom</language></name>'
         '<link_rewrite><language id="1">x</language></link_rewrite></category></prestashop>'))
-    assert r.status_code == 400 and errors(r.text)[0][0] == 84
+    # ObjectModel::validateField: "required" is checked for the default language only, with the
+    # same message as for any other field (reference §6.1/§6.2).
+    assert r.status_code == 400 and errors(r.text) == [(84, 'Validation error: "Property Category->name is empty."')]
+    # Tools::isEmpty: "0" is a value, so a category named "0" in the default language is accepted.
+    r = c.post("/api/categories", content=(
+        "<prestashop><category><active>1</active><id_parent>2</id_parent>"
+        '<name><language id="1">0</language><language id="2"></language></name>'
+        '<link_rewrite><language id="1">zero</language><language id="2">zero</language></link_rewrite>'
+        "</category></prestashop>"))
+    assert r.status_code == 201, r.text
 
 
 def test_whitespace_around_cdata_is_kept_and_fails_validation(c: httpx.Client) -> None:
