@@ -137,6 +137,8 @@ class Client:
         # JSON collapses a multilingual field to a bare string when one language is in effect.
         if isinstance(language, int):
             return language
+        if language is not None and len(language) == 1:  # language=[N] is one language too
+            return int(language[0])
         if not res.lang_fields:
             return None
         langs = await self.languages()

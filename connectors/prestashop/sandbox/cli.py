@@ -27,10 +27,14 @@ def command(
     shop_name: str = typer.Option("PrestaShop Sandbox", help="shopName of the root listing"),
     latency_ms: float = typer.Option(0.0, help="mean latency added to each API request"),
     latency_jitter_ms: float = typer.Option(0.0, help="spread of the added latency"),
+    latency_distribution: str = typer.Option("uniform", help="fixed, uniform, exponential or normal"),
+    outage_s: float = typer.Option(0.0, help="answer every API request 503 for this many seconds from start"),
     error_rate: float = typer.Option(0.0, help="fraction of API requests answered 500"),
     php_notice_rate: float = typer.Option(0.0, help="fraction answered 500 from a PHP notice (code 8)"),
     rate_limit_rps: float = typer.Option(0.0, help="answer 429 with Retry-After beyond this rate"),
     max_concurrency: int = typer.Option(0, help="answer 503 beyond this many requests in flight"),
+    retry_after_s: int = typer.Option(1, help="Retry-After (seconds) sent with 429 and 503 answers"),
+    php_notice_style: str = typer.Option("xml", help="xml (webservice error code 8) or html (raw notice page)"),
     webhook_url: str | None = typer.Option(None, help="where to POST signed webhooks"),
     webhook_secret: str | None = typer.Option(None, envvar="PRESTA_AX_SANDBOX_WEBHOOK_SECRET",
                                               help="Standard Webhooks secret (whsec_... or plain)"),
@@ -40,6 +44,10 @@ def command(
     """Run an emulated PrestaShop 8.2 webservice at http://HOST:PORT/api/ (blocks)."""
     if len(api_key.strip()) != 32:
         raise typer.BadParameter("the webservice key must be exactly 32 characters long", param_hint="--api-key")
+    if latency_distribution not in ("fixed", "uniform", "exponential", "normal"):
+        raise typer.BadParameter("must be fixed, uniform, exponential or normal", param_hint="--latency-distribution")
+    if php_notice_style not in ("xml", "html"):
+        raise typer.BadParameter("must be 'xml' or 'html'", param_hint="--php-notice-style")
     if webhook_format not in ("standard", "ps_webhooks"):
         raise typer.BadParameter("must be 'standard' or 'ps_webhooks'", param_hint="--webhook-format")
     if webhook_format == "standard" and bool(webhook_url) != bool(webhook_secret):
@@ -48,8 +56,12 @@ def command(
         api_key.strip(), seed=seed, db_path=db, shop_name=shop_name, webhook_url=webhook_url,
         webhook_secret=SecretStr(webhook_secret) if webhook_secret else None,
         webhook_format=webhook_format,  # type: ignore[arg-type]  # checked above
-        faults=Faults(latency_ms=latency_ms, latency_jitter_ms=latency_jitter_ms, error_rate=error_rate,
-                      php_notice_rate=php_notice_rate, rate_limit_rps=rate_limit_rps, max_concurrency=max_concurrency),
+        faults=Faults(latency_ms=latency_ms, latency_jitter_ms=latency_jitter_ms,
+                      latency_distribution=latency_distribution,  # type: ignore[arg-type]  # checked above
+                      error_rate=error_rate, php_notice_rate=php_notice_rate,
+                      php_notice_style=php_notice_style,  # type: ignore[arg-type]  # checked above
+                      outage_s=outage_s, rate_limit_rps=rate_limit_rps, retry_after_s=retry_after_s,
+                      max_concurrency=max_concurrency),
     )
     typer.echo(f"PrestaShop 8.2 sandbox on http://{host}:{port}/api/ (seed {seed})")
     uvicorn.run(create_app(config), host=host, port=port, access_log=False, log_level="warning")

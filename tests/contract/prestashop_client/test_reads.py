@@ -58,6 +58,8 @@ async def test_single_language_json_collapse_is_undone(shop):
     assert set(product["name"]) == {2}
     xml = await shop.get("products", 1)
     assert product["name"][2] == xml["name"][2]
+    listed = await shop.list("products", display=["id", "name"], filters={"id": "[1]"}, language=[2], json=True)
+    assert listed[0]["name"] == {2: xml["name"][2]}
 
 
 async def test_missing_record_is_not_found(shop):
