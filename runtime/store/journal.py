@@ -63,23 +63,32 @@ class Store(StateMixin):
     # ------------------------------------------------------------------ journal
     def append(self, msg: Message) -> tuple[str, bool]:
         """Persist ``msg``; return ``(id, created)``. Idempotent on ``idempotency_key``."""
+        return self.append_many([msg])[0]
+
+    def append_many(self, msgs: list[Message]) -> list[tuple[str, bool]]:
+        """Persist several messages in **one** transaction (group commit); one result per message,
+        in order. A duplicate inside the batch, or of a stored message, gets the first one's id."""
         now = time.time()
+        out: list[tuple[str, bool]] = []
         with self.backend.tx() as cur:
-            cur.execute(
-                "INSERT INTO messages (id, entity, key, source, event, payload, idempotency_key, traceparent, "
-                "received_at, source_version, status, attempts, next_attempt_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', 0, ?, ?) "
-                "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-                (msg.id, msg.entity, msg.key, msg.source, msg.event, _json.encode(msg.payload).decode(),
-                 msg.idempotency_key, msg.traceparent, msg.received_at, msg.source_version,
-                 msg.received_at + self.grace_s, now),
-            )
-            row = cur.fetchone()
-            if row is None:
-                cur.execute("SELECT id FROM messages WHERE idempotency_key = ?", (msg.idempotency_key,))
-                return str(cur.fetchone()[0]), False
-            self._event(cur, msg.id, "received", None, {"source": msg.source, "event": msg.event}, now)
-        return msg.id, True
+            for msg in msgs:
+                cur.execute(
+                    "INSERT INTO messages (id, entity, key, source, event, payload, idempotency_key, traceparent, "
+                    "received_at, source_version, status, attempts, next_attempt_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', 0, ?, ?) "
+                    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+                    (msg.id, msg.entity, msg.key, msg.source, msg.event, _json.encode(msg.payload).decode(),
+                     msg.idempotency_key, msg.traceparent, msg.received_at, msg.source_version,
+                     msg.received_at + self.grace_s, now),
+                )
+                row = cur.fetchone()
+                if row is None:
+                    cur.execute("SELECT id FROM messages WHERE idempotency_key = ?", (msg.idempotency_key,))
+                    out.append((str(cur.fetchone()[0]), False))
+                    continue
+                self._event(cur, msg.id, "received", None, {"source": msg.source, "event": msg.event}, now)
+                out.append((msg.id, True))
+        return out
 
     def get(self, message_id: str) -> Message | None:
         with self.backend.tx() as cur:

@@ -149,3 +149,20 @@ def test_concurrent_appends_from_threads_lose_nothing(store: Store) -> None:
     for t in threads:
         t.join()
     assert store.counts()["order"]["new"] == 100
+
+
+async def test_group_commit_appends_concurrently_and_deduplicates(store_url: str) -> None:
+    import asyncio
+
+    from runtime.store import AsyncStore
+
+    astore = AsyncStore(Store(store_url))
+    msgs = [msg(f"K{i % 7}", idem=f"g-{i % 150}") for i in range(300)]  # every idempotency key twice
+    results = await asyncio.gather(*(astore.append(m) for m in msgs))
+    created = [r for r in results if r[1]]
+    assert len(created) == 150
+    by_key: dict[str, str] = {}
+    for m, (mid, _) in zip(msgs, results, strict=True):
+        assert by_key.setdefault(m.idempotency_key, mid) == mid  # both deliveries answer the same id
+    assert astore.sync.counts() == {"order": {"new": 150}}
+    astore.close()
