@@ -56,7 +56,11 @@ class Sandbox:
         self.keys = config.key_lookup()
         seed = config.random_seed if config.random_seed is not None else config.seed
         self.store = Store(config.db_path)
-        self.model = ShopModel(self.store, random.Random(seed))
+        resumed = not self.store.is_empty()
+        # A shop reopened from SQLite must not replay the random draws of its first run (order
+        # references, secure keys): the generator is seeded with how far the shop has come.
+        model_seed: int | str = f"{seed}/{sorted(self.store.next_ids.items())}" if resumed else seed
+        self.model = ShopModel(self.store, random.Random(model_seed))
         seed_shop(self.model, config.seed, config.shop_name, random.Random(seed))
         self.emitter = WebhookEmitter(config, self.model)
         self.model.on_change = self.emitter.notify

@@ -9,7 +9,9 @@ import httpx
 import pytest
 
 from connectors.prestashop.sandbox import SandboxConfig, create_app
+from connectors.prestashop.sandbox.app import Sandbox
 from connectors.prestashop.sandbox.model import ShopModel
+from connectors.prestashop.sandbox.orders import create_order
 from connectors.prestashop.sandbox.seed import seed_shop
 from connectors.prestashop.sandbox.store import Store
 
@@ -93,3 +95,18 @@ async def test_app_keeps_data_in_sqlite_across_restarts(tmp_path: Path) -> None:
             transport=httpx.ASGITransport(app=app2), base_url="http://shop", auth=(KEY, "")) as c:
         r = await c.get("/api/customers", params={"filter[email]": "[kept@example.com]", "display": "[lastname]"})
         assert "<lastname><![CDATA[Kept]]></lastname>" in r.text
+
+
+def test_reopened_shop_does_not_replay_random_draws(tmp_path: Path) -> None:
+    """Order references drawn after a restart must not repeat those of the first run: a client
+    looks orders (and their payments) up by reference."""
+    config = SandboxConfig.simple(KEY, seed=10, db_path=str(tmp_path / "ps.db"))
+    first = Sandbox(config)
+    seeded = {o["reference"] for o in first.store.rows("orders")}
+    first.store.close()
+    again = Sandbox(config)
+    cart = {k: v for k, v in next(again.store.rows("carts")).items() if k != "id"}  # a second cart, same content
+    cart_id = again.store.insert("carts", cart)
+    order = create_order(again.model, {"module": "ps_checkpayment", "id_cart": str(cart_id), "total_paid": "0"})
+    assert seeded and order["reference"] not in seeded
+    again.store.close()
