@@ -49,16 +49,19 @@ def to_plain(el: etree._Element) -> Any:
     """An element as plain data: a leaf gives its text; a complex element a dict keyed by child local
     names (plus its non-XML-Schema attributes such as ``class`` and ``action``). Entities
     (``class="entity"``) and repeated elements are lists; nil and empty leaves are left out."""
-    children = [c for c in el if isinstance(c.tag, str)]
-    if not children:
+    # Most elements are leaves: test that first, without building a list of children.
+    if len(el) == 0 or not any(isinstance(c.tag, str) for c in el):
         if el.get(_NIL) == "true":
             return None
-        attrs = {k: v for k, v in el.attrib.items() if not k.startswith("{")}
-        if attrs:  # an entity with no fields of its own
-            return attrs
+        if el.attrib:
+            attrs = {k: v for k, v in el.attrib.items() if not k.startswith("{")}
+            if attrs:  # an entity with no fields of its own
+                return attrs
         return el.text if el.text else None
-    out: dict[str, Any] = {k: v for k, v in el.attrib.items() if not k.startswith("{")}
-    for child in children:
+    out: dict[str, Any] = {k: v for k, v in el.attrib.items() if not k.startswith("{")} if el.attrib else {}
+    for child in el:
+        if not isinstance(child.tag, str):  # comments and PIs (the parser drops them; others may not)
+            continue
         value = to_plain(child)
         if value is None:
             continue
