@@ -8,7 +8,9 @@ builds on it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
+import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
@@ -25,6 +27,41 @@ __all__ = ["Transport"]
 
 _RETRYABLE = frozenset({"GET", "HEAD", "PUT", "PATCH"})
 QueryItems = list[tuple[str, str | int | float | bool | None]]
+_WS_KEY_RE = re.compile(r"(ws_key=)[^&#\s\"']*", re.IGNORECASE)
+
+
+class _RedactWsKey(logging.Filter):
+    """Masks ``ws_key=...`` in httpx's log lines.
+
+    httpx logs every request at INFO with its full URL (``HTTP Request: GET https://shop/api/
+    customers?ws_key=KEY ...``), and hosts such as Ray workers keep INFO logs: with
+    ``key_in_query`` the webservice key would end up in log files.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(_redact(arg) for arg in record.args)
+        if isinstance(record.msg, str) and "ws_key=" in record.msg.lower():
+            record.msg = _WS_KEY_RE.sub(r"\1***", record.msg)
+        return True
+
+
+def _redact(arg: object) -> object:
+    text = str(arg) if isinstance(arg, (httpx.URL, str)) else None
+    if text is not None and "ws_key=" in text.lower():
+        return _WS_KEY_RE.sub(r"\1***", text)
+    return arg
+
+
+_REDACTOR = _RedactWsKey()
+
+
+def _install_log_redaction() -> None:
+    """Add the redacting filter to httpx's loggers once (idempotent: a filter is added only once)."""
+    for name in ("httpx", "httpcore"):
+        logger = logging.getLogger(name)
+        if _REDACTOR not in logger.filters:
+            logger.addFilter(_REDACTOR)
 
 
 class Transport:
@@ -43,6 +80,8 @@ class Transport:
     ) -> None:
         self.config = config
         auth = None if config.key_in_query else httpx.BasicAuth(config.api_key.get_secret_value(), "")
+        if config.key_in_query:
+            _install_log_redaction()
         self._http = httpx.AsyncClient(
             base_url=config.base_url,
             auth=auth,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 
 import httpx
 import pytest
@@ -248,3 +249,15 @@ async def test_languages_put_the_shop_default_first_when_configurations_is_reada
     assert await make_client(langs=None).languages() == [2, 1]
     shop.hook = lambda r: httpx.Response(401, text="denied") if r.url.path.endswith("/configurations") else None
     assert await make_client(langs=None).languages() == [1, 2]  # inactive 3 left out, id order
+
+
+async def test_key_in_query_never_reaches_httpx_logs(shop, make_client, caplog):
+    # httpx logs each request's full URL at INFO; with ws_key in the query that URL holds the key.
+    shop.add("customers", {"id": 1, "email": "a@example.com"})
+    client = make_client(key_in_query=True)
+    with caplog.at_level(logging.DEBUG):
+        await client.get("customers", 1)
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith(("httpx", "httpcore"))]
+    assert any("ws_key=***" in line for line in lines)
+    assert not any(KEY in line for line in lines)
+    assert shop.requests[-1].url.params["ws_key"] == KEY  # the shop still gets the key
