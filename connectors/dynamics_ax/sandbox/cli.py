@@ -17,7 +17,7 @@ import typer
 from .config import FaultSettings, SandboxConfig
 from .server import serve
 
-__all__ = ["command", "step_command"]
+__all__ = ["command", "seeded_sizes", "step_command"]
 
 
 def command(
@@ -26,10 +26,12 @@ def command(
     aif_port: str = typer.Option("WebShop", help="Integration port name in .../MicrosoftDynamicsAXAif60/<name>/."),
     company: str = typer.Option("DAT", help="Default company (used when the CallContext names none)."),
     extra_companies: str = typer.Option("", help="Further companies with their own data set, comma separated."),
-    seed: int = typer.Option(1, help="Seed of the deterministic company data and of every random choice."),
-    items: int = typer.Option(20, help="Released products with prices and stock in two warehouses."),
-    customers: int = typer.Option(10, help="Seeded customers."),
-    open_orders: int = typer.Option(3, help="Seeded open sales orders."),
+    seed: int = typer.Option(
+        20, help="N: a deterministic company with N items (prices, stock in two warehouses), N/2 customers and "
+        "a few open orders; also seeds every random choice."),
+    items: int = typer.Option(-1, help="Released products (default: N from --seed)."),
+    customers: int = typer.Option(-1, help="Seeded customers (default: N/2, at least 2)."),
+    open_orders: int = typer.Option(-1, help="Seeded open sales orders (default: N/5, 1 to 10)."),
     include_exceptions_in_fault: bool = typer.Option(
         False, "--include-exceptions-in-fault", help="Put the AX error text into faults instead of the generic one."),
     workers: int = typer.Option(1, help="IIS worker processes: concurrent calls beyond this queue."),
@@ -58,6 +60,7 @@ def command(
     if duplicate_response not in ("fault", "cached"):
         raise typer.BadParameter("--duplicate-response must be 'fault' or 'cached'.")
     account, basic, windows = _accounts(auth, user)
+    items, customers, open_orders = seeded_sizes(seed, items, customers, open_orders)
     config = SandboxConfig(
         host=host, port=port, aif_port=aif_port, company=company, extra_companies=tuple(c.strip() for c in extra_companies.split(",") if c.strip()), seed=seed,
         items=items, customers=customers, open_orders=open_orders,
@@ -71,6 +74,13 @@ def command(
     login = f", {'Windows' if windows else 'Basic'} authentication as {account}" if account else ""
     typer.echo(f"AX sandbox: http://{host}:{port}{config.service_path} (WSDL: ?wsdl, company {config.company}{login})")
     serve(config)
+
+
+def seeded_sizes(seed: int, items: int = -1, customers: int = -1, open_orders: int = -1) -> tuple[int, int, int]:
+    """(items, customers, open orders) for ``--seed N``; a non-negative explicit value wins."""
+    n = max(seed, 0)
+    return (items if items >= 0 else n, customers if customers >= 0 else max(2, n // 2),
+            open_orders if open_orders >= 0 else max(1, min(n // 5, 10)))
 
 
 def _accounts(auth: str, user: str) -> tuple[str | None, tuple[str, str] | None, tuple[str, str] | None]:

@@ -1,4 +1,4 @@
-"""The sandbox CLI's --auth choice: which IIS providers start, and where the password comes from."""
+"""The sandbox CLI: the --auth choice (providers, where the password comes from) and --seed N sizes."""
 
 from __future__ import annotations
 
@@ -32,3 +32,12 @@ def test_missing_password_or_unknown_mode_is_refused(monkeypatch):
         _accounts("ntlm", "CONTOSO\\svc")
     with pytest.raises(typer.BadParameter, match="must be"):
         _accounts("kerberos", "svc")
+
+
+def test_seed_n_gives_n_items_and_proportional_customers_and_orders():
+    from connectors.dynamics_ax.sandbox.cli import seeded_sizes
+
+    assert seeded_sizes(50) == (50, 25, 10)
+    assert seeded_sizes(20) == (20, 10, 4)
+    assert seeded_sizes(3) == (3, 2, 1)
+    assert seeded_sizes(50, items=5, customers=0, open_orders=0) == (5, 0, 0)
