@@ -31,7 +31,8 @@ class Namespace(CodeContext):
         self.params = params
         self.ns: dict[str, Any] = {"__builtins__": {}, **HELPERS, "P": params}
         self.lines: list[tuple[str, str | None]] = []
-        self.hoists: dict[str, str] | None = None
+        # shared reads of each open level, by the variable of its record
+        self.level_hoists: dict[str, dict[str, str]] = {}
         # variable names of the current scope: a child mapping runs as a loop inside its parent
         self.scope = {"src": "src", "out": "out", "parent": "parent", "ln": "ln"}
         self.nested: dict[str, str] = {}
@@ -67,16 +68,14 @@ class Namespace(CodeContext):
 
     def read(self, var: str, path: tuple[str | int, ...]) -> ast.expr:
         # `src.get('Sales') or {}` is read once per function, not once per field using it
-        if (
-            var == self.scope["src"]
-            and len(path) >= 2
-            and isinstance(path[0], str)
-            and self.hoists is not None
-        ):
-            if path[0] not in self.hoists:
+        # and so are `root.x.y` and `parent.x.y` inside a child loop: the outer level reads
+        # them once, before the loop
+        hoists = self.level_hoists.get("src" if var == "root" else var)
+        if hoists is not None and len(path) >= 2 and isinstance(path[0], str):
+            if path[0] not in hoists:
                 self.n += 1
-                self.hoists[path[0]] = f"_h{self.n}"
-            return access(self.hoists[path[0]], path[1:], self)
+                hoists[path[0]] = f"_h{self.n}"
+            return access(hoists[path[0]], path[1:], self)
         return access(var, path, self)
 
     def specialize(self, name: str, args: list[ast.expr]) -> ast.expr | None:
@@ -172,6 +171,18 @@ class Namespace(CodeContext):
         name = f"_dq_{places}_{rounding}"
         if name not in self.ns:
             self.ns[name] = fn.decimal_converter(places, rounding)
+        return name
+
+    def date_converter(self, from_format: str | None, from_tz: str, to_format: str, to_tz: str) -> str:
+        """Name of a date/date-time converter with fixed formats and zones (``params.x`` zones
+        are resolved now)."""
+        args = (from_format, self.resolve_param(from_tz), to_format, self.resolve_param(to_tz))
+        self.n += 1
+        name = f"_dt{self.n}"
+        try:
+            self.ns[name] = fn.datetime_converter(*args)
+        except (KeyError, ValueError) as exc:  # ZoneInfoNotFoundError is a KeyError
+            raise ConfigError(f"Mapping {self.spec.mapping}: unknown time zone ({exc}).") from None
         return name
 
     def out_var(self, target: str) -> tuple[str, str]:

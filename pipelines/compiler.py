@@ -22,6 +22,9 @@ from connectors.errors import BridgeError, ConfigError, MappingError
 from pipelines import functions as fn
 from pipelines.codegen import Namespace
 from pipelines.compiled import (
+    _MISSING as _MISS,
+)
+from pipelines.compiled import (
     CompiledMapping,
     UnmappedValueError,
     _key,
@@ -31,9 +34,14 @@ from pipelines.compiled import (
 )
 from pipelines.expressions import ExpressionError, parse_expression, rewrite
 from pipelines.masking import default_mask_for
-from pipelines.specs import ChildMapping, FieldRule, MappingSpec
+from pipelines.specs import ChildMapping, Conversion, CurrencyRule, FieldRule, MappingSpec
 
 __all__ = ["CompiledMapping", "UnmappedValueError", "compile_expression", "compile_mapping", "record_label"]
+
+
+def _is_set(value: Any) -> bool:
+    """True when a fixed value is stored as it is (neither missing nor empty text)."""
+    return value is not _MISS and value is not None and not (value.__class__ is str and value == "")
 
 
 class _Gen(Namespace):
@@ -43,16 +51,27 @@ class _Gen(Namespace):
         self.lines.append(("    " * indent + text, label))
 
     # -- fields ---------------------------------------------------------------------------------
+    # What is known of `v` while a field's code is written, so that no check is emitted that
+    # cannot fail (a hand-written mapping would not test a Decimal against ""; doing so costs an
+    # abstract-class check per value): ANY may be None or "", OPT is None or a real value, SET
+    # is a real value.
+    ANY, OPT, SET = 0, 1, 2
+
     def field(self, indent: int, target: str, rule: FieldRule, label: str) -> None:
         e = lambda t: self.emit(indent, t, label)  # noqa: E731 - local shorthand
+        kind = self.ANY
         if rule.cases is not None:
+            values: list[Any] = []
             for i, case in enumerate(rule.cases):
                 test = self.expr(case.if_)
                 e(f"{'if' if i == 0 else 'elif'} {test}:")
                 value = self.expr(case.expr) if case.expr is not None else ast.unparse(self.const(case.then))
+                values.append(_MISS if case.expr is not None else case.then)
                 self.emit(indent + 1, f"v = {value}", label)
             e("else:")
             self.emit(indent + 1, f"v = {ast.unparse(self.const(rule.else_))}", label)
+            if all(_is_set(x) for x in (*values, rule.else_)):
+                kind = self.SET  # every branch gives a fixed, non-empty value
         elif rule.expr is not None or rule.has_const:
             node = (
                 rewrite(parse_expression(rule.expr), self)
@@ -63,12 +82,13 @@ class _Gen(Namespace):
             fixed = isinstance(node, ast.Constant) or (
                 isinstance(node, ast.Name) and node.id.startswith("_k")
             )
-            # lang_values and slug_values always give a list: nothing to check before storing
+            # lang_values and slug_values always give a list, line_number a number: nothing to
+            # check before storing
             listing = (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
                 and (node.func.id.startswith("_lv") or node.func.id == "_fn_slug_values")
-            )
+            ) or (isinstance(node, ast.Name) and node.id == self.scope["ln"])
             if (
                 plain
                 and (fixed or listing)
@@ -82,91 +102,131 @@ class _Gen(Namespace):
         elif isinstance(rule.from_, list):
             parts = ", ".join(self.path(p) for p in rule.from_)
             e(f"v = _join({rule.join!r}, ({parts},))")
+            kind = self.OPT  # join gives None or non-empty text
         elif rule.from_ is not None:
             e(f"v = {self.path(rule.from_)}")
         else:
             e("v = None")
         if "default" in rule.model_fields_set:
-            e(f"if v is None or v == '': v = {ast.unparse(self.const(rule.default))}")
+            if kind != self.SET:
+                e(f"if v is None or v == '': v = {ast.unparse(self.const(rule.default))}")
+            if _is_set(rule.default):
+                kind = self.SET
+        last = rule.convert is None and rule.currency is None
         if rule.lookup is not None:
-            spec = self.spec.lookups.get(rule.lookup)
-            if spec is None:
-                raise ConfigError(
-                    f"Mapping {self.spec.mapping}: field {label} uses the undefined lookup table '{rule.lookup}'."
-                )
-            var = self.table(rule.lookup)
-            e("if v is not None:")
-            k = "v if v.__class__ is _S else _key(v)"
-            if spec.on_missing == "error":
-                self.emit(indent + 1, f"w = {var}.get({k}, _MISS)", label)
-                self.emit(indent + 1, "if w is _MISS:", label)
-                self.emit(indent + 2, f"raise _unmapped({rule.lookup!r}, v)", label)
-                self.emit(indent + 1, "v = w", label)
-            elif spec.on_missing == "default":
-                self.emit(indent + 1, f"v = {var}.get({k}, {ast.unparse(self.const(spec.default))})", label)
-            else:
-                self.emit(indent + 1, f"v = {var}.get({k}, v)", label)
+            kind = self.lookup_step(indent, rule, kind, label, target if last else None)
+            if kind < 0:
+                self._mask(rule, target, label)
+                return  # the lookup stored the value itself
         if rule.convert is not None:
-            c = rule.convert
-            if c.to == "decimal":
-                e(f"v = {self.converter(c.places, c.rounding)}(v)")
-            elif c.to == "int":
-                e(f"v = _int(v, {c.rounding!r})")
-            elif c.to in ("date", "datetime"):
-                out_fmt = c.to_format or ("%Y-%m-%d" if c.to == "date" else "iso")
-                e(
-                    f"v = _fdt(_pdt(v, {c.from_format!r}, {self.resolve_param(c.from_tz)!r}), "
-                    f"{out_fmt!r}, {self.resolve_param(c.to_tz)!r})"
-                )
-            else:
-                e(f"v = _{c.to}(v)")
+            kind = self.convert_step(indent, rule.convert, kind, label)
         if rule.currency is not None:
-            cur = rule.currency
-            if cur.rate is not None:
-                rate = self.path(cur.rate)
-            else:
-                assert cur.rates is not None and cur.code is not None
-                code = rewrite(parse_expression(cur.code), self)
-                if isinstance(code, ast.Constant):  # e.g. params.company_currency: look the rate up now
-                    table = self.ns[self.table(cur.rates)]
-                    if _key(code.value) not in table:
-                        raise ConfigError(
-                            f"Mapping {self.spec.mapping}: the lookup table '{cur.rates}' has no rate "
-                            f"for {code.value!r} (field {label})."
-                        )
-                    rate_value = fn.num(table[_key(code.value)])
-                    if not rate_value:
-                        raise ConfigError(
-                            f"Mapping {self.spec.mapping}: the rate for {code.value!r} in '{cur.rates}' "
-                            f"is zero or missing (field {label})."
-                        )
-                    # a fixed rate: multiply or divide inline, then round
-                    op = "*" if cur.op == "multiply" else "/"
-                    e("if v is not None:")
-                    if rate_value == 1:  # same currency: only the rounding applies
-                        self.emit(indent + 1, f"v = {self.converter(cur.places, cur.rounding)}(v)", label)
-                    else:
-                        self.emit(
-                            indent + 1,
-                            f"v = {self.converter(cur.places, cur.rounding)}("
-                            f"_fn_num(v) {op} {ast.unparse(self.const(fn.to_decimal(rate_value, None)))})",
-                            label,
-                        )
-                    self.function("num")
-                    rate = ""
-                else:
-                    rate = f"_rate({self.table(cur.rates)}, {ast.unparse(code)}, {cur.rates!r})"
-            if rate:
-                e(f"v = _cur(v, {rate}, {cur.op!r}, {cur.places!r}, {cur.rounding!r})")
+            self.currency_step(indent, rule.currency, label)
+            kind = self.OPT  # a Decimal or None
+        self.store(indent, target, rule, kind, label)
+
+    def store(self, indent: int, target: str, rule: FieldRule, kind: int, label: str) -> None:
+        """Store `v` in the target field, with only the checks `kind` leaves open."""
         var, key = self.out_var(target)
-        if rule.required:
-            e("if v is None or v == '':")
+        e = lambda t: self.emit(indent, t, label)  # noqa: E731 - local shorthand
+        if rule.required and kind != self.SET:
+            e("if v is None:" if kind == self.OPT else "if v is None or v == '':")
             self.emit(indent + 1, "raise _missing()", label)
+        if rule.required or kind == self.SET:
             e(f"{var}[{key!r}] = v")
         else:
-            e("if v is not None and v != '':")
+            e("if v is not None:" if kind == self.OPT else "if v is not None and v != '':")
             self.emit(indent + 1, f"{var}[{key!r}] = v", label)
         self._mask(rule, target, label)
+
+    def lookup_step(self, indent: int, rule: FieldRule, kind: int, label: str, store: str | None) -> int:
+        """Emit the lookup of `v`; returns what is known of `v` after it, or -1 when the value
+        was stored already (``store`` is the target when nothing follows the lookup)."""
+        assert rule.lookup is not None
+        spec = self.spec.lookups.get(rule.lookup)
+        if spec is None:
+            raise ConfigError(
+                f"Mapping {self.spec.mapping}: field {label} uses the undefined lookup table '{rule.lookup}'."
+            )
+        var = self.table(rule.lookup)
+        results_set = all(_is_set(x) for x in spec.values.values())
+        if spec.on_missing == "default":
+            results_set = results_set and _is_set(spec.default)
+        after = (self.SET if kind == self.SET else self.OPT) if results_set else self.ANY
+        if spec.on_missing == "keep" and after != self.ANY:
+            after = kind  # an unmapped value passes through as it was
+        direct = store is not None and not rule.required and after != self.ANY
+        out = f"{self.out_var(store)[0]}[{self.out_var(store)[1]!r}]" if direct and store else "v"
+        k = "v if v.__class__ is _S else _key(v)"
+        if kind != self.SET:
+            self.emit(indent, "if v is not None:", label)
+            indent += 1
+        if spec.on_missing == "error":
+            self.emit(indent, f"w = {var}.get({k}, _MISS)", label)
+            self.emit(indent, "if w is _MISS:", label)
+            self.emit(indent + 1, f"raise _unmapped({rule.lookup!r}, v)", label)
+            self.emit(indent, f"{out} = w", label)
+        elif spec.on_missing == "default":
+            self.emit(indent, f"{out} = {var}.get({k}, {ast.unparse(self.const(spec.default))})", label)
+        else:
+            self.emit(indent, f"{out} = {var}.get({k}, v)", label)
+        return -1 if direct else after
+
+    def convert_step(self, indent: int, c: Conversion, kind: int, label: str) -> int:
+        """Emit the conversion of `v`; returns what is known of `v` after it."""
+        e = lambda t: self.emit(indent, t, label)  # noqa: E731 - local shorthand
+        if c.to == "decimal":
+            e(f"v = {self.converter(c.places, c.rounding)}(v)")
+            return self.OPT
+        if c.to == "int":
+            e(f"v = _int(v, {c.rounding!r})")
+            return self.OPT
+        if c.to in ("date", "datetime"):
+            out_fmt = c.to_format or ("%Y-%m-%d" if c.to == "date" else "iso")
+            e(f"v = {self.date_converter(c.from_format, c.from_tz, out_fmt, c.to_tz)}(v)")
+            # a date printed with a year is never empty
+            return self.OPT if out_fmt == "iso" or "%Y" in out_fmt else self.ANY
+        e(f"v = _{c.to}(v)")
+        return self.ANY if c.to == "str" else self.OPT  # noyes, from_noyes, bool01: a fixed word
+
+    def currency_step(self, indent: int, cur: CurrencyRule, label: str) -> None:
+        """Emit the currency conversion of `v` (a Decimal or None after it)."""
+        e = lambda t: self.emit(indent, t, label)  # noqa: E731 - local shorthand
+        if cur.rate is not None:
+            e(f"v = _cur(v, {self.path(cur.rate)}, {cur.op!r}, {cur.places!r}, {cur.rounding!r})")
+            return
+        assert cur.rates is not None and cur.code is not None
+        code = rewrite(parse_expression(cur.code), self)
+        if not isinstance(code, ast.Constant):
+            rate = f"_rate({self.table(cur.rates)}, {ast.unparse(code)}, {cur.rates!r})"
+            e(f"v = _cur(v, {rate}, {cur.op!r}, {cur.places!r}, {cur.rounding!r})")
+            return
+        # e.g. params.company_currency: look the rate up now
+        table = self.ns[self.table(cur.rates)]
+        if _key(code.value) not in table:
+            raise ConfigError(
+                f"Mapping {self.spec.mapping}: the lookup table '{cur.rates}' has no rate "
+                f"for {code.value!r} (field {label})."
+            )
+        rate_value = fn.num(table[_key(code.value)])
+        if not rate_value:
+            raise ConfigError(
+                f"Mapping {self.spec.mapping}: the rate for {code.value!r} in '{cur.rates}' "
+                f"is zero or missing (field {label})."
+            )
+        # a fixed rate: multiply or divide inline, then round
+        op = "*" if cur.op == "multiply" else "/"
+        e("if v is not None:")
+        if rate_value == 1:  # same currency: only the rounding applies
+            self.emit(indent + 1, f"v = {self.converter(cur.places, cur.rounding)}(v)", label)
+        else:
+            self.emit(
+                indent + 1,
+                f"v = {self.converter(cur.places, cur.rounding)}("
+                f"_fn_num(v) {op} {ast.unparse(self.const(fn.to_decimal(rate_value, None)))})",
+                label,
+            )
+        self.function("num")
 
     def _mask(self, rule: FieldRule, target: str, label: str) -> None:
         kind = rule.mask or default_mask_for(target)
@@ -183,7 +243,9 @@ class _Gen(Namespace):
     ) -> None:
         """Emit the code of one level (the record, or an item of a child list)."""
         system = self.spec.source.system
-        saved_hoists, self.hoists = self.hoists, {}
+        src = self.scope["src"]
+        hoists: dict[str, str] = {}
+        self.level_hoists[src] = hoists
         saved_nested, self.nested = self.nested, {}
         self.emit(indent, f"{self.scope['out']} = {{}}")
         start = len(self.lines)
@@ -199,14 +261,12 @@ class _Gen(Namespace):
             self.emit(indent, f"if {var}:")
             self.emit(indent + 1, f"{parent_var}[{key!r}] = {var}")
         self.emit(indent, tail)
-        src = self.scope["src"]
         hoisted = [
-            ("    " * indent + f"{name} = {src}.get({key!r}) or _E", None)
-            for key, name in self.hoists.items()
+            ("    " * indent + f"{name} = {src}.get({key!r}) or _E", None) for key, name in hoists.items()
         ]
         hoisted += [("    " * indent + f"{var} = {{}}", None) for var in self.nested.values()]
         self.lines[start:start] = hoisted
-        self.hoists = saved_hoists
+        del self.level_hoists[src]
         self.nested = saved_nested
 
     def child(self, indent: int, target: str, child: ChildMapping, label: str) -> None:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from pipelines.functions import EXPRESSION_FUNCTIONS
+from pipelines.functions import EXPRESSION_FUNCTIONS, num
 
 __all__ = ["RESERVED_ROOTS", "ExpressionError", "ParsedExpression", "parse_expression", "rewrite"]
 
@@ -290,6 +290,11 @@ class _Rewriter:
         if root == "params":
             # parameters are fixed when a mapping is compiled: read them once, now
             out = self.ctx.param(path)
+            if as_number and isinstance(out, ast.Constant):
+                try:  # a numeric parameter is read as a number now, not per record
+                    return self.ctx.const(num(out.value))
+                except ValueError:
+                    pass  # not a number: the record fails at run time, naming the field
         else:
             out = self.ctx.read(self.ctx.var(root), path)
         if as_number and root != "line_number":

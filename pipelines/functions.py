@@ -11,7 +11,6 @@ reachable from a mapping file.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
@@ -21,6 +20,7 @@ from typing import Any
 from pipelines.conversions import (
     ROUNDING_MODES,
     convert_currency,
+    datetime_converter,
     decimal_converter,
     format_datetime,
     from_noyes,
@@ -37,6 +37,7 @@ __all__ = [
     "EXPRESSION_FUNCTIONS",
     "ROUNDING_MODES",
     "convert_currency",
+    "datetime_converter",
     "decimal_converter",
     "format_datetime",
     "from_noyes",
@@ -250,32 +251,58 @@ def lang_values_for(lang_field: str, value_field: str, lang_map: Mapping[str, An
     return values
 
 
-_SLUG_SEPARATORS = re.compile(r"[^a-z0-9]+")
+# A slug keeps ASCII letters (lower-cased) and digits; every other character separates words.
+# Non-ASCII characters are folded to ASCII by their compatibility decomposition (NFKD) without
+# the marks, so "é" gives "e" and "ﬁ" gives "fi". Folding character by character gives the same
+# text as folding the whole string (the canonical reordering of NFKD only moves combining marks,
+# which are dropped), so each character's result is computed once and kept in a table;
+# ``str.translate`` with it and one split/join replace a regular expression per text.
+_SLUG_ASCII = {i: (chr(i).lower() if chr(i).isascii() and chr(i).isalnum() else " ") for i in range(128)}
+
+
+class _SlugTable(dict[int, str]):
+    """Code point -> its slug characters (``[a-z0-9]`` or spaces), filled on first sight."""
+
+    def __missing__(self, code: int) -> str:
+        folded = unicodedata.normalize("NFKD", chr(code)).encode("ascii", "ignore").decode()
+        text = "".join(_SLUG_ASCII[ord(c)] for c in folded)
+        if len(self) < 8192:  # bounded: odd input cannot grow it without limit
+            self[code] = text
+        return text
+
+
+_SLUG_TABLE = _SlugTable(_SLUG_ASCII)
+# the same for ASCII text as bytes: bytes.translate is a plain 256-byte table, the fastest path
+_SLUG_BYTES = bytes(ord(_SLUG_ASCII[i]) for i in range(128)) + bytes(range(128, 256))
+
+
+def _slug_text(s: str) -> str:
+    if s.isascii():
+        return b"-".join(s.encode().translate(_SLUG_BYTES).split()).decode()
+    return "-".join(s.translate(_SLUG_TABLE).split())
 
 
 def slug(text: Any) -> str | None:
     """A PrestaShop ``link_rewrite``: ASCII-folded, lower-case, runs of other characters as ``-``."""
     if text is None:
         return None
-    s = text if text.__class__ is str else str(text)
-    if not s.isascii():
-        s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
-    return _SLUG_SEPARATORS.sub("-", s.lower()).strip("-") or None
+    return _slug_text(text if text.__class__ is str else str(text)) or None
 
 
 def slug_values(values: Any) -> list[dict[str, str]]:
     """``slug`` applied to each value of a multilingual list (``[{"id", "value"}]``)."""
     out = []
-    sub = _SLUG_SEPARATORS.sub
+    last_text: Any = None
+    last_slug = ""
     for v in values if values.__class__ is list else _items(values):
         text = v.get("value")
         if text is None:
             out.append({"id": v.get("id"), "value": ""})
             continue
-        s = text if text.__class__ is str else str(text)
-        if not s.isascii():
-            s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
-        out.append({"id": v.get("id"), "value": sub("-", s.lower()).strip("-")})
+        if text != last_text:  # languages without a translation repeat the fallback's text
+            last_text = text
+            last_slug = _slug_text(text if text.__class__ is str else str(text))
+        out.append({"id": v.get("id"), "value": last_slug})
     return out
 
 
