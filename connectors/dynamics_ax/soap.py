@@ -33,7 +33,7 @@ from zeep.proxy import AsyncServiceProxy
 from zeep.transports import AsyncTransport
 from zeep.xsd import ComplexType
 
-from connectors.dynamics_ax.auth import build_auth
+from connectors.dynamics_ax.auth import SpnegoAuth, build_auth
 from connectors.dynamics_ax.codec import NotSoap, SoapFault, decode_response
 from connectors.dynamics_ax.config import AxConfig
 from connectors.dynamics_ax.context import CallContext, message_id_for, random_message_id
@@ -97,7 +97,10 @@ class Lanes:
 
     def __init__(self, size: int, **client_args: Any) -> None:
         one = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        self.clients = [httpx.AsyncClient(limits=one, **client_args) for _ in range(size)]
+        auth = client_args.pop("auth", None)
+        # Windows auth authenticates a connection: each lane gets its own flow, which may then
+        # skip the handshake while its one connection stays authenticated.
+        self.clients = [httpx.AsyncClient(limits=one, auth=_lane_auth(auth), **client_args) for _ in range(size)]
         self._free: asyncio.Queue[httpx.AsyncClient] | None = None
 
     @contextlib.asynccontextmanager
@@ -115,6 +118,10 @@ class Lanes:
     async def aclose(self) -> None:
         for client in self.clients:
             await client.aclose()
+
+
+def _lane_auth(auth: Any) -> Any:
+    return auth.for_connection() if isinstance(auth, SpnegoAuth) else auth
 
 
 class _QuietTransport(AsyncTransport):

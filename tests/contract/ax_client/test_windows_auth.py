@@ -75,3 +75,41 @@ async def test_remote_wsdl_needs_the_credentials(windows_sandbox, make_config):
     async with Client(make_config(windows_sandbox)) as ax:  # auth mode none
         with pytest.raises(AuthError):
             await ax.read_items(["A0001"])
+
+
+class _Statuses(httpx.AsyncHTTPTransport):
+    """A real connection pool that notes the status of every response, handshake legs included."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[int] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        self.seen.append(response.status_code)
+        return response
+
+
+@pytest.mark.parametrize("protocol", ["ntlm", "negotiate"])
+async def test_an_authenticated_lane_skips_the_handshake_until_iis_asks_again(windows_sandbox, protocol):
+    from connectors.dynamics_ax.auth import SpnegoAuth
+    from connectors.dynamics_ax.soap import Lanes
+    from tests.unit.ax_sandbox.soap import PATH, envelope, key_list, wrap
+
+    transport = _Statuses()
+    lanes = Lanes(1, auth=SpnegoAuth("CONTOSO\\svc-bridge", PASSWORD, protocol=protocol), transport=transport,
+                  base_url=windows_sandbox)
+    headers = {"Content-Type": "text/xml; charset=utf-8",
+               "SOAPAction": '"http://schemas.microsoft.com/dynamics/2008/01/services/ItemService/read"'}
+    body = envelope(wrap("ItemService", "read", key_list("ItemId", "A0001")))
+    try:
+        for _ in range(4):
+            async with lanes.lane() as client:
+                assert (await client.post(PATH, content=body, headers=headers)).status_code == 200
+        assert transport.seen == [401, 200, 200, 200, 200]  # one handshake, then the connection is trusted
+        await transport.aclose()  # the connection goes away: IIS forgets it, the next call handshakes again
+        async with lanes.lane() as client:
+            assert (await client.post(PATH, content=body, headers=headers)).status_code == 200
+        assert transport.seen[5:] == [401, 401, 200]  # bare request refused, then challenge and answer
+    finally:
+        await lanes.aclose()
