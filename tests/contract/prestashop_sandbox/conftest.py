@@ -38,6 +38,22 @@ def client(shop_url: str) -> Iterator[httpx.Client]:
         yield c
 
 
+@pytest.fixture(scope="module")
+def shop(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A sandbox of the test module's own (seeded with the module's ``SEED`` products), for modules
+    that write: their changes never reach another module's shop."""
+    with run_in_thread(make_config(seed=getattr(request.module, "SEED", 10))) as url:
+        yield url
+
+
+@pytest.fixture
+def c(shop: str) -> Iterator[httpx.Client]:
+    """A full-rights client of the module's own sandbox; faults a test switched on are reset after it."""
+    with httpx.Client(base_url=shop, auth=(FULL_KEY, ""), timeout=10) as client:
+        yield client
+        client.delete("/_sandbox/faults")
+
+
 @pytest.fixture
 def anon(shop_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=shop_url, timeout=10) as c:

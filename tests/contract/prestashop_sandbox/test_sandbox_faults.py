@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from connectors.prestashop.sandbox import run_in_thread
-from tests.contract.prestashop_sandbox.conftest import FULL_KEY, make_config
+from tests.contract.prestashop_sandbox.conftest import FULL_KEY
 from tests.contract.prestashop_sandbox.helpers import errors, root
 
 pytestmark = pytest.mark.contract
 
 
-@pytest.fixture(scope="module")
-def shop() -> Iterator[str]:
-    with run_in_thread(make_config(seed=5)) as url:
-        yield url
-
-
-@pytest.fixture
-def c(shop: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=shop, auth=(FULL_KEY, ""), timeout=10) as client:
-        yield client
-        client.delete("/_sandbox/faults")
+SEED = 5  # products in this module's own sandbox (fixtures `shop` and `c` in conftest)
 
 
 def test_faults_endpoint_needs_a_key_and_validates(shop: str, c: httpx.Client) -> None:

@@ -3,28 +3,16 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from connectors.prestashop.sandbox import run_in_thread
-from tests.contract.prestashop_sandbox.conftest import FULL_KEY, make_config
 from tests.contract.prestashop_sandbox.helpers import created_id, errors, field, obj, root
 
 pytestmark = pytest.mark.contract
 
 
-@pytest.fixture(scope="module")
-def shop() -> Iterator[str]:
-    with run_in_thread(make_config(seed=10)) as url:
-        yield url
-
-
-@pytest.fixture
-def c(shop: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=shop, auth=(FULL_KEY, ""), timeout=10) as client:
-        yield client
+SEED = 10  # products in this module's own sandbox (fixtures `shop` and `c` in conftest)
 
 
 def make_cart(c: httpx.Client, email: str, product: int = 1, qty: int = 2, secure_key: str | None = None) -> dict[str, str]:

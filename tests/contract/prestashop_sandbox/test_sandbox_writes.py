@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
 import pytest
 
-from connectors.prestashop.sandbox import run_in_thread
-from tests.contract.prestashop_sandbox.conftest import FULL_KEY, make_config
 from tests.contract.prestashop_sandbox.helpers import created_id, errors, field, obj, root
 
 pytestmark = pytest.mark.contract
 
 
-@pytest.fixture(scope="module")
-def shop() -> Iterator[str]:
-    with run_in_thread(make_config(seed=12)) as url:
-        yield url
-
-
-@pytest.fixture
-def c(shop: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=shop, auth=(FULL_KEY, ""), timeout=10) as client:
-        yield client
+SEED = 12  # products in this module's own sandbox (fixtures `shop` and `c` in conftest)
 
 
 def customer_xml(email: str, extra: str = "", first: str = "John") -> str:
