@@ -37,6 +37,8 @@ class Namespace(CodeContext):
         self.scope = {"src": "src", "out": "out", "parent": "parent", "ln": "ln"}
         self.nested: dict[str, str] = {}
         self.masks: dict[str, str] = {}
+        # source reads already held as numbers, by their code (see _Gen.field)
+        self.numbers: dict[str, str] = {}
         self.tables: dict[str, str] = {}
         self.n = 0
 
@@ -77,6 +79,11 @@ class Namespace(CodeContext):
                 hoists[path[0]] = f"_h{self.n}"
             return access(hoists[path[0]], path[1:], self)
         return access(var, path, self)
+
+    def number(self, read: ast.expr) -> ast.expr:
+        # a field an earlier decimal conversion of this record already read as a number
+        known = self.numbers.get(ast.unparse(read))
+        return ast.Name(id=known, ctx=ast.Load()) if known else super().number(read)
 
     def specialize(self, name: str, args: list[ast.expr]) -> ast.expr | None:
         # lang_values(rows, 'LanguageId', 'Name', params.languages, 'en-us'): bind the constants once

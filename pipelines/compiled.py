@@ -92,6 +92,7 @@ HELPERS: dict[str, Any] = {
     "_enum": enumerate,
     "_E": {},
     "_dec": fn.to_decimal,
+    "_dnum": fn.decimal_number,
     "_int": fn.to_int,
     "_str": fn.to_str,
     "_noyes": fn.to_noyes,

@@ -103,6 +103,13 @@ class _Gen(Namespace):
             parts = ", ".join(self.path(p) for p in rule.from_)
             e(f"v = _join({rule.join!r}, ({parts},))")
             kind = self.OPT  # join gives None or non-empty text
+        elif rule.from_ is not None and self.shares_number(rule):
+            # a decimal conversion of a source field: keep the number it reads, so that an
+            # expression below using the same field (`price * quantity`) does not parse it again
+            read = self.path(rule.from_)
+            self.n += 1
+            e(f"v = _n{self.n} = _dnum({read})")
+            self.numbers[read] = f"_n{self.n}"
         elif rule.from_ is not None:
             e(f"v = {self.path(rule.from_)}")
         else:
@@ -124,6 +131,22 @@ class _Gen(Namespace):
             self.currency_step(indent, rule.currency, label)
             kind = self.OPT  # a Decimal or None
         self.store(indent, target, rule, kind, label)
+
+    def shares_number(self, rule: FieldRule) -> bool:
+        """True when the field reads a source field straight into a decimal conversion: its
+        statement runs unconditionally before every later field of the record, so a later
+        expression may reuse the number. Target fields (``out.x``) and the context are not
+        shared: they are read where they are used."""
+        if not (
+            isinstance(rule.from_, str)
+            and rule.convert is not None
+            and rule.convert.to == "decimal"
+            and rule.lookup is None
+            and "default" not in rule.model_fields_set
+        ):
+            return False
+        refs = parse_expression(rule.from_).refs
+        return len(refs) == 1 and refs[0][0] in ("src", "root", "parent")
 
     def store(self, indent: int, target: str, rule: FieldRule, kind: int, label: str) -> None:
         """Store `v` in the target field, with only the checks `kind` leaves open."""

@@ -18,6 +18,7 @@ __all__ = [
     "ROUNDING_MODES",
     "convert_currency",
     "datetime_converter",
+    "decimal_number",
     "decimal_converter",
     "format_datetime",
     "from_noyes",
@@ -71,6 +72,17 @@ def num(value: Any) -> Decimal | int | None:
     if cls is float:
         return Decimal(repr(value))
     raise ValueError(f"a {cls.__name__} is not a number")
+
+
+def decimal_number(value: Any) -> Decimal | int | None:
+    """:func:`num` as a decimal conversion reads its input: the same number, except that blank
+    text (spaces only) is an error instead of a missing value."""
+    if value.__class__ is str and value:
+        try:
+            return Decimal(value)  # Decimal ignores surrounding spaces, as num() does
+        except decimal.InvalidOperation:
+            raise ValueError(f"{_short(value)!r} is not a number") from None
+    return num(value)
 
 
 def to_decimal(value: Any, places: int | None = 2, rounding: str = "half_up") -> Decimal | None:

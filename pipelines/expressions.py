@@ -250,6 +250,10 @@ class CodeContext:
         """Reading ``path`` below variable ``var`` (the compiler may share common prefixes)."""
         return access(var, path, self)
 
+    def number(self, read: ast.expr) -> ast.expr:
+        """A field read as a number: ``num(read)``, or a variable already holding it."""
+        return ast.Call(func=self.function("num"), args=[read], keywords=[])
+
 
 def _is_text(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
@@ -298,7 +302,7 @@ class _Rewriter:
         else:
             out = self.ctx.read(self.ctx.var(root), path)
         if as_number and root != "line_number":
-            out = ast.Call(func=self.ctx.function("num"), args=[out], keywords=[])
+            out = self.ctx.number(out)
         return out
 
     def operand(self, node: ast.expr, as_number: bool) -> ast.expr:
