@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import typer
 import uvicorn
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from .app import create_app
 from .config import SandboxConfig
@@ -52,17 +52,21 @@ def command(
         raise typer.BadParameter("must be 'standard' or 'ps_webhooks'", param_hint="--webhook-format")
     if webhook_format == "standard" and bool(webhook_url) != bool(webhook_secret):
         raise typer.BadParameter("--webhook-url and --webhook-secret go together", param_hint="--webhook-url")
-    config = SandboxConfig.simple(
-        api_key.strip(), seed=seed, db_path=db, shop_name=shop_name, webhook_url=webhook_url,
-        webhook_secret=SecretStr(webhook_secret) if webhook_secret else None,
-        webhook_format=webhook_format,  # type: ignore[arg-type]  # checked above
-        faults=Faults(latency_ms=latency_ms, latency_jitter_ms=latency_jitter_ms,
-                      latency_distribution=latency_distribution,  # type: ignore[arg-type]  # checked above
-                      error_rate=error_rate, php_notice_rate=php_notice_rate,
-                      php_notice_style=php_notice_style,  # type: ignore[arg-type]  # checked above
-                      outage_s=outage_s, rate_limit_rps=rate_limit_rps, retry_after_s=retry_after_s,
-                      max_concurrency=max_concurrency),
-    )
+    try:
+        config = SandboxConfig.simple(
+            api_key.strip(), seed=seed, db_path=db, shop_name=shop_name, webhook_url=webhook_url,
+            webhook_secret=SecretStr(webhook_secret) if webhook_secret else None,
+            webhook_format=webhook_format,  # type: ignore[arg-type]  # checked above
+            faults=Faults(latency_ms=latency_ms, latency_jitter_ms=latency_jitter_ms,
+                          latency_distribution=latency_distribution,  # type: ignore[arg-type]  # checked above
+                          error_rate=error_rate, php_notice_rate=php_notice_rate,
+                          php_notice_style=php_notice_style,  # type: ignore[arg-type]  # checked above
+                          outage_s=outage_s, rate_limit_rps=rate_limit_rps, retry_after_s=retry_after_s,
+                          max_concurrency=max_concurrency),
+        )
+    except ValidationError as exc:  # a negative rate, a bad URL...: one line per problem, no traceback
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        raise typer.BadParameter(problems) from None
     typer.echo(f"PrestaShop 8.2 sandbox on http://{host}:{port}/api/ (seed {seed})")
     uvicorn.run(create_app(config), host=host, port=port, access_log=False, log_level="warning")
 

@@ -7,6 +7,7 @@ Secrets (API keys, webhook secret) are ``SecretStr``: they never appear in a rep
 from __future__ import annotations
 
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 
@@ -68,6 +69,21 @@ class SandboxConfig(BaseModel):
         if len(values) != len(set(values)):
             raise ValueError("api_keys contains the same key twice; each key must be unique")
         return keys
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, url: str | None) -> str | None:
+        # Checked here so a typo fails at start, not inside the emitter's background task.
+        if url is None:
+            return None
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018 - raises ValueError for a bad port
+        except ValueError:
+            raise ValueError("webhook_url is not a valid URL") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("webhook_url must be an absolute http(s) URL such as http://127.0.0.1:8000/webhooks/prestashop")
+        return url
 
     def key_lookup(self) -> dict[str, ApiKey]:
         return {k.key.get_secret_value(): k for k in self.api_keys}

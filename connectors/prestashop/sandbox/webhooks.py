@@ -134,7 +134,11 @@ class WebhookEmitter:
                 await self._wake.wait()
                 continue
             msg_id, body = self.queue[0]
-            await self._deliver(msg_id, body)
+            try:
+                await self._deliver(msg_id, body)
+            except Exception:  # a bug must not silently stop every later delivery
+                self.stats["failed"] += 1
+                log.exception("webhook %s could not be delivered", msg_id)
             self.queue.popleft()
 
     async def _deliver(self, msg_id: str, body: bytes) -> None:

@@ -29,6 +29,10 @@ def test_cli_refuses_bad_options() -> None:
     assert result.exit_code == 2 and "go together" in result.output
     result = runner.invoke(app, ["--api-key", KEY, "--latency-distribution", "pareto"])
     assert result.exit_code == 2 and "fixed, uniform, exponential or normal" in result.output
+    result = runner.invoke(app, ["--api-key", KEY, "--webhook-url", "http://[::1/hooks", "--webhook-secret", "s"])
+    assert result.exit_code == 2 and "webhook_url" in result.output and "Traceback" not in result.output
+    result = runner.invoke(app, ["--api-key", KEY, "--error-rate", "1.5"])
+    assert result.exit_code == 2 and "error_rate" in result.output
 
 
 def _start(*args: str) -> tuple[subprocess.Popen[bytes], int]:

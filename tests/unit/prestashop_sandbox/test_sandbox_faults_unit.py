@@ -46,6 +46,10 @@ def test_config_refuses_bad_values_and_hides_secrets() -> None:
         Faults(error_rate=1.5)
     with pytest.raises(ValidationError):
         SandboxConfig(api_keys=[ApiKey(key="K" * 32), ApiKey(key="K" * 32)])
+    for bad in ("http://[::1/hooks", "ftp://example.com/hooks", "/webhooks/prestashop", "http://host:99999/"):
+        with pytest.raises(ValidationError, match="webhook_url"):
+            SandboxConfig(webhook_url=bad)
+    assert SandboxConfig(webhook_url="http://127.0.0.1:8000/webhooks/prestashop").webhook_url
     config = SandboxConfig.simple("S" * 32, webhook_secret="whsec_c2VjcmV0")
     assert "S" * 32 not in repr(config) and "c2VjcmV0" not in repr(config)
     assert config.api_keys[0].granted("orders") >= {"GET", "POST"}
