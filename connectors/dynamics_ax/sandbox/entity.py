@@ -117,8 +117,11 @@ def _parse_entity(el: etree._Element, declared: str, index: DocumentIndex) -> En
             elif len(child):
                 entity.fields[name] = child
             else:
-                entity.fields[name] = (child.text or "").strip() if info.field_map[name].kind != "string" else (
-                    child.text or "")
+                f = info.field_map[name]
+                text = (child.text or "").strip() if f.kind != "string" else (child.text or "")
+                # AX cuts strings to the EDT size without a word [reference §5.5]; with "Validate
+                # document XML" on, the schema's maxLength has already refused them.
+                entity.fields[name] = text[:f.max_length] if f.max_length else text
     return entity
 
 

@@ -38,6 +38,7 @@ class FieldInfo:
     kind: str  # string | decimal | int | date | datetime | enum | complex
     mandatory: bool
     zero: str = ""  # the value AX treats as "empty" and omits on output
+    max_length: int | None = None  # EDT string size (xs:maxLength)
 
 
 @dataclass
@@ -94,7 +95,9 @@ def _field_info(el: etree._Element, enums: dict[str, str]) -> FieldInfo:
         return FieldInfo(el.get("name", ""), "enum", mandatory, enums[local])
     if type_.startswith("st:"):
         return FieldInfo(el.get("name", ""), "complex", mandatory)
-    return FieldInfo(el.get("name", ""), "string", mandatory)
+    limit = el.find(f"{XS}simpleType/{XS}restriction/{XS}maxLength")
+    size = int(limit.get("value", "0")) if limit is not None else 0
+    return FieldInfo(el.get("name", ""), "string", mandatory, max_length=size or None)
 
 
 def _index_document(ns: str, file_name: str, enums: dict[str, str]) -> DocumentIndex:

@@ -1,6 +1,6 @@
 """Fields with AllowEdit=No (keys, statuses, lot ids, party numbers) are refused on update when
 their value changes (reference §5.3); the same value as read passes, and a refused update
-writes nothing (one transaction)."""
+writes nothing (one transaction). Without validation, over-long strings are truncated."""
 
 from __future__ import annotations
 
@@ -70,3 +70,15 @@ async def test_the_values_as_read_are_accepted(ax):
     assert r.status_code == 200, r.text
     after = body(await call(ax, "SalesOrderService", "read", key_list("SalesId", sales_id)))
     assert text(after, "SalesOrder/SalesTable/CustomerRef", "SalesOrder") == "kept"
+
+
+async def test_without_validation_over_long_strings_are_cut_to_the_field_size(ax_factory):
+    long_ref = "R" * 75
+    async with ax_factory(validate_documents=False) as ax:
+        order = sales_order("C-000001", "TR-1", [("A0001", "1")]).replace("<CustomerRef>Web order TR-1</CustomerRef>",
+                                                                         f"<CustomerRef>{long_ref}</CustomerRef>")
+        r = await call(ax, "SalesOrderService", "create", order)
+        assert r.status_code == 200, r.text
+        sales_id = re.search(r"<Value>(SO-\d+)</Value>", r.text).group(1)
+        doc = body(await call(ax, "SalesOrderService", "read", key_list("SalesId", sales_id)))
+    assert text(doc, "SalesOrder/SalesTable/CustomerRef", "SalesOrder") == "R" * 60  # CustRef is 60 long
