@@ -27,8 +27,11 @@ from pathlib import Path
 
 import httpx
 
-KEY = "BENCHKEY0123456789ABCDEFGHIJKLMN"
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from connectors._serving import free_port  # noqa: E402 - after the path fix for running as a script
+
+KEY = "BENCHKEY0123456789ABCDEFGHIJKLMN"
 AUTH = "Basic " + base64.b64encode(f"{KEY}:".encode()).decode()
 
 GET_LUA = f'wrk.headers["Authorization"] = "{AUTH}"\n'
@@ -74,14 +77,6 @@ def serve(kind: str, port: int, seed: int) -> None:
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start(kind: str, seed: int) -> tuple[subprocess.Popen[bytes], int]:
