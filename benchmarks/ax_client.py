@@ -10,7 +10,10 @@ msgspec views. Two measurements:
    responses recorded from the sandbox, so nothing but client work is timed (one core).
    Operations: ``read`` of 20 items with prices, ``read`` of one sales order, ``create`` of a
    two-line sales order.
-2. End to end over HTTP: both clients against the sandbox in its own process (one IIS worker,
+2. Windows authentication over HTTP: the sandbox with ``--auth ntlm`` in its own process; the
+   connector's NTLM flow on its one-connection lanes (a handshake once per connection, as IIS
+   allows) against the same flow doing a handshake on every call (baseline), 4 in flight.
+3. End to end over HTTP: both clients against the sandbox in its own process (one IIS worker,
    the default), 4 calls in flight, ``read`` of one sales order: does the connector keep the
    AX port as busy as the bare client does (ratio near 1 = the connector is not the bottleneck)?
 
@@ -180,24 +183,67 @@ async def client_cpu(seconds: float) -> None:
                   f"({1e6 / conn:6.0f} us)   ratio {conn / base:5.2f}")
 
 
-def _serve(port: int) -> None:
+def _serve(port: int, windows: tuple[str, str] | None = None) -> None:
     import uvicorn
 
-    uvicorn.run(create_app(SANDBOX), host="127.0.0.1", port=port, access_log=False, log_level="warning")
+    config = SandboxConfig(**{**SANDBOX.__dict__, "windows_auth": windows})
+    uvicorn.run(create_app(config), host="127.0.0.1", port=port, access_log=False, log_level="warning")
+
+
+def _start(windows: tuple[str, str] | None = None) -> tuple[multiprocessing.process.BaseProcess, str]:
+    port = free_port()
+    proc = multiprocessing.get_context("spawn").Process(target=_serve, args=(port, windows), daemon=True)
+    proc.start()
+    base_url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            httpx.get(base_url + "/_sandbox/state", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    return proc, base_url
+
+
+async def windows_auth(seconds: float) -> None:
+    from connectors.dynamics_ax.auth import SpnegoAuth
+    from connectors.dynamics_ax.soap import Lanes
+
+    account = ("CONTOSO\\bench", "Bench-Pa55")
+    proc, base_url = _start(account)
+    body = _envelope(f'<SalesOrderServiceReadRequest xmlns="{SERVICES}">{_keys("SalesId", ["SO-000001"])}'
+                     "</SalesOrderServiceReadRequest>", str(uuid.uuid4()))
+    headers = {"Content-Type": "text/xml; charset=utf-8",
+               "SOAPAction": f'"{ACTION.format(service="SalesOrderService", op="read")}"'}
+    auth = SpnegoAuth(*account, protocol="ntlm")
+    one = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    try:
+        lanes = Lanes(4, auth=auth, base_url=base_url, timeout=30)  # one flow per connection
+        every_call = Lanes(4, base_url=base_url, timeout=30)
+        every_call.clients = [httpx.AsyncClient(limits=one, auth=auth, base_url=base_url, timeout=30)
+                              for _ in range(4)]  # the shared flow: a handshake on every call
+
+        def caller(pool: Lanes) -> Callable[[int], Awaitable[object]]:
+            async def call(_: int) -> None:
+                async with pool.lane() as client:
+                    r = await client.post(SANDBOX.service_path, content=body, headers=headers)
+                    if r.status_code != 200:
+                        raise RuntimeError(f"NTLM benchmark call failed with HTTP {r.status_code}.")
+            return call
+
+        base = await rate(caller(every_call), seconds, in_flight=4)
+        conn = await rate(caller(lanes), seconds, in_flight=4)
+        await lanes.aclose()
+        await every_call.aclose()
+    finally:
+        proc.terminate()
+        proc.join()
+    print("Windows authentication (NTLM) over HTTP, 4 in flight, read 1 order:")
+    print(f"  handshake every call {base:7.0f} calls/s   connector lanes {conn:7.0f} calls/s   ratio {conn / base:5.2f}")
 
 
 async def end_to_end(seconds: float) -> None:
-    port = free_port()
-    proc = multiprocessing.get_context("spawn").Process(target=_serve, args=(port,), daemon=True)
-    proc.start()
-    base_url = f"http://127.0.0.1:{port}"
+    proc, base_url = _start()
     try:
-        for _ in range(200):
-            try:
-                httpx.get(base_url + "/_sandbox/state", timeout=1)
-                break
-            except httpx.HTTPError:
-                time.sleep(0.05)
         limits = httpx.Limits(max_connections=4, max_keepalive_connections=4)
         async with Client(config(base_url)) as ax, httpx.AsyncClient(limits=limits, timeout=30) as http:
             bare = BareClient(http, config(base_url).endpoint)
@@ -217,6 +263,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args()
     asyncio.run(client_cpu(args.seconds))
+    asyncio.run(windows_auth(args.seconds))
     asyncio.run(end_to_end(args.seconds))
 
 
