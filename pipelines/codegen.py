@@ -39,6 +39,7 @@ class Namespace(CodeContext):
         self.masks: dict[str, str] = {}
         # source reads already held as numbers, by their code (see _Gen.field)
         self.numbers: dict[str, str] = {}
+        self.numbers_used: set[str] = set()
         self.tables: dict[str, str] = {}
         self.n = 0
 
@@ -83,7 +84,10 @@ class Namespace(CodeContext):
     def number(self, read: ast.expr) -> ast.expr:
         # a field an earlier decimal conversion of this record already read as a number
         known = self.numbers.get(ast.unparse(read))
-        return ast.Name(id=known, ctx=ast.Load()) if known else super().number(read)
+        if known is None:
+            return super().number(read)
+        self.numbers_used.add(known)
+        return ast.Name(id=known, ctx=ast.Load())
 
     def specialize(self, name: str, args: list[ast.expr]) -> ast.expr | None:
         # lang_values(rows, 'LanguageId', 'Name', params.languages, 'en-us'): bind the constants once

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -78,7 +79,14 @@ def _rate(table: dict[str, Any], code: Any, name: str) -> Any:
     return rate
 
 
+def _builtins(record: Any) -> Any:
+    """A msgspec Struct read as builtins (dicts and lists); anything else as it is."""
+    return msgspec.to_builtins(record) if isinstance(record, msgspec.Struct) else record
+
+
 HELPERS: dict[str, Any] = {
+    "_dict": dict,
+    "_builtins": _builtins,
     "_at": _at,
     "_put": _put,
     "_items": _items,
@@ -131,11 +139,17 @@ class CompiledMapping:
     def name(self) -> str:
         return self.spec.mapping
 
-    def __call__(self, record: Any, context: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        """Map one record: a dict (decoded JSON) or a msgspec Struct (read as builtins)."""
-        if record.__class__ is not dict and isinstance(record, msgspec.Struct):
-            record = msgspec.to_builtins(record)
-        return self.function(record, context if context is not None else {})
+    if TYPE_CHECKING:
+
+        def __call__(self, record: Any, context: Mapping[str, Any] | None = None) -> dict[str, Any]:
+            """Map one record: a dict (decoded JSON) or a msgspec Struct (read as builtins)."""
+            ...
+
+    else:
+        # Calling the mapping calls the generated function itself (it reads a Struct as
+        # builtins and a missing context as empty): a C-level getter hands it out, so no
+        # Python frame is added per record.
+        __call__ = property(attrgetter("function"))
 
     def mask(self, document: Any) -> Any:
         """A copy of a mapped document safe to log or show (sensitive fields masked)."""

@@ -316,7 +316,11 @@ class _Gen(Namespace):
     def assemble(self) -> tuple[str, dict[int, str]]:
         """The module source and, for each line number, the target field it computes."""
         header = [
-            ("def _map(src, ctx):", None),
+            ("def _map(src, ctx=None):", None),
+            ("    if src.__class__ is not _dict:", None),
+            ("        src = _builtins(src)", None),
+            ("    if ctx is None:", None),
+            ("        ctx = _E", None),
             ("    root = src", None),
             ("    parent = None", None),
             ("    ln = None", None),
@@ -329,7 +333,17 @@ class _Gen(Namespace):
             ("    except _Exc as exc:", None),
             ("        raise _fail(exc, src) from None", None),
         ]
-        all_lines = header + self.lines + footer
+        # a number kept by a decimal conversion that nothing reused: read the field plainly
+        plain = {
+            f"v = {var} = _dnum({read})": f"v = {read}"
+            for read, var in self.numbers.items()
+            if var not in self.numbers_used
+        }
+        body = [
+            (text.replace(text.lstrip(), plain[text.lstrip()]) if text.lstrip() in plain else text, label)
+            for text, label in self.lines
+        ]
+        all_lines = header + body + footer
         source = "\n".join(text for text, _ in all_lines)
         labels = {i: lab for i, (_, lab) in enumerate(all_lines, 1) if lab is not None}
         return source, labels
