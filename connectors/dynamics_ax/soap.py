@@ -190,8 +190,10 @@ class AxSoapClient:
         self._lanes = Lanes(config.max_connections, auth=auth, timeout=timeout, verify=config.verify_tls,
                             transport=transport, headers={"User-Agent": "presta-ax-bridge"},
                             event_hooks={"request": [_record_request], "response": [_record_response]})
-        self._wsdl_http = httpx.Client(auth=auth, timeout=timeout, verify=config.verify_tls,
-                                       transport=wsdl_transport)
+        # The WSDL and its XSDs are fetched one after the other: one connection, authenticated once.
+        self._wsdl_http = httpx.Client(auth=_lane_auth(auth), timeout=timeout, verify=config.verify_tls,
+                                       transport=wsdl_transport,
+                                       limits=httpx.Limits(max_connections=1, max_keepalive_connections=1))
         self._zeep: zeep.AsyncClient | None = None
         self._zeep_raw: zeep.AsyncClient | None = None
         self._proxies: dict[tuple[str, bool], Any] = {}
