@@ -217,8 +217,9 @@ class _Call:
     def _get(self, resource: Resource, raw_id: str | None, langs: list[int]) -> Response:
         q, model = self.request.query_params, self.sb.model
         numeric_langs = q.get("language") is not None
-        display = parse_display(q.get("display"), resource)
-        extras = price_extras(model, resource.name, parse_price_params(q.multi_items()))
+        prices = parse_price_params(q.multi_items())
+        extras = price_extras(model, resource.name, prices)
+        display = parse_display(q.get("display"), resource, prices if extras else ())
         if raw_id is not None:
             row = model.store.get(resource.name, int(raw_id)) if raw_id.isdigit() else None
             if row is None:

@@ -62,13 +62,17 @@ def _split_top(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def parse_display(value: str | None, resource: Resource) -> Display | None:
-    """None (no ``display``), full, or a field selection; errors 35/36."""
+def parse_display(value: str | None, resource: Resource, extra_fields: Iterable[str] = ()) -> Display | None:
+    """None (no ``display``), full, or a field selection; errors 35/36.
+
+    ``extra_fields`` are the virtual ``price[NAME]`` fields of the request: PrestaShop adds them to
+    the resource's fields, so ``display=[id,NAME]`` may select them.
+    """
     if value is None:
         return None
     if value == "full":
         return Display(full=True)
-    available = ["id", *[f.name for f in resource.visible_fields if f.name != "id"]]
+    available = ["id", *[f.name for f in resource.visible_fields if f.name != "id"], *extra_fields]
     if not (value.startswith("[") and value.endswith("]")):
         raise WsError(400, 36, 'The "display" syntax is wrong. You can set "full" or '
                       f'"[field_1,field_2,field_3,...]". These are available: {", ".join(available)}')

@@ -103,7 +103,8 @@ def _object_body(ws: str, model: Values, resource: Resource, row: Row, display: 
             continue
         out.append(_field_xml(ws, fld, model.value(resource, row, fld), row, langs))
     for name, value in extras(row) if extras else ():
-        out.append(f"\t<{name}>{cdata(value)}</{name}>\n")
+        if wanted is None or name in wanted:
+            out.append(f"\t<{name}>{cdata(value)}</{name}>\n")
     assocs = resource.associations if full else [
         a for a in resource.associations if a.name in display.associations  # type: ignore[union-attr]
     ]
@@ -229,7 +230,8 @@ def _json_object(model: Values, resource: Resource, row: Row, display: Display |
         if wanted is None or fld.name in wanted:
             obj[fld.name] = _json_value(fld, model.value(resource, row, fld), langs, numeric_lang_ids)
     for name, value in extras(row) if extras else ():
-        obj[name] = value
+        if wanted is None or name in wanted:
+            obj[name] = value
     assocs = resource.associations if full else [
         a for a in resource.associations if a.name in display.associations  # type: ignore[union-attr]
     ]

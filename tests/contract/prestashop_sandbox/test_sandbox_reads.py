@@ -86,6 +86,22 @@ def test_display_errors(client: httpx.Client) -> None:
     assert r.status_code == 400 and errors(r.text)[0][0] == 36
 
 
+def test_display_may_select_virtual_price_fields(client: httpx.Client) -> None:
+    # reference §3.1: a price[NAME] field of the request is accepted in display=[...]
+    params = {"display": "[id,final_price]", "price[final_price][use_tax]": "1", "filter[id]": "[1|2]"}
+    products = root(client.get("/api/products", params=params).text).findall("products/product")
+    assert [[c.tag for c in p] for p in products] == [["id", "final_price"], ["id", "final_price"]]
+    assert all(float(p.findtext("final_price") or 0) > 0 for p in products)
+    # a price field not named in display is not printed, like any other field
+    only_id = client.get("/api/products/1", params={"display": "[id]", "price[final_price][use_tax]": "1"})
+    assert [c.tag for c in root(only_id.text).find("products/product")] == ["id"]
+    # without the price parameter the name is unknown
+    r = client.get("/api/products", params={"display": "[id,final_price]"})
+    assert r.status_code == 400 and errors(r.text)[0][0] == 35
+    as_json = client.get("/api/products", params={**params, "output_format": "JSON"}).json()
+    assert [sorted(p) for p in as_json["products"]] == [["final_price", "id"], ["final_price", "id"]]
+
+
 def test_display_on_single_object(client: httpx.Client) -> None:
     r = client.get("/api/customers/1", params={"display": "[id,email]"})
     customer = root(r.text).find("customers/customer")
