@@ -78,6 +78,8 @@ async def test_filter_operators_agree_with_a_local_scan(shop):
 
     assert await ids_for(id=F.any_of(ids[0], ids[2], ids[4])) == [ids[0], ids[2], ids[4]]
     assert await ids_for(id=F.between(ids[1], ids[5])) == ids[1:6]
+    assert ids[8] < 10 <= ids[11]  # bounds with different digit counts are ordered as numbers
+    assert await ids_for(id=F.between(ids[11], ids[8])) == ids[8:12]
     assert await ids_for(id=F.gt(ids[-3])) == ids[-2:]
     assert await ids_for(id=F.lt(ids[2])) == ids[:2]
     assert await ids_for(id=F.none_of(*ids[1:])) == ids[:1]
