@@ -48,7 +48,7 @@ def order() -> dict[str, Any]:
 
 
 async def test_order_flow_extracts_maps_and_loads_in_order() -> None:
-    ops = RecordingOperations(order())
+    ops = RecordingOperations(dict(order(), current_state="2"))  # payment accepted
     flow = FlowRegistry().get("ps_order_to_ax")
     outcome = await run_flow(flow, {"key": "42", "source": "prestashop", "event": "order.created"}, ops)
     assert outcome.status == "done", outcome.to_dict()
@@ -63,6 +63,16 @@ async def test_order_flow_extracts_maps_and_loads_in_order() -> None:
     assert sales_order["PurchOrderFormNum"] == "XKBKNABJK" and len(sales_order["SalesLine"]) == 3
     assert ops.calls[1][2]["AccountNum"] == sales_order["CustAccount"] == "PS-7"
     assert outcome.results["load-order"] == {"id": "SalesOrderService.create#3"}
+    # the write-back moves the paid PrestaShop order on to "Processing in progress"
+    assert ops.calls[3][2] == {"id_order": 42, "id_order_state": "3", "id_employee": "0"}
+
+
+async def test_an_order_awaiting_its_payment_is_not_moved_on() -> None:
+    ops = RecordingOperations(order())  # state 10: awaiting bank wire payment
+    outcome = await run_flow(FlowRegistry().get("ps_order_to_ax"), {"key": "42"}, ops)
+    assert outcome.status == "done", outcome.to_dict()
+    assert [c[1] for c in ops.calls] == ["orders.get", "CustomerService.create", "SalesOrderService.create"]
+    assert {s["id"]: s["status"] for s in outcome.steps}["write-back"] == "skipped"
 
 
 async def test_known_customer_is_not_created_again() -> None:

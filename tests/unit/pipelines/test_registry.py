@@ -26,7 +26,11 @@ def test_the_six_default_flows_load_with_their_mappings() -> None:
     flows = FlowRegistry().flows()
     assert set(flows) == DEFAULT_FLOWS
     order = flows["ps_order_to_ax"]
-    assert set(order.mappings) == {"ps_customer_to_ax_customer", "ps_order_to_ax_sales_order"}
+    assert set(order.mappings) == {
+        "ps_customer_to_ax_customer",
+        "ps_order_to_ax_sales_order",
+        "ps_order_to_ps_order_history",
+    }
     record = order.record()
     assert record["version_id"].startswith("sha256:") and record["triggers"][0]["event"] == "order.created"
     assert [s["kind"] for s in record["steps"]][:2] == ["extract", "guard"]

@@ -50,6 +50,7 @@ def test_order_flow_maps_validates_and_skips_system_steps(no_network: None) -> N
         "guard": "ok",
         "map-customer": "ok",
         "map-order": "ok",
+        "map-write-back": "skipped",  # the order still awaits its payment: it stays as it is
         "validate": "ok",
         "load-customer": "skipped",
         "load-order": "skipped",
@@ -58,6 +59,14 @@ def test_order_flow_maps_validates_and_skips_system_steps(no_network: None) -> N
     order = next(s for s in result["steps"] if s["id"] == "map-order")["output"]
     assert order["PurchOrderFormNum"] == "XKBKNABJK" and order["SalesLine"][2]["LineAmount"] == "86.42"
     assert order["Email"] == "j***@e***.com"  # masked for the console by default
+
+
+def test_a_paid_order_shows_its_write_back_document() -> None:
+    result = run_flow_test(DEFAULT_FLOWS_DIR / "ps_order_to_ax.yaml", order_sample(current_state="2"))
+    assert result["ok"] and statuses(result)["map-write-back"] == "ok"
+    history = next(s for s in result["steps"] if s["id"] == "map-write-back")["output"]
+    assert history == {"id_order": 42, "id_order_state": "3", "id_employee": "0"}
+    assert statuses(result)["write-back"] == "skipped"  # a test-run never writes
 
 
 def test_known_customer_skips_the_customer_steps() -> None:
