@@ -9,7 +9,7 @@ Serve app. The runtime loads flows with :class:`FlowRegistry`, runs a flow for a
 
 from pipelines.compiler import CompiledMapping, compile_expression, compile_mapping
 from pipelines.executor import FlowOutcome, Operations, run_flow
-from pipelines.lint import Problem, lint_paths
+from pipelines.lint import Problem, lint_flow, lint_paths
 from pipelines.registry import DEFAULT_FLOWS_DIR, FlowRegistry, LoadedFlow, content_hash, load_flow_bundle
 from pipelines.specs import FlowSpec, MappingSpec, load_flow, load_mapping
 from pipelines.testrun import run_flow_test
@@ -30,6 +30,7 @@ __all__ = [
     "compile_expression",
     "compile_mapping",
     "content_hash",
+    "lint_flow",
     "lint_paths",
     "load_flow",
     "load_flow_bundle",

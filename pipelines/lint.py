@@ -23,11 +23,11 @@ from pydantic import ValidationError as PydanticValidationError
 from connectors.errors import ConfigError
 from pipelines.expressions import ExpressionError, parse_expression
 from pipelines.lint_mapping import check_mapping
-from pipelines.registry import find_mapping_file, mapping_names
+from pipelines.registry import LoadedFlow, find_mapping_file, mapping_names
 from pipelines.specs import FlowSpec, MappingSpec, pydantic_problems
 from pipelines.yamlio import LineIndex, format_path, load_yaml
 
-__all__ = ["Problem", "lint_file", "lint_paths"]
+__all__ = ["Problem", "lint_file", "lint_flow", "lint_paths"]
 
 _SKIP_DIRS = frozenset({"node_modules", "__pycache__", "venv", "site-packages"})
 
@@ -83,6 +83,17 @@ def lint_paths(paths: list[Path]) -> list[Problem]:
     problems: list[Problem] = []
     for file in _yaml_files(paths):
         problems += lint_file(file)
+    return sorted(problems)
+
+
+def lint_flow(flow: LoadedFlow) -> list[Problem]:
+    """Problems of a loaded flow's file and of every mapping file it uses, wherever each was
+    found (a user folder or the defaults): what must be clean before the flow is deployed."""
+    files = [flow.spec.file, *(m.file for m in flow.mappings.values())]
+    problems: list[Problem] = []
+    for name in dict.fromkeys(files):  # each file once, in order
+        if name and name != "<memory>":
+            problems += lint_file(Path(name))
     return sorted(problems)
 
 

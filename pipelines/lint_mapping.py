@@ -9,18 +9,15 @@ the rule so the caller can give its line.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from difflib import get_close_matches
 from typing import Any
 
 from pipelines.expressions import ExpressionError, ParsedExpression, field_path, parse_expression
+from pipelines.lint_refs import Report, _check_source_path, _Scope, _suggest, zone_problem
 from pipelines.specs import ChildMapping, FieldRule, MappingSpec
 from pipelines.targets import EntitySchema, FieldInfo, schema_for
 from pipelines.validators import ax_type_problem, php_empty, prestashop_validator
 
 __all__ = ["check_mapping"]
-
-Report = Callable[[tuple[str | int, ...], str, str], None]  # (yaml path, message, severity)
 
 # conversions whose result cannot go into a target of these kinds
 _BAD_TARGET_KINDS = {
@@ -32,67 +29,6 @@ _BAD_TARGET_KINDS = {
     "from_noyes": {"date", "datetime", "enum"},
     "bool01": {"date", "datetime", "enum"},
 }
-
-
-def _suggest(name: str, names: Iterable[str]) -> str:
-    close = get_close_matches(name, list(names), n=1, cutoff=0.6)
-    return f" — did you mean '{close[0]}'?" if close else ""
-
-
-class _Scope:
-    """What bare names, ``parent.`` and ``root.`` resolve against inside a (child) mapping."""
-
-    def __init__(self, schema: EntitySchema | None, parent: _Scope | None, root: EntitySchema | None) -> None:
-        self.schema = schema
-        self.parent = parent
-        self.root = root
-
-
-def _check_source_path(
-    scope: _Scope,
-    root: str,
-    path: tuple[str | int, ...],
-    where: tuple[str | int, ...],
-    spec: MappingSpec,
-    report: Report,
-) -> FieldInfo | None:
-    """Report an unknown source path; return the source field it names, when known."""
-    if root == "params":
-        key = path[0] if path else None
-        if isinstance(key, str) and key not in spec.params:
-            report(where, f"unknown parameter 'params.{key}'{_suggest(key, spec.params)}", "error")
-        return None
-    if root in ("context", "line_number", "out"):
-        return None  # supplied by the runtime, or target fields mapped above
-    schema = (
-        scope.schema
-        if root == "src"
-        else (scope.root if root == "root" else (scope.parent.schema if scope.parent else None))
-    )
-    if schema is None or not path:
-        return None
-    node: EntitySchema = schema
-    for i, key in enumerate(path):
-        if isinstance(key, int):
-            continue
-        if key in node.fields:
-            if i < len(path) - 1 and not node.fields[key].lang:
-                rest = ".".join(str(p) for p in path[i + 1 :])
-                report(where, f"source field '{key}' of {node.name} is a value and has no '{rest}'", "error")
-                return None
-            return node.fields[key]
-        sub = node.child(key)
-        if sub is None:
-            if not node.open:
-                shown = ".".join(str(p) for p in path[: i + 1])
-                report(
-                    where,
-                    f"unknown source field '{shown}' in {node.name}{_suggest(key, node.names())}",
-                    "error",
-                )
-            return None
-        node = sub
-    return None
 
 
 # (source kind, target kind) pairs that cannot be copied as they are
@@ -193,8 +129,11 @@ class _MappingLinter:
         where: tuple[str | int, ...],
     ) -> None:
         mapped = set()
+        system = self.spec.source.system
         for name, rule in fields.items():
-            mapped.add(name.split(".")[0])
+            # a rule owned by the other system is never written in this direction
+            if rule.owner in ("both", system):
+                mapped.add(name.split(".")[0])
             self.field(scope, target, name, rule, (*where, name))
         if target is not None and target.system == "ax" or (target is not None and not target.open):
             self.required(target, fields, where, mapped)
@@ -208,7 +147,15 @@ class _MappingLinter:
     ) -> None:
         for fname, info in target.fields.items():
             if info.required and not info.read_only and fname not in mapped:
-                self.report(where, f"required target field '{fname}' of {target.name} is not mapped", "error")
+                owner = fields[fname].owner if fname in fields else None
+                why = (
+                    f" (its rule is owned by {owner}, so mapping from {self.spec.source.system} never writes it)"
+                    if owner is not None
+                    else ""
+                )
+                self.report(
+                    where, f"required target field '{fname}' of {target.name} is not mapped{why}", "error"
+                )
         # nested entities that are written need their own required fields
         for top in {n.split(".")[0] for n in fields if "." in n}:
             sub = target.child(top)
@@ -294,6 +241,11 @@ class _MappingLinter:
                 )
         if rule.lookup is not None:
             self.table_ref(rule.lookup, (*where, "lookup"))
+        if rule.convert is not None and rule.convert.to in ("date", "datetime"):
+            for key in ("from_tz", "to_tz"):
+                issue = zone_problem(getattr(rule.convert, key), self.spec)
+                if issue is not None:
+                    self.report((*where, "convert", key), issue, "error")
         if info is not None:
             self.types(info, rule, where)
 
