@@ -227,13 +227,15 @@ def parse_datetime(value: Any, fmt: str | None, tz: str) -> datetime | None:
 
 
 def format_datetime(dt: datetime | None, fmt: str, tz: str) -> str | None:
-    """Format an aware datetime in the time zone ``tz``; ``fmt`` ``"iso"`` gives ``...Z`` for UTC."""
+    """Format an aware datetime in the time zone ``tz``. ``fmt`` ``"iso"`` gives an XML Schema
+    ``dateTime`` (what AX reads): ``...Z`` for UTC, else the offset as ``+02:00``."""
     if dt is None:
         return None
     local = dt.astimezone(_zone(tz))
     if fmt == "iso":
-        text = local.replace(tzinfo=None).isoformat(timespec="seconds")
-        return text + "Z" if tz.upper() == "UTC" else text + local.strftime("%z")
+        if tz.upper() == "UTC":
+            return local.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
+        return local.isoformat(timespec="seconds")
     return local.strftime(fmt)
 
 
