@@ -199,3 +199,26 @@ def test_slugs_equal_the_definition_for_every_kind_of_character() -> None:
         {"id": "2", "value": ""},
         {"id": "3", "value": "mug-cafe"},
     ]
+
+
+def test_text_and_numbers_both_ways() -> None:
+    cm = mapping(
+        {
+            "LineNum": {"from": "n", "convert": {"to": "int", "rounding": "half_even"}},
+            "SalesQty": {"from": "qty", "convert": {"to": "decimal", "places": 3, "rounding": "down"}},
+            "Name": {"expr": "price * 2", "convert": "str"},
+            "CustomerRef": {"from": "flag", "convert": "str"},
+            "Email": {"from": "count", "convert": "str"},
+        }
+    )
+    out = cm({"n": "2.5", "qty": "1.23456", "price": Decimal("1.250"), "flag": True, "count": 7})
+    assert out == {
+        "LineNum": 2,
+        "SalesQty": Decimal("1.234"),
+        "Name": "2.500",
+        "CustomerRef": "1",
+        "Email": "7",
+    }
+    with pytest.raises(MappingError, match="'1,5' is not a number") as err:
+        cm({"n": "1,5"})
+    assert err.value.field == "LineNum"  # type: ignore[attr-defined]
