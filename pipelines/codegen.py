@@ -90,6 +90,13 @@ class Namespace(CodeContext):
         return ast.Name(id=known, ctx=ast.Load())
 
     def specialize(self, name: str, args: list[ast.expr]) -> ast.expr | None:
+        if name == "max" and len(args) == 2 and isinstance(args[1], ast.Constant):
+            bound = args[1].value  # max(x, 1): bind the bound once
+            if isinstance(bound, int) and not isinstance(bound, bool):
+                self.n += 1
+                key = f"_mx{self.n}"
+                self.ns[key] = fn.max_with(bound)
+                return ast.Call(func=ast.Name(id=key, ctx=ast.Load()), args=[args[0]], keywords=[])
         # lang_values(rows, 'LanguageId', 'Name', params.languages, 'en-us'): bind the constants once
         if name != "lang_values" or len(args) != 5:
             return None

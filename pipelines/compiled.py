@@ -7,6 +7,7 @@ record is small and easy to read.
 
 from __future__ import annotations
 
+import decimal
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -101,6 +102,8 @@ HELPERS: dict[str, Any] = {
     "_E": {},
     "_dec": fn.to_decimal,
     "_dnum": fn.decimal_number,
+    "_DecErr": decimal.InvalidOperation,
+    "_notnum": fn.not_a_number,
     "_int": fn.to_int,
     "_str": fn.to_str,
     "_noyes": fn.to_noyes,

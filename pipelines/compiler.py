@@ -199,7 +199,7 @@ class _Gen(Namespace):
         """Emit the conversion of `v`; returns what is known of `v` after it."""
         e = lambda t: self.emit(indent, t, label)  # noqa: E731 - local shorthand
         if c.to == "decimal":
-            e(f"v = {self.converter(c.places, c.rounding)}(v)")
+            self.decimal(indent, c.places, c.rounding, label)
             return self.OPT
         if c.to == "int":
             e(f"v = _int(v, {c.rounding!r})")
@@ -211,6 +211,28 @@ class _Gen(Namespace):
             return self.OPT if out_fmt == "iso" or "%Y" in out_fmt else self.ANY
         e(f"v = _{c.to}(v)")
         return self.ANY if c.to == "str" else self.OPT  # noyes, from_noyes, bool01: a fixed word
+
+    def decimal(self, indent: int, places: int | None, rounding: str, label: str) -> None:
+        """Emit ``v = <decimal converter>(v)``, with the two usual inputs (number text, a
+        Decimal) converted inline: the same steps as the converter without a call per value."""
+        conv = self.converter(places, rounding)
+        if places is None:
+            self.emit(indent, f"v = {conv}(v)", label)
+            return
+        quantize = f"v.quantize({ast.unparse(self.const(fn.to_decimal(1, places)))}, {fn.ROUNDING_MODES[rounding]!r})"
+        for depth, text in (
+            (0, "if v.__class__ is _S and v:"),
+            (1, "try:"),
+            (2, "v = _D(v)"),
+            (1, "except _DecErr:"),
+            (2, "raise _notnum(v) from None"),
+            (1, f"v = {quantize}"),
+            (0, "elif v.__class__ is _D:"),
+            (1, f"v = {quantize}"),
+            (0, "else:"),
+            (1, f"v = {conv}(v)"),
+        ):
+            self.emit(indent + depth, text, label)
 
     def currency_step(self, indent: int, cur: CurrencyRule, label: str) -> None:
         """Emit the currency conversion of `v` (a Decimal or None after it)."""
@@ -241,7 +263,7 @@ class _Gen(Namespace):
         op = "*" if cur.op == "multiply" else "/"
         e("if v is not None:")
         if rate_value == 1:  # same currency: only the rounding applies
-            self.emit(indent + 1, f"v = {self.converter(cur.places, cur.rounding)}(v)", label)
+            self.decimal(indent + 1, cur.places, cur.rounding, label)
         else:
             self.emit(
                 indent + 1,

@@ -22,6 +22,7 @@ __all__ = [
     "decimal_converter",
     "format_datetime",
     "from_noyes",
+    "not_a_number",
     "num",
     "parse_datetime",
     "to_bool01",
@@ -48,6 +49,11 @@ _FALSE_STRINGS = frozenset({"0", "false", "no", "n", "off", ""})
 _ZERO_DATES = frozenset({"0000-00-00", "0000-00-00 00:00:00"})
 
 
+def not_a_number(value: Any) -> ValueError:
+    """The error for text that is not a number (the value shortened to 40 characters)."""
+    return ValueError(f"{_short(value)!r} is not a number")
+
+
 def num(value: Any) -> Decimal | int | None:
     """Read a number from PrestaShop strings (``"12.500000"``), AX decimals, ints or floats.
 
@@ -66,7 +72,7 @@ def num(value: Any) -> Decimal | int | None:
         try:
             return Decimal(text)
         except decimal.InvalidOperation:
-            raise ValueError(f"{_short(value)!r} is not a number") from None
+            raise not_a_number(value) from None
     if cls is bool:
         return int(value)
     if cls is float:
@@ -81,7 +87,7 @@ def decimal_number(value: Any) -> Decimal | int | None:
         try:
             return Decimal(value)  # Decimal ignores surrounding spaces, as num() does
         except decimal.InvalidOperation:
-            raise ValueError(f"{_short(value)!r} is not a number") from None
+            raise not_a_number(value) from None
     return num(value)
 
 
@@ -111,7 +117,7 @@ def decimal_converter(places: int | None, rounding: str = "half_up") -> Any:
             try:
                 d = dec(value)
             except decimal.InvalidOperation:
-                raise ValueError(f"{_short(value)!r} is not a number") from None
+                raise not_a_number(value) from None
         else:
             n = num(value)
             if n is None:

@@ -25,6 +25,7 @@ from pipelines.conversions import (
     decimal_number,
     format_datetime,
     from_noyes,
+    not_a_number,
     num,
     parse_datetime,
     to_bool01,
@@ -45,6 +46,7 @@ __all__ = [
     "from_noyes",
     "lang_values",
     "lang_values_for",
+    "not_a_number",
     "num",
     "parse_datetime",
     "slug",
@@ -178,6 +180,8 @@ def pluck(rows: Any, field: str) -> list[Any]:
 
 def first(rows: Any) -> Any:
     """The first row, or ``None``."""
+    if rows.__class__ is list:
+        return rows[0] if rows else None
     items = _items(rows)
     return items[0] if items else None
 
@@ -344,6 +348,20 @@ def _min(*values: Any) -> Any:
         if n is not None and (best is None or n < best):
             best = n
     return best
+
+
+def max_with(bound: Any) -> Any:
+    """``max(value, bound)`` for a fixed numeric ``bound`` (the usual ``max(x, 1)``): what the
+    compiler calls instead of :func:`_max` when the second argument is a constant."""
+    limit = num(bound)
+
+    def at_least(value: Any) -> Any:
+        n = num(value)
+        if n is None or limit is None:
+            return limit if n is None else n
+        return n if n >= limit else limit
+
+    return at_least
 
 
 def _max(*values: Any) -> Any:
