@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import argparse
 import random
-import re
 import sys
 import time
-import unicodedata
 from collections.abc import Callable
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -34,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipelines.compiler import compile_mapping  # noqa: E402
+from pipelines.functions import slug  # noqa: E402
 from pipelines.registry import find_mapping_file  # noqa: E402
 from pipelines.specs import load_mapping  # noqa: E402
 
@@ -164,15 +163,15 @@ _CATEGORY = {
     "Home Accessories": "8",
     "Art": "9",
 }
-_SLUG = re.compile(r"[^a-z0-9]+")
 _Q6, _Q3, _Q2 = Decimal("0.000001"), Decimal("0.001"), Decimal("0.01")
 _RATE_EUR = Decimal("1")
 
 
 def _slug(text: str) -> str:
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return _SLUG.sub("-", text.lower()).strip("-")
+    # The engine's own slug routine (translation tables, no regular expression): the hand-written
+    # side uses the fastest text and date routines we have, so the ratio measures what the
+    # declarative engine costs, not which side has the better helper.
+    return slug(text) or ""
 
 
 def hand_product(item: dict[str, Any]) -> dict[str, Any]:
@@ -270,14 +269,15 @@ def hand_order(o: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
     cur_code = (o.get("currency") or {}).get("iso_code")
     cur = _CURRENCY[cur_code]
     iso = (o.get("country_delivery") or {}).get("iso_code")
-    placed = datetime.strptime(o["date_add"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=_PARIS).astimezone(_UTC)
+    # fromisoformat reads "Y-m-d H:i:s" exactly as strptime would, many times faster
+    placed = datetime.fromisoformat(o["date_add"]).replace(tzinfo=_PARIS).astimezone(_UTC)
     name = " ".join(p.strip() for p in (cust.get("firstname"), cust.get("lastname")) if p and p.strip())
     out: dict[str, Any] = {
         "CustAccount": ctx.get("ax_customer_account") or f"PS-{o['id_customer']}",
         "PurchOrderFormNum": o["reference"],
         "CustomerRef": f"PrestaShop order {o['id']}",
         "CurrencyCode": cur,
-        "ReceiptDateRequested": placed.strftime("%Y-%m-%d"),
+        "ReceiptDateRequested": placed.date().isoformat(),
         "SalesName": name,
         "DeliveryName": addr.get("company")
         or " ".join(p.strip() for p in (addr.get("firstname"), addr.get("lastname")) if p and p.strip()),

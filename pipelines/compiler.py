@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 from connectors.errors import BridgeError, ConfigError, MappingError
@@ -56,6 +57,7 @@ class _Gen(Namespace):
     # abstract-class check per value): ANY may be None or "", OPT is None or a real value, SET
     # is a real value.
     ANY, OPT, SET = 0, 1, 2
+    NUMBER = 3  # a number read from the source (a Decimal, an int or None), not yet converted
 
     def field(self, indent: int, target: str, rule: FieldRule, label: str) -> None:
         e = lambda t: self.emit(indent, t, label)  # noqa: E731 - local shorthand
@@ -108,8 +110,11 @@ class _Gen(Namespace):
             # expression below using the same field (`price * quantity`) does not parse it again
             read = self.path(rule.from_)
             self.n += 1
-            e(f"v = _n{self.n} = _dnum({read})")
+            e(f"v = {read}")
+            self.read_number(indent, label)
+            e(f"_n{self.n} = v")  # dropped at the end when nothing reused it
             self.numbers[read] = f"_n{self.n}"
+            kind = self.NUMBER
         elif rule.from_ is not None:
             e(f"v = {self.path(rule.from_)}")
         else:
@@ -199,7 +204,7 @@ class _Gen(Namespace):
         """Emit the conversion of `v`; returns what is known of `v` after it."""
         e = lambda t: self.emit(indent, t, label)  # noqa: E731 - local shorthand
         if c.to == "decimal":
-            self.decimal(indent, c.places, c.rounding, label)
+            self.decimal(indent, c.places, c.rounding, label, parsed=kind == self.NUMBER)
             return self.OPT
         if c.to == "int":
             e(f"v = _int(v, {c.rounding!r})")
@@ -212,26 +217,52 @@ class _Gen(Namespace):
         e(f"v = _{c.to}(v)")
         return self.ANY if c.to == "str" else self.OPT  # noyes, from_noyes, bool01: a fixed word
 
-    def decimal(self, indent: int, places: int | None, rounding: str, label: str) -> None:
-        """Emit ``v = <decimal converter>(v)``, with the two usual inputs (number text, a
-        Decimal) converted inline: the same steps as the converter without a call per value."""
-        conv = self.converter(places, rounding)
-        if places is None:
-            self.emit(indent, f"v = {conv}(v)", label)
-            return
-        quantize = f"v.quantize({ast.unparse(self.const(fn.to_decimal(1, places)))}, {fn.ROUNDING_MODES[rounding]!r})"
+    def read_number(self, indent: int, label: str) -> None:
+        """Emit ``v = _dnum(v)`` with number text parsed inline (the same steps, no call)."""
         for depth, text in (
             (0, "if v.__class__ is _S and v:"),
             (1, "try:"),
             (2, "v = _D(v)"),
             (1, "except _DecErr:"),
             (2, "raise _notnum(v) from None"),
-            (1, f"v = {quantize}"),
-            (0, "elif v.__class__ is _D:"),
+            (0, "else:"),
+            (1, "v = _dnum(v)"),
+        ):
+            self.emit(indent + depth, text, label)
+
+    def decimal(
+        self, indent: int, places: int | None, rounding: str, label: str, parsed: bool = False
+    ) -> None:
+        """Emit ``v = <decimal converter>(v)``, with the two usual inputs (number text, a
+        Decimal) converted inline: the same steps as the converter without a call per value.
+        ``parsed``: `v` was read by :meth:`read_number` already (text is never left)."""
+        conv = self.converter(places, rounding)
+        if places is None:
+            self.emit(indent, f"v = {conv}(v)", label)
+            return
+        quantum = f"_q{places}"
+        self.ns.setdefault(quantum, Decimal(1).scaleb(-places))
+        quantize = f"v.quantize({quantum}, {fn.ROUNDING_MODES[rounding]!r})"
+        text_first = (
+            []
+            if parsed
+            else [
+                (0, "if v.__class__ is _S and v:"),
+                (1, "try:"),
+                (2, "v = _D(v)"),
+                (1, "except _DecErr:"),
+                (2, "raise _notnum(v) from None"),
+                (1, f"v = {quantize}"),
+            ]
+        )
+        lines = [
+            *text_first,
+            (0, "elif v.__class__ is _D:" if text_first else "if v.__class__ is _D:"),
             (1, f"v = {quantize}"),
             (0, "else:"),
             (1, f"v = {conv}(v)"),
-        ):
+        ]
+        for depth, text in lines:
             self.emit(indent + depth, text, label)
 
     def currency_step(self, indent: int, cur: CurrencyRule, label: str) -> None:
@@ -356,15 +387,8 @@ class _Gen(Namespace):
             ("        raise _fail(exc, src) from None", None),
         ]
         # a number kept by a decimal conversion that nothing reused: read the field plainly
-        plain = {
-            f"v = {var} = _dnum({read})": f"v = {read}"
-            for read, var in self.numbers.items()
-            if var not in self.numbers_used
-        }
-        body = [
-            (text.replace(text.lstrip(), plain[text.lstrip()]) if text.lstrip() in plain else text, label)
-            for text, label in self.lines
-        ]
+        unused = {f"{var} = v" for var in self.numbers.values() if var not in self.numbers_used}
+        body = [(text, label) for text, label in self.lines if text.lstrip() not in unused]
         all_lines = header + body + footer
         source = "\n".join(text for text, _ in all_lines)
         labels = {i: lab for i, (_, lab) in enumerate(all_lines, 1) if lab is not None}

@@ -257,9 +257,31 @@ def datetime_converter(from_format: str | None, from_tz: str, to_format: str, to
         return lambda value: format_datetime(parse_datetime(value, from_format, from_tz), "iso", to_tz)
     iso_date = to_format == _DATE
     iso_datetime = to_format == _PS_DATETIME
+    source = _zone(from_tz)
+    shop_text = from_format == _PS_DATETIME
 
     def convert(value: Any) -> str | None:
-        dt = parse_datetime(value, from_format, from_tz)
+        if (
+            shop_text
+            and value.__class__ is str
+            and len(value) == 19
+            and value[10] == " "
+            and value[4] == "-"
+            and value[7] == "-"
+            and value[13] == ":"
+            and value[16] == ":"
+            and value.isascii()
+            and value[:4].isdigit()
+            and value != "0000-00-00 00:00:00"
+        ):
+            # PrestaShop's own shape, read as parse_datetime reads it (an invalid date such as
+            # month 13 goes through parse_datetime below for its error)
+            try:
+                dt: datetime | None = datetime.fromisoformat(value).replace(tzinfo=source)
+            except ValueError:
+                dt = parse_datetime(value, from_format, from_tz)
+        else:
+            dt = parse_datetime(value, from_format, from_tz)
         if dt is None:
             return None
         local = dt.astimezone(zone)

@@ -205,7 +205,17 @@ def test_the_compiled_date_converter_equals_parse_then_format(to_format: str, to
         None,
         date(2024, 5, 1),
         datetime(2024, 5, 1, 12, 0),
+        "2024-13-01 00:00:00",
+        "2024-05-01 12:00:0x",
+        "２０２４-05-01 12:00:00",
+        "2024-05-01T12:00:00",
     ]
     for value in values:
-        expected = fn.format_datetime(fn.parse_datetime(value, PS_LOCAL, "Europe/Paris"), to_format, to_tz)
+        try:
+            expected = fn.format_datetime(fn.parse_datetime(value, PS_LOCAL, "Europe/Paris"), to_format, to_tz)
+        except ValueError as exc:
+            with pytest.raises(ValueError, match="does not match the date format"):
+                convert(value)
+            assert "does not match" in str(exc)
+            continue
         assert convert(value) == expected, value
