@@ -40,6 +40,8 @@ class Namespace(CodeContext):
         # source reads already held as numbers, by their code (see _Gen.field)
         self.numbers: dict[str, str] = {}
         self.numbers_used: set[str] = set()
+        # fields of the current child loop whose value every item shares (see compiler._Gen)
+        self.invariants: list[str] = []
         self.tables: dict[str, str] = {}
         self.n = 0
 

@@ -63,7 +63,10 @@ __all__ = [
 
 def concat(*parts: Any) -> str | None:
     """Join the non-empty parts with no separator; all empty gives ``None``."""
-    out = "".join(p if p.__class__ is str else (to_str(p) or "") for p in parts)
+    try:
+        out = "".join(parts)  # the usual case: PrestaShop sends text
+    except TypeError:
+        out = "".join([p if p.__class__ is str else (to_str(p) or "") for p in parts])
     return out or None
 
 

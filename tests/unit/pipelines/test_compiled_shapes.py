@@ -222,3 +222,37 @@ def test_text_and_numbers_both_ways() -> None:
     with pytest.raises(MappingError, match="'1,5' is not a number") as err:
         cm({"n": "1,5"})
     assert err.value.field == "LineNum"  # type: ignore[attr-defined]
+
+
+def test_values_every_line_shares_are_computed_once_but_fail_like_any_field() -> None:
+    cm = mapping(
+        {"PurchOrderFormNum": "reference"},
+        children={
+            "SalesLine": {
+                "each": "rows",
+                "where": "int(qty) > 0",
+                "fields": {
+                    "ItemId": "ref",
+                    "CurrencyCode": {"from": "root.currency.iso_code", "lookup": "currency"},
+                    "Name": {"expr": "concat(context.prefix, ref)"},
+                },
+            }
+        },
+        lookups={"currency": {"values": {"EUR": "EUR", "USD": "USD"}}},
+    )
+    rows = [{"ref": "A", "qty": "0"}, {"ref": "B", "qty": "1"}, {"ref": "C", "qty": "2"}]
+    out = cm({"reference": "R1", "currency": {"iso_code": "USD"}, "rows": rows}, {"prefix": "x-"})
+    assert out["SalesLine"] == [
+        {"ItemId": "B", "CurrencyCode": "USD", "Name": "x-B"},
+        {"ItemId": "C", "CurrencyCode": "USD", "Name": "x-C"},
+    ]
+    # without lines the shared value is never computed, so an unknown currency does not matter
+    assert cm({"reference": "R2", "currency": {"iso_code": "JPY"}, "rows": rows[:1]}) == {
+        "PurchOrderFormNum": "R2"
+    }
+    with pytest.raises(MappingError, match="'JPY' is not in the lookup table 'currency'") as err:
+        cm({"reference": "R3", "currency": {"iso_code": "JPY"}, "rows": rows})
+    assert err.value.field == "SalesLine[].CurrencyCode"  # type: ignore[attr-defined]
+    # each call starts afresh: the next record's currency is its own
+    again = cm({"reference": "R4", "currency": {"iso_code": "EUR"}, "rows": rows[1:2]})
+    assert again["SalesLine"][0]["CurrencyCode"] == "EUR"
