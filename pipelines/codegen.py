@@ -92,6 +92,8 @@ class Namespace(CodeContext):
         return ast.Name(id=known, ctx=ast.Load())
 
     def specialize(self, name: str, args: list[ast.expr]) -> ast.expr | None:
+        if name in ("str", "int") and len(args) == 1 and not isinstance(args[0], ast.Constant):
+            return self._text_or_int(name, args[0])
         if name == "max" and len(args) == 2 and isinstance(args[1], ast.Constant):
             bound = args[1].value  # max(x, 1): bind the bound once
             if isinstance(bound, int) and not isinstance(bound, bool):
@@ -121,6 +123,33 @@ class Namespace(CodeContext):
         key = f"_lv{self.n}"
         self.ns[key] = fn.lang_values_for(*fixed)
         return ast.Call(func=ast.Name(id=key, ctx=ast.Load()), args=[args[0]], keywords=[])
+
+    def _text_or_int(self, name: str, arg: ast.expr) -> ast.expr:
+        """``str(x)`` / ``int(x)`` with the usual case inline, the way the function's first
+        line takes it (text stays text; digits become an int), else the function itself."""
+        self.n += 1
+        temp = f"_t{self.n}"
+        load = ast.Name(id=temp, ctx=ast.Load())
+        bound = ast.NamedExpr(target=ast.Name(id=temp, ctx=ast.Store()), value=arg)
+        is_text = ast.Compare(
+            left=ast.Attribute(value=bound, attr="__class__", ctx=ast.Load()),
+            ops=[ast.Is()],
+            comparators=[ast.Name(id="_S", ctx=ast.Load())],
+        )
+        fallback = ast.Call(func=self.function(name), args=[load], keywords=[])
+        if name == "str":  # to_str: None and text are returned as they are
+            test: ast.expr = ast.BoolOp(
+                op=ast.Or(),
+                values=[is_text, ast.Compare(left=load, ops=[ast.Is()], comparators=[ast.Constant(None)])],
+            )
+            return ast.IfExp(test=test, body=load, orelse=fallback)
+        digits = [  # to_int: ASCII digits are read with int()
+            ast.Call(func=ast.Attribute(value=load, attr=m, ctx=ast.Load()), args=[], keywords=[])
+            for m in ("isdigit", "isascii")
+        ]
+        test = ast.BoolOp(op=ast.And(), values=[is_text, *digits])
+        parse = ast.Call(func=ast.Name(id="_I", ctx=ast.Load()), args=[load], keywords=[])
+        return ast.IfExp(test=test, body=parse, orelse=fallback)
 
     def var(self, root: str) -> str:
         if root == "src":

@@ -87,6 +87,7 @@ def _builtins(record: Any) -> Any:
 
 HELPERS: dict[str, Any] = {
     "_dict": dict,
+    "_I": int,
     "_builtins": _builtins,
     "_at": _at,
     "_put": _put,

@@ -256,3 +256,33 @@ def test_values_every_line_shares_are_computed_once_but_fail_like_any_field() ->
     # each call starts afresh: the next record's currency is its own
     again = cm({"reference": "R4", "currency": {"iso_code": "EUR"}, "rows": rows[1:2]})
     assert again["SalesLine"][0]["CurrencyCode"] == "EUR"
+
+
+@pytest.mark.parametrize(
+    ("value", "as_text", "as_int"),
+    [
+        ("12", "12", 12),
+        ("2.5", "2.5", 3),
+        (7, "7", 7),
+        (Decimal("1.50"), "1.50", 2),
+        (True, "1", 1),
+        (None, None, None),
+        ("", "", None),
+        (" 4 ", " 4 ", 4),
+    ],
+)
+def test_str_and_int_in_expressions(value: Any, as_text: Any, as_int: Any) -> None:
+    cm = mapping(
+        {"Name": {"expr": "str(x)"}, "LineNum": {"expr": "int(x)"}, "SalesQty": {"expr": "int(x) == 3"}}
+    )
+    out = cm({"x": value})
+    assert out.get("Name") == (as_text or None) and out.get("LineNum") == as_int
+    assert out["SalesQty"] is (as_int == 3)
+
+
+def test_int_of_text_that_is_no_number_names_the_field() -> None:
+    cm = mapping({"LineNum": {"expr": "int(x)"}})
+    for bad in ("²", "12a", "1,5"):
+        with pytest.raises(MappingError, match="is not a number") as err:
+            cm({"x": bad})
+        assert err.value.field == "LineNum"  # type: ignore[attr-defined]
