@@ -212,7 +212,9 @@ def test_the_compiled_date_converter_equals_parse_then_format(to_format: str, to
     ]
     for value in values:
         try:
-            expected = fn.format_datetime(fn.parse_datetime(value, PS_LOCAL, "Europe/Paris"), to_format, to_tz)
+            expected = fn.format_datetime(
+                fn.parse_datetime(value, PS_LOCAL, "Europe/Paris"), to_format, to_tz
+            )
         except ValueError as exc:
             with pytest.raises(ValueError, match="does not match the date format"):
                 convert(value)
