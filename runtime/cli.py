@@ -340,7 +340,7 @@ def ax_check(config: Path | None = ConfigOpt) -> None:
 def flow_deploy(name: str = typer.Argument(..., help="Flow name (see `presta-ax flow list`)"),
                 config: Path | None = ConfigOpt) -> None:
     """Lint the flow (and its mappings); if clean, record its content version as deployed."""
-    from pipelines.cli import lint_command_problems
+    from pipelines.lint import lint_flow
     from pipelines.registry import FlowRegistry
     from runtime.store import Store
 
@@ -350,8 +350,7 @@ def flow_deploy(name: str = typer.Argument(..., help="Flow name (see `presta-ax 
     except ConfigError as exc:
         err.print(f"[red]{exc.message}[/red]")
         raise typer.Exit(2) from None
-    files = [Path(flow.spec.file)]
-    problems = [p for p in lint_command_problems(files) if getattr(p, "severity", "error") == "error"]
+    problems = [p for p in lint_flow(flow) if p.severity == "error"]  # the flow and every mapping it uses
     for p in problems:
         console.print(f"[red]✗[/red] {p.format()}")
     if problems:

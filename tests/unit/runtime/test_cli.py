@@ -53,3 +53,20 @@ def test_flow_deploy_records_the_content_version_once(tmp_path: Path) -> None:
     store.close()
     assert len(versions) == 1 and versions[0]["version"].startswith("sha256:")
     assert runner.invoke(app, ["flow", "deploy", "ps_order_to_axe", "--config", str(cfg)]).exit_code == 2
+
+
+def test_flow_deploy_refuses_a_flow_whose_mapping_has_an_error(tmp_path: Path) -> None:
+    from pipelines.registry import DEFAULT_FLOWS_DIR
+
+    flows = tmp_path / "flows"
+    (flows / "mappings").mkdir(parents=True)
+    (flows / "ps_order_to_ax.yaml").write_text((DEFAULT_FLOWS_DIR / "ps_order_to_ax.yaml").read_text())
+    mapping = (DEFAULT_FLOWS_DIR / "mappings" / "ps_order_to_ax_sales_order.yaml").read_text()
+    broken = mapping.replace("PurchOrderFormNum: {from: reference,", "PurchOrderFormNum: {from: referenc,")
+    assert broken != mapping
+    (flows / "mappings" / "ps_order_to_ax_sales_order.yaml").write_text(broken)
+    cfg = tmp_path / "integration.yaml"
+    cfg.write_text(f"data_dir: {tmp_path / 'data'}\nflow_dirs: [{flows}]\n")
+    r = runner.invoke(app, ["flow", "deploy", "ps_order_to_ax", "--config", str(cfg)])
+    assert r.exit_code == 1, r.output
+    assert "referenc" in r.output and "Not deployed" in r.output
