@@ -138,7 +138,6 @@ def demo(
 
 def _serve(settings: Any, address: str | None, num_cpus: int | None) -> None:
     import ray
-    from ray import serve as ray_serve
 
     from runtime.server import start_bridge, stop_bridge
 
@@ -175,9 +174,12 @@ def _serve(settings: Any, address: str | None, num_cpus: int | None) -> None:
     except KeyboardInterrupt:
         pass
     console.print("Stopping …")
-    stop_bridge(running, shutdown_serve=not address)
-    if not address:
-        ray_serve.shutdown()
+    if address:
+        # on a cluster, remove what this command deployed, but never hang on a cluster going away
+        stopper = threading.Thread(target=stop_bridge, args=(running,), daemon=True)
+        stopper.start()
+        stopper.join(timeout=30)
+    # a local Ray instance takes Serve and the detached actors down with it; the journal keeps the work
     ray.shutdown()
     console.print("Stopped; every acknowledged message is in the journal.")
 
