@@ -40,12 +40,18 @@ class EntityActor:
 
     def __init__(self, entity: str, wire: dict[str, Any]) -> None:
         from runtime.worker import EntityWorker
+        from runtime.yaml_flows import register_yaml_flows, systems_configured
 
         settings = from_wire(wire)
         setup_tracing(settings.tracing)
         self.store = AsyncStore(Store(settings.store_url()), max_workers=8)
         retry = settings.limits.retry
-        self.worker = EntityWorker(entity, self.store, FlowRegistry.from_modules(settings.flows),
+        registry = FlowRegistry.from_modules(settings.flows)
+        if systems_configured(settings):
+            # the declarative flows run only where both systems are reachable (not in tests
+            # of the runtime alone, which configure no systems)
+            register_yaml_flows(registry, settings, self.store)
+        self.worker = EntityWorker(entity, self.store, registry,
                                    RetryPolicy(retry.base_s, retry.cap_s, retry.max_attempts),
                                    lease_s=settings.limits.lease_s)
 

@@ -1,0 +1,367 @@
+"""The system calls of the declarative flows: ``pipelines.executor.Operations`` on the connectors.
+
+:class:`SystemOperations` performs every ``extract``, ``load`` and ``write-back`` operation the
+default flows name, through :class:`connectors.prestashop.Client` and
+:class:`connectors.dynamics_ax.Client`. One table, :data:`_HANDLERS`, maps ``(system, operation)``
+to its handler; :data:`OPERATION_NAMES` lists them per system (for lint).
+
+Contracts (docs/architecture.md, "Delivery semantics"):
+
+* every AX write carries a deterministic idempotency key (the message id and the flow step id,
+  or the operation name when the caller gives no step), so a retried attempt sends the same
+  AX ``MessageId`` and AX's duplicate-message check applies;
+* before creating, a handler looks for what a crashed earlier attempt may have created: the AX
+  sales order by the shop's order reference (``PurchOrderFormNum``), the AX customer by account;
+  the PrestaShop order state is only posted when the order is not in that state already;
+* a cross-reference is written right after each successful create (``store.put_xref``):
+  ``order`` (PrestaShop order id <-> AX SalesId), ``customer`` (PrestaShop customer id <-> AX
+  account), ``address`` (PrestaShop address id <-> AX account);
+* an unknown ``(system, operation)`` raises :class:`PermanentError` naming it; connector errors
+  pass through unchanged (the worker retries or dead-letters them by class).
+
+Clients are opened lazily on the first call, inside the caller's event loop, and closed by
+:meth:`SystemOperations.aclose`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from typing import Any
+
+from connectors.dynamics_ax import AxConfig, EntityKey
+from connectors.dynamics_ax import Client as AxClient
+from connectors.dynamics_ax.query import eq
+from connectors.errors import ConfigError, DuplicateError, NotFoundError, PermanentError, ValidationError
+from connectors.prestashop import Client as PsClient
+from connectors.prestashop import ClientConfig, F, change_order_state
+
+__all__ = ["OPERATION_NAMES", "SystemOperations", "idempotency_key"]
+
+CUSTOMER_NS = "http://schemas.microsoft.com/dynamics/2008/01/documents/Customer"
+#: fields a read returns that must never travel further (secrets of the shop's customers)
+_SECRET_FIELDS = ("passwd", "secure_key", "reset_password_token", "last_passwd_gen")
+
+Handler = Callable[["SystemOperations", Any, Mapping[str, Any], str], Awaitable[Any]]
+
+
+def idempotency_key(context: Mapping[str, Any], step: str) -> str:
+    """``<message id>:<step>``: the same for every attempt of one message's step."""
+    message = context.get("message") or {}
+    mid = message.get("id") or message.get("idempotency_key")
+    if not mid:
+        raise ValidationError(f"An AX write for step {step} needs the message id in the flow context.")
+    return f"{mid}:{step}"
+
+
+#: AX child entities that occur at most once (the reads return every child as a list)
+_SINGLE_CHILDREN = frozenset({"DirParty", "PersonName", "OrganizationName", "InventDim", "TableDlvAddr"})
+
+
+def _ax_document(value: Any) -> Any:
+    """An AX read as the mappings see it: single children as objects, lists for repeated ones,
+    without the ``class`` marker of the wire format."""
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if k == "class":
+                continue
+            if k in _SINGLE_CHILDREN and isinstance(v, list):
+                v = v[0] if v else None
+            out[k] = _ax_document(v)
+        return out
+    if isinstance(value, list):
+        return [_ax_document(v) for v in value]
+    return value
+
+
+def _clean(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in _SECRET_FIELDS}
+
+
+def _int_id(value: Any, what: str) -> int:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        raise ValidationError(f"{what} must be a numeric PrestaShop id, got {str(value)[:40]!r}.") from None
+
+
+class SystemOperations:
+    """``call(system, operation, payload, mode=, context=)`` for the flows (see module docstring).
+
+    ``store`` is the runtime store (sync :class:`runtime.store.Store` or :class:`AsyncStore`);
+    ``None`` skips cross-references (a dry run). ``ps``/``ax`` may be given ready-made clients
+    (tests); otherwise they are built from the configs.
+    """
+
+    def __init__(self, prestashop: ClientConfig | None, ax: AxConfig | None, store: Any = None, *,
+                 ps_client: PsClient | None = None, ax_client: AxClient | None = None) -> None:
+        self.ps_config = prestashop
+        self.ax_config = ax
+        self.store = store
+        self._ps = ps_client
+        self._ax = ax_client
+
+    @classmethod
+    def from_settings(cls, settings: Any, store: Any = None) -> SystemOperations:
+        return cls(settings.systems.prestashop, settings.systems.ax, store)
+
+    def __repr__(self) -> str:  # no keys, no passwords
+        return f"SystemOperations(prestashop={self.ps_config is not None}, ax={self.ax_config is not None})"
+
+    @property
+    def ps(self) -> PsClient:
+        if self._ps is None:
+            if self.ps_config is None:
+                raise ConfigError("systems.prestashop is not configured, so no PrestaShop operation can run.")
+            self._ps = PsClient(self.ps_config)
+        return self._ps
+
+    @property
+    def ax(self) -> AxClient:
+        if self._ax is None:
+            if self.ax_config is None:
+                raise ConfigError("systems.ax is not configured, so no AX operation can run.")
+            self._ax = AxClient(self.ax_config)
+        return self._ax
+
+    async def aclose(self) -> None:
+        for client in (self._ps, self._ax):
+            if client is not None:
+                await client.aclose()
+        self._ps = self._ax = None
+
+    async def call(self, system: str, operation: str, payload: Any, *, mode: str | None,
+                   context: Mapping[str, Any], step: str | None = None) -> Any:
+        """Run one operation; ``step`` (the flow step id) completes the idempotency key."""
+        handler = _HANDLERS.get((system, operation))
+        if handler is None:
+            known = ", ".join(f"{s} {o}" for s, o in sorted(_HANDLERS))
+            raise PermanentError(f"The flow calls the operation '{operation}' on system '{system}', which the "
+                                 f"runtime does not provide. Known operations: {known}.", system=system)
+        return await handler(self, payload, context, step or operation)
+
+    async def _xref(self, entity: str, ps_id: Any, ax_id: Any) -> None:
+        if self.store is None or ps_id in (None, "") or ax_id in (None, ""):
+            return
+        result = self.store.put_xref(entity, str(ps_id), str(ax_id))
+        if isinstance(result, Awaitable):
+            await result
+
+    async def _get_xref(self, entity: str, **side: str) -> dict[str, Any] | None:
+        if self.store is None:
+            return None
+        result = self.store.get_xref(entity, **side)
+        if isinstance(result, Awaitable):
+            result = await result
+        return result  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------------ PrestaShop reads
+
+    async def _country_of(self, address: Mapping[str, Any], cache: dict[str, Any]) -> dict[str, Any]:
+        cid = str(address.get("id_country") or "0")
+        if cid not in cache:
+            cache[cid] = await self.ps.get("countries", int(cid)) if cid != "0" else {}
+        return dict(cache[cid])
+
+    async def _addresses_of(self, customer_id: Any, cache: dict[str, Any]) -> list[dict[str, Any]]:
+        rows = await self.ps.list("addresses", display="full", filters={"id_customer": F.eq(int(customer_id))},
+                                  sort=["id_ASC"])
+        out = []
+        for row in rows:
+            address = dict(row)
+            address["country"] = await self._country_of(address, cache)
+            out.append(address)
+        return out
+
+    async def orders_get(self, request: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
+        """Extract: the order with what the order mapping reads nested into it (customer, its
+        addresses with their countries, delivery/invoice addresses, currency, carrier, country
+        of delivery; see tests/mappings/ps_order_to_ax_sales_order/*.input.json)."""
+        key = _int_id(request.get("key"), "The order key")
+        include = set(request.get("include") or ())
+        order = _clean(await self.ps.get("orders", key))
+        countries: dict[str, Any] = {}
+        if "customer" in include or "customer.addresses" in include:
+            customer = _clean(await self.ps.get("customers", int(order["id_customer"])))
+            if "customer.addresses" in include:
+                customer["addresses"] = await self._addresses_of(customer["id"], countries)
+            order["customer"] = customer
+        for name in ("address_delivery", "address_invoice"):
+            if name in include or (name == "address_delivery" and "country_delivery" in include):
+                order[name] = dict(await self.ps.get("addresses", int(order[f"id_{name}"])))
+        if "currency" in include:
+            order["currency"] = dict(await self.ps.get("currencies", int(order["id_currency"])))
+        if "carrier" in include and str(order.get("id_carrier") or "0") != "0":
+            order["carrier"] = dict(await self.ps.get("carriers", int(order["id_carrier"])))
+        if "country_delivery" in include:
+            order["country_delivery"] = await self._country_of(order["address_delivery"], countries)
+        if isinstance(context, MutableMapping):
+            # the customer's shop id, for the customer cross-reference written by a later load
+            context.setdefault("ps_customer_id", order.get("id_customer"))
+        return order
+
+    async def customers_get(self, request: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
+        """Extract: the customer (secrets removed) with ``addresses``, each with its ``country``."""
+        key = _int_id(request.get("key"), "The customer key")
+        customer = _clean(await self.ps.get("customers", key))
+        if "addresses" in set(request.get("include") or ()):
+            customer["addresses"] = await self._addresses_of(key, {})
+        if isinstance(context, MutableMapping):
+            context.setdefault("ps_customer_id", customer.get("id"))
+        return customer
+
+    # ------------------------------------------------------------------ PrestaShop writes
+
+    async def order_histories_create(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
+        """Write-back: move the order to ``id_order_state`` (no second history row if it is there)."""
+        row = await change_order_state(self.ps, _int_id(doc.get("id_order"), "id_order"),
+                                       _int_id(doc.get("id_order_state"), "id_order_state"),
+                                       employee_id=_int_id(doc.get("id_employee") or 0, "id_employee"))
+        return {"id": row.get("id"), "id_order": row.get("id_order"), "id_order_state": row.get("id_order_state")}
+
+    async def _ps_upsert(self, resource: str, entity: str, doc: Any, context: Mapping[str, Any]) -> dict[str, Any]:
+        ax_key = (context.get("message") or {}).get("key")
+        record = {k: v for k, v in doc.items() if v is not None}
+        ps_id = record.pop("id", None)
+        if ps_id in (None, "") and ax_key:
+            xref = await self._get_xref(entity, ax_id=str(ax_key))
+            ps_id = xref["ps_id"] if xref else None
+        if ps_id in (None, "") and resource == "addresses":
+            ps_id = await self._same_address(record)
+            if ps_id is not None:
+                await self._xref(entity, ps_id, ax_key)
+        if ps_id not in (None, ""):
+            record.pop("passwd", None)  # an update never resets the customer's password
+            saved = await self.ps.update(resource, int(ps_id), record)
+            return {"id": saved.get("id"), "existed": True}
+        created = await self.ps.create(resource, record)
+        await self._xref(entity, created.get("id"), ax_key)
+        return {"id": created.get("id"), "existed": False}
+
+    async def _same_address(self, record: Mapping[str, Any]) -> str | None:
+        """The id of the customer's live address at the same street, postcode and city, if any:
+        the shop may hold the address AX has, entered before the two were linked."""
+        if record.get("id_customer") in (None, ""):
+            return None
+        rows = await self.ps.list("addresses", display="full",
+                                  filters={"id_customer": F.eq(_int_id(record["id_customer"], "id_customer"))})
+
+        def norm(r: Mapping[str, Any]) -> tuple[str, ...]:
+            return tuple(str(r.get(k) or "").strip().lower() for k in ("address1", "postcode", "city"))
+
+        want = norm(record)
+        return next((str(r["id"]) for r in rows if r.get("deleted") != "1" and norm(r) == want), None)
+
+    async def customers_upsert(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
+        return await self._ps_upsert("customers", "customer", doc, context)
+
+    async def addresses_upsert(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
+        return await self._ps_upsert("addresses", "address", doc, context)
+
+    # ------------------------------------------------------------------ AX
+
+    async def customer_read(self, request: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
+        """Extract: the AX customer document (AX element names) of account ``key``."""
+        key = str(request.get("key") or "")
+        found = await self.ax.service("customer").read([EntityKey.of(AccountNum=key)])
+        if not found:
+            raise NotFoundError(f"AX has no customer with account {key}.", system="ax")
+        return _ax_document(found[0])  # type: ignore[no-any-return]
+
+    async def _customer_exists(self, account: str) -> bool:
+        # find, not read: a read of an unknown key is a fault, and a port without "include
+        # exceptions in fault" hides which one; an empty find is unambiguous
+        found = await self.ax.find("customer", [eq("CustTable", "AccountNum", account)])
+        return any(c.account_num == account for c in found)
+
+    def _customer_entity(self, doc: Mapping[str, Any]) -> dict[str, Any]:
+        entity = {k: v for k, v in doc.items() if v is not None}
+        party = dict(entity.get("DirParty") or {})
+        if not party:
+            raise ValidationError(f"AX customer {entity.get('AccountNum')} has no DirParty (name); AX needs one.",
+                                  system="ax", code="customer")
+        kind = "DirOrganization" if "OrganizationName" in party else "DirPerson"
+        # AX needs the party's xsi:type to know whether to create a person or an organisation
+        entity["DirParty"] = self.ax.soap.type(f"{{{CUSTOMER_NS}}}AxdEntity_DirParty_{kind}")(**party)
+        return entity
+
+    async def _create_customer(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
+        account = str(doc.get("AccountNum") or "")
+        existed = bool(account) and await self._customer_exists(account)
+        if not existed:
+            try:
+                keys = await self.ax.service("customer").create([self._customer_entity(doc)],
+                                                                idempotency_key=idempotency_key(context, step))
+            except DuplicateError:
+                # an earlier attempt's message was applied: the account must exist now
+                if not account or not await self._customer_exists(account):
+                    raise
+                keys, existed = [EntityKey.of(AccountNum=account)], True
+            if not keys:
+                raise PermanentError("AX CustomerService.create returned no entity key.", system="ax")
+            account = keys[0].value
+        await self._xref("customer", context.get("ps_customer_id"), account)
+        return {"AccountNum": account, "existed": existed}
+
+    async def customer_create(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
+        """Load: create the AX customer unless the account exists already; xref customer."""
+        return await self._create_customer(doc, context, step)
+
+    async def customer_upsert(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
+        """Load: create the AX customer, or update the top-level fields of an existing one
+        (party name, contacts and addresses are AX-side records and are left to AX)."""
+        account = str(doc.get("AccountNum") or "")
+        if not account or not await self._customer_exists(account):
+            return await self._create_customer(doc, context, step)
+        changes = {k: v for k, v in doc.items()
+                   if k != "AccountNum" and v is not None and not isinstance(v, (Mapping, list))}
+        if changes:
+            await self.ax.service("customer").update(EntityKey.of(AccountNum=account), changes,
+                                                     idempotency_key=idempotency_key(context, step))
+        await self._xref("customer", context.get("ps_customer_id"), account)
+        return {"AccountNum": account, "existed": True, "updated": sorted(changes)}
+
+    async def sales_order_create(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
+        """Load: the AX sales order, found by ``PurchOrderFormNum`` first (a crashed attempt may
+        have created it), created otherwise; xref order (PrestaShop id <-> SalesId)."""
+        reference = str(doc.get("PurchOrderFormNum") or "")
+        if not reference:
+            raise ValidationError("The sales order has no PurchOrderFormNum (the shop's order reference).",
+                                  system="ax", code="sales_order")
+        existing = await self.ax.find_sales_order_by_reference(reference)
+        if existing is not None and existing.sales_id:
+            sales_id, existed = existing.sales_id, True
+        else:
+            entity = {k: v for k, v in doc.items() if v is not None}
+            try:
+                keys = await self.ax.service("sales_order").create([entity],
+                                                                   idempotency_key=idempotency_key(context, step))
+            except DuplicateError:
+                found = await self.ax.find_sales_order_by_reference(reference)
+                if found is None or not found.sales_id:
+                    raise
+                keys = [EntityKey.of(SalesId=found.sales_id)]
+            if not keys:
+                raise PermanentError("AX SalesOrderService.create returned no entity key.", system="ax")
+            sales_id, existed = keys[0].value, False
+        await self._xref("order", (context.get("message") or {}).get("key"), sales_id)
+        return {"SalesId": sales_id, "PurchOrderFormNum": reference, "existed": existed}
+
+
+#: (system, operation) -> handler: the one table of what the flows may call
+_HANDLERS: dict[tuple[str, str], Handler] = {
+    ("prestashop", "orders.get"): SystemOperations.orders_get,
+    ("prestashop", "customers.get"): SystemOperations.customers_get,
+    ("prestashop", "order_histories.create"): SystemOperations.order_histories_create,
+    ("prestashop", "customers.upsert"): SystemOperations.customers_upsert,
+    ("prestashop", "addresses.upsert"): SystemOperations.addresses_upsert,
+    ("ax", "CustomerService.read"): SystemOperations.customer_read,
+    ("ax", "CustomerService.create"): SystemOperations.customer_create,
+    ("ax", "CustomerService.upsert"): SystemOperations.customer_upsert,
+    ("ax", "SalesOrderService.create"): SystemOperations.sales_order_create,
+}
+
+#: operation names per system, for lint (``step.operation in OPERATION_NAMES[step.system]``)
+OPERATION_NAMES: dict[str, frozenset[str]] = {
+    system: frozenset(op for s, op in _HANDLERS if s == system) for system in {s for s, _ in _HANDLERS}
+}
