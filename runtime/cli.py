@@ -121,7 +121,7 @@ def demo(
     """Run both sandboxes and the bridge together (the sandbox shop's webhooks go to the bridge)."""
     from pydantic import SecretStr
 
-    from runtime.demo import start_sandboxes, stop_children
+    from runtime.demo import configure_demo, start_sandboxes, stop_children
 
     settings = _settings(config)
     if not settings.server.webhook_secrets:
@@ -131,6 +131,13 @@ def demo(
     try:
         for k, v in info.items():
             console.print(f"  {k:<20} {v}")
+        try:
+            # the declarative flows run against the two sandboxes (systems + adapted flows)
+            for line in configure_demo(settings):
+                console.print(f"  {line}")
+        except Exception as exc:  # noqa: BLE001 - the bridge still runs; the flows need the systems
+            err.print(f"[yellow]The demo could not link the sandboxes ({type(exc).__name__}: {exc}); "
+                      "orders will not reach AX.[/yellow]")
         _serve(settings, settings.ray_address, None)
     finally:
         stop_children(children)

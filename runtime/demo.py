@@ -3,6 +3,16 @@
 Starts the emulated PrestaShop (seeded, its webhook emitter pointed at the bridge) and the
 emulated AX as child processes, then runs ``serve`` in the foreground; Ctrl-C stops all three.
 Everything is local: ``127.0.0.1`` only, data in ``<data_dir>/demo``.
+
+So that the order flow runs for real, the demo also:
+
+* points ``systems.prestashop`` and ``systems.ax`` at the two sandboxes (:func:`demo_systems`);
+* writes a flow folder ``<data_dir>/demo/flows`` with the default order and customer flows whose
+  mappings use the AX sandbox company's setup (warehouse ``11`` on site ``1``, customer group
+  ``WEB``, unit ``ea``) and puts it first in ``flow_dirs`` (:func:`write_sandbox_flows`) — the
+  way a user adapts the shipped defaults to their company;
+* adds shop products whose references are AX item numbers (``A0001``...), so an order placed in
+  the shop for one of them has lines AX knows (:func:`link_catalog`).
 """
 
 from __future__ import annotations
@@ -12,11 +22,19 @@ import secrets
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-__all__ = ["start_sandboxes", "stop_children"]
+__all__ = ["DEMO_WEBHOOK_ENTITIES", "configure_demo", "demo_systems", "link_catalog", "start_sandboxes", "stop_children", "write_sandbox_flows"]
+
+#: what the AX sandbox's company uses where the default mappings name a typical company's values
+SANDBOX_MAPPING_PARAMS = {"default_warehouse": "11", "default_site": "1", "sales_unit": "ea"}
+SANDBOX_CUSTOMER_GROUP = "WEB"
+#: the shop resources whose changes the demo shop sends: those the default webhook flows handle
+DEMO_WEBHOOK_ENTITIES = ["orders", "customers"]
 
 
 def _wait_http(url: str, timeout_s: float = 30.0) -> bool:
@@ -42,8 +60,11 @@ def start_sandboxes(data_dir: Path, bridge_port: int, webhook_secret: str, *, ps
     key = key_file.read_text().strip()
     exe = [sys.executable, "-m", "runtime.cli", "sandbox"]
     env = dict(os.environ, PRESTA_AX_SANDBOX_PS_KEY=key, PRESTA_AX_SANDBOX_WEBHOOK_SECRET=webhook_secret)
-    ps = subprocess.Popen([*exe, "prestashop", "--port", str(ps_port), "--seed", str(seed),
-                           "--webhook-url", f"http://127.0.0.1:{bridge_port}/webhooks/prestashop"],
+    # the shop runs through serve_demo_shop (not the plain sandbox command) so that it only sends
+    # the events the default flows handle: an address or stock event the bridge refuses would be
+    # retried for a minute by the in-order emitter and hold back the orders behind it
+    ps = subprocess.Popen([sys.executable, "-c", "from runtime.demo import serve_demo_shop; serve_demo_shop()",
+                           str(ps_port), str(seed), f"http://127.0.0.1:{bridge_port}/webhooks/prestashop"],
                           env=env, stdout=open(demo_dir / "prestashop.log", "ab"), stderr=subprocess.STDOUT)
     ax = subprocess.Popen([*exe, "ax", "--port", str(ax_port), "--seed", str(seed)],
                           stdout=open(demo_dir / "ax.log", "ab"), stderr=subprocess.STDOUT)
@@ -66,3 +87,97 @@ def stop_children(children: list[subprocess.Popen[bytes]]) -> None:
             p.wait(timeout=10)
         except subprocess.TimeoutExpired:
             p.kill()
+
+
+def write_sandbox_flows(root: Path) -> Path:
+    """Write ``root/flows`` (see the module docstring) and return it; rewritten on every call."""
+    from ruamel.yaml import YAML
+
+    from pipelines.registry import DEFAULT_FLOWS_DIR
+
+    flows = root / "flows"
+    (flows / "mappings").mkdir(parents=True, exist_ok=True)
+    y = YAML(typ="safe")
+    y.default_flow_style = False
+    for name in ("ps_order_to_ax", "customer_sync"):
+        (flows / f"{name}.yaml").write_text((DEFAULT_FLOWS_DIR / f"{name}.yaml").read_text(encoding="utf-8"),
+                                            encoding="utf-8")
+    mappings = DEFAULT_FLOWS_DIR / "mappings"
+    order = y.load((mappings / "ps_order_to_ax_sales_order.yaml").read_text(encoding="utf-8"))
+    order["params"].update(SANDBOX_MAPPING_PARAMS)
+    customer = y.load((mappings / "ps_customer_to_ax_customer.yaml").read_text(encoding="utf-8"))
+    groups = customer["lookups"]["customer_group"]
+    groups["values"] = {k: SANDBOX_CUSTOMER_GROUP for k in groups["values"]}
+    groups["default"] = SANDBOX_CUSTOMER_GROUP
+    for name, data in (("ps_order_to_ax_sales_order", order), ("ps_customer_to_ax_customer", customer)):
+        with (flows / "mappings" / f"{name}.yaml").open("w", encoding="utf-8") as f:
+            y.dump(data, f)
+    return flows
+
+
+def demo_systems(ps_port: int, ax_port: int, key: str) -> dict[str, Any]:
+    """``systems`` for the two sandboxes started by :func:`start_sandboxes`."""
+    return {
+        "prestashop": {"base_url": f"http://127.0.0.1:{ps_port}", "api_key": key},
+        "ax": {"base_url": f"http://127.0.0.1:{ax_port}/MicrosoftDynamicsAXAif60", "port_name": "WebShop",
+               "company": "DAT"},
+    }
+
+
+async def link_catalog(ps_config: Any, items: list[str], price: Decimal = Decimal("10.00")) -> list[str]:
+    """Make sure the shop has a product for each AX item number (its ``reference``); returns the
+    items that were added. The shop sandbox's own catalog uses ``SKU-`` references AX lacks."""
+    from connectors.prestashop import Client, F
+
+    added = []
+    async with Client(ps_config) as shop:
+        for item in items:
+            if await shop.list("products", display=["id"], filters={"reference": F.eq(item)}):
+                continue
+            await shop.create("products", {
+                "reference": item, "price": str(price), "id_tax_rules_group": 1, "active": 1,
+                "id_category_default": 2, "available_for_order": 1, "show_price": 1, "state": 1,
+                "name": {1: f"AX item {item}", 2: f"Article AX {item}"},
+                "link_rewrite": {1: f"ax-item-{item.lower()}", 2: f"article-ax-{item.lower()}"},
+            })
+            added.append(item)
+    return added
+
+
+def configure_demo(settings: Any, ps_port: int = 8081, ax_port: int = 8082, items: int = 5) -> list[str]:
+    """Point ``settings`` at the sandboxes started by :func:`start_sandboxes` (same ports), put
+    the sandbox flow folder first in ``flow_dirs`` and link ``items`` AX items into the shop's
+    catalog; returns lines to print. Call it after the sandboxes answer."""
+    import asyncio
+
+    from runtime.config import Systems
+
+    demo_dir = Path(settings.data_dir) / "demo"
+    key = (demo_dir / "prestashop-key").read_text().strip()
+    settings.systems = Systems.model_validate(demo_systems(ps_port, ax_port, key))
+    flows = write_sandbox_flows(demo_dir)
+    settings.flow_dirs = [flows, *[d for d in settings.flow_dirs if Path(d) != flows]]
+    wanted = [f"A{n:04d}" for n in range(1, items + 1)]
+    assert settings.systems.prestashop is not None
+    asyncio.run(link_catalog(settings.systems.prestashop, wanted))
+    return [f"Flows: {flows} (the default order and customer flows set up for the AX sandbox)",
+            f"Order flow: shop products with references {wanted[0]}..{wanted[-1]} are AX items; an order "
+            "placed for them (cart -> order, paid) becomes an AX sales order."]
+
+
+def serve_demo_shop() -> None:
+    """The demo's shop process: ``argv = [port, seed, webhook_url]``, the key and the webhook
+    secret from ``PRESTA_AX_SANDBOX_PS_KEY`` / ``PRESTA_AX_SANDBOX_WEBHOOK_SECRET``; blocks."""
+    import uvicorn
+    from pydantic import SecretStr
+
+    from connectors.prestashop.sandbox.app import create_app
+    from connectors.prestashop.sandbox.config import SandboxConfig
+
+    port, seed, webhook_url = sys.argv[1], sys.argv[2], sys.argv[3]
+    config = SandboxConfig.simple(
+        os.environ["PRESTA_AX_SANDBOX_PS_KEY"], seed=int(seed), webhook_url=webhook_url,
+        webhook_secret=SecretStr(os.environ["PRESTA_AX_SANDBOX_WEBHOOK_SECRET"]),
+        webhook_entities=DEMO_WEBHOOK_ENTITIES,
+    )
+    uvicorn.run(create_app(config), host="127.0.0.1", port=int(port), access_log=False, log_level="warning")

@@ -292,8 +292,9 @@ class SystemOperations:
             try:
                 keys = await self.ax.service("customer").create([self._customer_entity(doc)],
                                                                 idempotency_key=idempotency_key(context, step))
-            except DuplicateError:
-                # an earlier attempt's message was applied: the account must exist now
+            except (DuplicateError, PermanentError):
+                # an earlier attempt's message was applied, or another flow (customer sync)
+                # created the account meanwhile: then it exists now and is the one to use
                 if not account or not await self._customer_exists(account):
                     raise
                 keys, existed = [EntityKey.of(AccountNum=account)], True

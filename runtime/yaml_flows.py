@@ -76,8 +76,9 @@ class _StepCalls:
     """The Operations of one run: passes each call on with the id of the step making it (the
     first step of the flow calling that system and operation that has not called yet)."""
 
-    def __init__(self, operations: SystemOperations, flow: LoadedFlow) -> None:
+    def __init__(self, operations: SystemOperations, flow: LoadedFlow, ctx: Any = None) -> None:
         self.operations = operations
+        self.ctx = ctx
         self.pending = [(s.system, s.operation, s.id) for s in flow.spec.steps if s.kind in _CALLING_KINDS]
 
     async def call(self, system: str, operation: str, payload: Any, *, mode: str | None,
@@ -85,8 +86,13 @@ class _StepCalls:
         step = next((p for p in self.pending if p[0] == system and p[1] == operation), None)
         if step is not None:
             self.pending.remove(step)
-        return await self.operations.call(system, operation, payload, mode=mode, context=context,
-                                          step=step[2] if step else None)
+        step_id = step[2] if step else None
+        if step_id is None or not hasattr(self.ctx, "step"):
+            return await self.operations.call(system, operation, payload, mode=mode, context=context, step=step_id)
+        # a span per system call (the worker's step span): the connectors' HTTP/SOAP spans and
+        # the AX SalesId / shop reference attributes land under it
+        with self.ctx.step(step_id, **{"flow.system": system, "flow.operation": operation}):
+            return await self.operations.call(system, operation, payload, mode=mode, context=context, step=step_id)
 
 
 class YamlFlow:
@@ -104,7 +110,7 @@ class YamlFlow:
         store = getattr(ctx, "store", None)
         context = await flow_context(store, message)
         record = msgspec.structs.asdict(message)
-        outcome = await run_flow(self.loaded, record, _StepCalls(self.operations, self.loaded), context)
+        outcome = await run_flow(self.loaded, record, _StepCalls(self.operations, self.loaded, ctx), context)
         if outcome.status == "failed":
             if outcome.error is not None:
                 raise outcome.error

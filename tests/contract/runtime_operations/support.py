@@ -15,9 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-
-from pipelines.registry import DEFAULT_FLOWS_DIR
+from runtime.demo import write_sandbox_flows
 
 PS_KEY = "RTOPSKEY0123456789ABCDEFGHIJKLMN"
 #: the AX sandbox's seeded item that the test product in the shop stands for
@@ -26,31 +24,9 @@ AX_ITEM = "A0001"
 PRICE = Decimal("10.00")
 
 
-def _yaml() -> YAML:
-    y = YAML(typ="safe")
-    y.default_flow_style = False
-    return y
-
-
 def sandbox_flow_dir(root: Path) -> Path:
-    """Write the adapted flows and mappings under ``root/flows``; returns that folder."""
-    flows = root / "flows"
-    (flows / "mappings").mkdir(parents=True, exist_ok=True)
-    y = _yaml()
-    for name in ("ps_order_to_ax", "customer_sync"):
-        (flows / f"{name}.yaml").write_text((DEFAULT_FLOWS_DIR / f"{name}.yaml").read_text(encoding="utf-8"),
-                                            encoding="utf-8")
-    order = y.load((DEFAULT_FLOWS_DIR / "mappings" / "ps_order_to_ax_sales_order.yaml").read_text(encoding="utf-8"))
-    order["params"].update(default_warehouse="11", default_site="1", sales_unit="ea")
-    with (flows / "mappings" / "ps_order_to_ax_sales_order.yaml").open("w", encoding="utf-8") as f:
-        y.dump(order, f)
-    customer = y.load((DEFAULT_FLOWS_DIR / "mappings" / "ps_customer_to_ax_customer.yaml").read_text(encoding="utf-8"))
-    table = customer["lookups"]["customer_group"]
-    table["values"] = {k: "WEB" for k in table["values"]}
-    table["default"] = "WEB"
-    with (flows / "mappings" / "ps_customer_to_ax_customer.yaml").open("w", encoding="utf-8") as f:
-        y.dump(customer, f)
-    return flows
+    """Write the adapted flows and mappings under ``root/flows`` (the demo's own setup)."""
+    return write_sandbox_flows(root)
 
 
 async def shop_product(shop: Any, reference: str = AX_ITEM) -> dict[str, Any]:
