@@ -201,3 +201,27 @@ def _fields(msg: Message) -> dict[str, Any]:
     import msgspec
 
     return msgspec.structs.asdict(msg)
+
+
+async def test_a_high_value_order_is_held_for_review_and_not_sent(ops, flows, shop, ax, store) -> None:
+    order = await place_order(shop, "flow.big@example.com", quantity=1700)  # 1700 x 12.00 > 20,000
+    detail = await YamlFlow(flows.get("ps_order_to_ax"), ops).run(Ctx(store), order_message(order, "MSG-H"))
+    assert detail["status"] == "held" and detail["step"] == "guard"
+    assert "wait for a review" in detail["reason"]
+    assert await ax_orders(ax, order["reference"]) == []
+    assert (await shop.get("orders", order["id"]))["current_state"] == "11"
+
+
+async def test_a_guard_fail_verdict_raises_a_permanent_error(ops, shop, store) -> None:
+    from pipelines.registry import load_flow_bundle
+    from pipelines.specs import parse_flow
+
+    spec = parse_flow({"flow": "fail_guard", "entity": "order",
+                       "triggers": [{"type": "webhook", "source": "prestashop", "event": "order.created"}],
+                       "steps": [{"id": "extract", "kind": "extract", "system": "prestashop", "operation": "orders.get"},
+                                 {"id": "guard", "kind": "guard", "rules": [
+                                     {"if": "int(current_state) == 11", "action": "fail",
+                                      "reason": "Remote payments need a manual check."}]}]})
+    order = await place_order(shop, "flow.fail@example.com")
+    with pytest.raises(PermanentError, match="step guard: the guard failed the record: Remote payments"):
+        await YamlFlow(load_flow_bundle(spec), ops).run(Ctx(store), order_message(order, "MSG-F"))
