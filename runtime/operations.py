@@ -28,6 +28,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import Any
 
+from opentelemetry import trace
+
 from connectors.dynamics_ax import AxConfig, EntityKey
 from connectors.dynamics_ax import Client as AxClient
 from connectors.dynamics_ax.query import eq
@@ -345,6 +347,10 @@ class SystemOperations:
             if not keys:
                 raise PermanentError("AX SalesOrderService.create returned no entity key.", system="ax")
             sales_id, existed = keys[0].value, False
+        # the order's trace can be found by either number (the current span is the step's)
+        span = trace.get_current_span()
+        span.set_attribute("ax.sales_id", sales_id)
+        span.set_attribute("shop.order_reference", reference)
         await self._xref("order", (context.get("message") or {}).get("key"), sales_id)
         return {"SalesId": sales_id, "PurchOrderFormNum": reference, "existed": existed}
 
