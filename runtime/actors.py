@@ -53,7 +53,8 @@ class EntityActor:
             register_yaml_flows(registry, settings, self.store)
         self.worker = EntityWorker(entity, self.store, registry,
                                    RetryPolicy(retry.base_s, retry.cap_s, retry.max_attempts),
-                                   lease_s=settings.limits.lease_s)
+                                   lease_s=settings.limits.lease_s,
+                                   unhandled=settings.limits.unhandled_events)
 
     async def nudge(self, key: str, carrier: dict[str, str] | None = None) -> int:
         parent = context_from_traceparent((carrier or {}).get("traceparent"))

@@ -25,7 +25,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from connectors.errors import BridgeError, classify
-from runtime.flows import FlowRegistry
+from runtime.flows import FlowRegistry, NoFlowError
 from runtime.messages import Message
 from runtime.retry import RetryPolicy
 from runtime.store import AsyncStore, version_newer_or_equal
@@ -67,12 +67,14 @@ class EntityWorker:
     """Works through the messages of one entity type; see the module docstring."""
 
     def __init__(self, entity: str, store: AsyncStore, registry: FlowRegistry, retry: RetryPolicy,
-                 lease_s: float = 60.0, extra: dict[str, Any] | None = None) -> None:
+                 lease_s: float = 60.0, extra: dict[str, Any] | None = None, unhandled: str = "skip") -> None:
         self.entity = entity
         self.store = store
         self.registry = registry
         self.retry = retry
         self.lease_s = lease_s
+        #: what happens to a message no flow handles: "skip" (done, noted) or "dead" (dead-letter queue)
+        self.unhandled = unhandled
         self.extra = extra or {}
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self.processed = 0
@@ -126,7 +128,16 @@ class EntityWorker:
             span.set_attribute("message.attempt", msg.attempts)
             flow_name = None
             try:
-                flow = self.registry.resolve(msg.entity, msg.event)
+                try:
+                    flow = self.registry.resolve(msg.entity, msg.event)
+                except NoFlowError as exc:
+                    if self.unhandled != "skip":
+                        raise
+                    # an event nobody subscribed to (e.g. the shop's own echo of a write-back) is
+                    # not a failure: finish it, and say so in its timeline
+                    span.set_attribute("message.outcome", "skipped_no_flow")
+                    await self.store.complete(msg.id, token, kind="skipped_no_flow", detail={"reason": exc.message})
+                    return True
                 flow_name = flow.name
                 span.set_attribute("flow", flow_name)
                 version_of = getattr(flow, "version_of", None)

@@ -92,4 +92,14 @@ async def test_a_shop_order_becomes_one_ax_sales_order_with_xref_and_write_back(
                                                                    order["reference"])])
                        if o.purch_order_form_num == order["reference"]]
         assert len(again_found) == 1
+
+    async def settled() -> bool:
+        counts = store.counts().get("order", {})
+        return not any(counts.get(s) for s in ("new", "processing", "retry"))
+    await wait_until(settled, timeout_s=30)
+    # the shop's own echo of the write-back (order.updated, no flow subscribed) is not a failure
+    assert store.counts()["order"].get("dead", 0) == 0
+    echoes = [m for m in store.list_messages(entity="order") if m.event == "order.updated"]
+    assert echoes and all(m.status == "done" for m in echoes)
+    assert store.timeline(echoes[0].id)[-1]["kind"] == "skipped_no_flow"
     store.close()

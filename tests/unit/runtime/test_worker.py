@@ -76,14 +76,25 @@ async def test_auth_errors_raise_an_alert_and_keep_the_message(setup) -> None:
     assert alerts[0]["source"] == "prestashop" and "code 17" in alerts[0]["message"]
 
 
-async def test_a_message_with_no_flow_is_dead_with_a_clear_reason(setup) -> None:
+async def test_a_message_with_no_flow_is_dead_with_a_clear_reason_when_strict(setup) -> None:
     store, _, worker = setup
     mid = store.sync.append(Message(id=new_message_id(), entity="customer", key="C2", source="prestashop",
                                     event="customer.merged", payload={}, idempotency_key="n1"))[0]
-    w = EntityWorker("customer", store, FlowRegistry(), RetryPolicy(), lease_s=30)
+    w = EntityWorker("customer", store, FlowRegistry(), RetryPolicy(), lease_s=30, unhandled="dead")
     await w.nudge("C2")
     m = store.sync.get(mid)
     assert m.status == "dead" and "No flow handles event 'customer.merged'" in m.last_error["message"]
+
+
+async def test_a_message_with_no_flow_is_skipped_and_noted_by_default(setup) -> None:
+    store, _, _ = setup
+    mid = store.sync.append(Message(id=new_message_id(), entity="order", key="O9", source="prestashop",
+                                    event="order.updated", payload={}, idempotency_key="n2"))[0]
+    await EntityWorker("order", store, FlowRegistry(), RetryPolicy(), lease_s=30).nudge("O9")
+    m = store.sync.get(mid)
+    last = store.sync.timeline(mid)[-1]
+    assert m.status == "done" and last["kind"] == "skipped_no_flow"
+    assert "No flow handles event 'order.updated'" in last["detail"]["reason"]
 
 
 async def test_a_slow_flow_keeps_its_lease_so_no_one_else_claims_it(setup) -> None:
