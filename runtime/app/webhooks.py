@@ -89,16 +89,23 @@ class WebhookIngest:
             span.set_attribute("http.status_code", response.status_code)
             return response
 
-    async def _handle(self, request: Request, span: Any) -> JSONResponse:
+    async def _json_body(self, request: Request) -> bytes | JSONResponse:
+        """The raw body, or the refusal: 415 unless JSON, 413 over the limit (checked on the
+        declared length first, then while streaming, so an oversized body is never held whole)."""
         ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if ctype != "application/json":
             return error(415, "unsupported_media_type", "Send the webhook body as application/json.")
         try:
-            body = await _read_limited(request, self.max_body_bytes)
+            return await _read_limited(request, self.max_body_bytes)
         except _TooLarge:
             return error(413, "payload_too_large", f"The body exceeds the limit of {self.max_body_bytes} bytes.")
         except ClientDisconnect:
             return error(400, "client_disconnected", "The client went away before the body was complete.")
+
+    async def _handle(self, request: Request, span: Any) -> JSONResponse:
+        body = await self._json_body(request)
+        if isinstance(body, JSONResponse):
+            return body
         if not self.secrets:
             return error(401, "signature_unverifiable", "No webhook secret is configured, so nothing is accepted.")
         try:
@@ -125,14 +132,9 @@ class WebhookIngest:
         accepted only with a configured URL token (the weaker option: see the connector README)."""
         with get_tracer().start_as_current_span("webhook ingest", kind=SpanKind.SERVER) as span:
             span.set_attribute("http.route", "/webhooks/ps_webhooks")
-            if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-                return error(415, "unsupported_media_type", "Send the webhook body as application/json.")
-            try:
-                body = await _read_limited(request, self.max_body_bytes)
-            except _TooLarge:
-                return error(413, "payload_too_large", f"The body exceeds the limit of {self.max_body_bytes} bytes.")
-            except ClientDisconnect:
-                return error(400, "client_disconnected", "The client went away before the body was complete.")
+            body = await self._json_body(request)
+            if isinstance(body, JSONResponse):
+                return body
             try:
                 event = parse_ps_webhooks(body, request.query_params.get("token"), self.url_tokens)
             except SignatureError as exc:
