@@ -143,6 +143,44 @@ def demo(
         stop_children(children)
 
 
+@app.command("demo-order")
+def demo_order(
+    config: Path | None = ConfigOpt,
+    item: str = typer.Option("A0001", help="AX item the shop product stands for (A0001..A0005 in the demo)"),
+    quantity: int = typer.Option(2, min=1),
+    email: str | None = typer.Option(None, help="Buyer e-mail (default: a new one each time)"),
+) -> None:
+    """Place a paid order in the demo's sandbox shop, as a shopper would; `make demo` must be running."""
+    import asyncio
+    import secrets as _secrets
+
+    import httpx
+
+    from connectors.prestashop import Client, ClientConfig
+    from runtime.demo import place_sample_order
+
+    settings = _settings(config)
+    key_file = Path(settings.data_dir) / "demo" / "prestashop-key"
+    if not key_file.exists():
+        err.print("[red]No demo shop found: start `make demo` (or `presta-ax demo`) first.[/red]")
+        raise typer.Exit(2)
+    cfg = ClientConfig(base_url="http://127.0.0.1:8081", api_key=key_file.read_text().strip())
+
+    async def place() -> dict[str, Any]:
+        async with Client(cfg) as shop:
+            return await place_sample_order(shop, email or f"buyer.{_secrets.token_hex(4)}@example.com",
+                                            quantity, item)
+
+    try:
+        order = asyncio.run(place())
+    except httpx.HTTPError:
+        err.print("[red]The demo shop does not answer on 127.0.0.1:8081: is `make demo` running?[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"[green]✓[/green] shop order {order['id']} ({order['reference']}) placed; the shop sends "
+                  "order.created to the bridge.")
+    console.print("  Watch it: presta-ax messages list --entity order   (then: presta-ax messages show <id>)")
+
+
 def _serve(settings: Any, address: str | None, num_cpus: int | None) -> None:
     import ray
 

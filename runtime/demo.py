@@ -181,3 +181,44 @@ def serve_demo_shop() -> None:
         webhook_entities=DEMO_WEBHOOK_ENTITIES,
     )
     uvicorn.run(create_app(config), host="127.0.0.1", port=int(port), access_log=False, log_level="warning")
+
+
+#: the price (tax excluded) of the shop products linked to AX items; French VAT 20 % applies
+DEMO_PRICE = Decimal("10.00")
+
+
+async def demo_product(shop: Any, reference: str) -> dict[str, Any]:
+    """The shop product with this reference, created once (an AX item the shop sells)."""
+    found = await shop.list("products", display=["id", "reference"], filters={"reference": f"[{reference}]"})
+    if found:
+        return dict(found[0])
+    return dict(await shop.create("products", {
+        "reference": reference, "price": str(DEMO_PRICE), "id_tax_rules_group": 1, "active": 1,
+        "id_category_default": 2, "name": {1: "AX test item", 2: "Article de test AX"},
+        "link_rewrite": {1: "ax-test-item", 2: "article-test-ax"}, "available_for_order": 1,
+        "show_price": 1, "state": 1,
+    }))
+
+
+async def place_sample_order(shop: Any, email: str, quantity: int = 2, reference: str = "A0001") -> dict[str, Any]:
+    """Place an order the way a shop does: customer -> address -> cart -> order, with
+    ``total_paid`` equal to the cart total (free carrier 1, France) so it starts paid (state 11)."""
+    product = await demo_product(shop, reference)
+    customer = await shop.create("customers", {"lastname": "Buyer", "firstname": "Bea", "email": email,
+                                               "passwd": "buyer-pass-1", "id_default_group": 3, "active": 1})
+    address = await shop.create("addresses", {"id_customer": customer["id"], "id_country": 8, "alias": "Home",
+                                              "lastname": "Buyer", "firstname": "Bea", "address1": "1 rue de Rivoli",
+                                              "postcode": "75001", "city": "Paris"})
+    cart = await shop.create("carts", {
+        "id_currency": 1, "id_lang": 1, "id_customer": customer["id"], "id_address_delivery": address["id"],
+        "id_address_invoice": address["id"], "id_carrier": 1, "secure_key": customer["secure_key"],
+        "associations": {"cart_rows": [{"id_product": product["id"], "id_product_attribute": 0,
+                                        "id_address_delivery": address["id"], "quantity": quantity}]},
+    })
+    total = (DEMO_PRICE * Decimal("1.2") * quantity).quantize(Decimal("0.01"))
+    return dict(await shop.create("orders", {
+        "id_cart": cart["id"], "module": "ps_wirepayment", "payment": "Bank wire", "id_currency": 1, "id_lang": 1,
+        "id_customer": customer["id"], "id_carrier": 1, "id_address_delivery": address["id"],
+        "id_address_invoice": address["id"], "total_paid": str(total), "total_paid_real": "0",
+        "total_products": str(DEMO_PRICE * quantity), "total_products_wt": str(total), "conversion_rate": 1,
+    }))

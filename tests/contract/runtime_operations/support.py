@@ -11,17 +11,16 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from runtime.demo import write_sandbox_flows
+from runtime.demo import DEMO_PRICE, demo_product, place_sample_order, write_sandbox_flows
 
 PS_KEY = "RTOPSKEY0123456789ABCDEFGHIJKLMN"
 #: the AX sandbox's seeded item that the test product in the shop stands for
 AX_ITEM = "A0001"
 #: the price of the shop's test product (tax excluded); French VAT 20 % applies
-PRICE = Decimal("10.00")
+PRICE = DEMO_PRICE
 
 
 def sandbox_flow_dir(root: Path) -> Path:
@@ -31,36 +30,10 @@ def sandbox_flow_dir(root: Path) -> Path:
 
 async def shop_product(shop: Any, reference: str = AX_ITEM) -> dict[str, Any]:
     """The shop product with this reference (default: the AX item :data:`AX_ITEM`), created once."""
-    found = await shop.list("products", display=["id", "reference"], filters={"reference": f"[{reference}]"})
-    if found:
-        return dict(found[0])
-    return dict(await shop.create("products", {
-        "reference": reference, "price": str(PRICE), "id_tax_rules_group": 1, "active": 1,
-        "id_category_default": 2, "name": {1: "AX test item", 2: "Article de test AX"},
-        "link_rewrite": {1: "ax-test-item", 2: "article-test-ax"}, "available_for_order": 1,
-        "show_price": 1, "state": 1,
-    }))
+    return await demo_product(shop, reference)
 
 
 async def place_order(shop: Any, email: str, quantity: int = 2, reference: str = AX_ITEM) -> dict[str, Any]:
     """A paid order (state 11) for ``quantity`` of the test product, delivered in France by the
     free carrier (id 1), so its total is ``PRICE * 1.2 * quantity``."""
-    product = await shop_product(shop, reference)
-    customer = await shop.create("customers", {"lastname": "Buyer", "firstname": "Bea", "email": email,
-                                               "passwd": "buyer-pass-1", "id_default_group": 3, "active": 1})
-    address = await shop.create("addresses", {"id_customer": customer["id"], "id_country": 8, "alias": "Home",
-                                              "lastname": "Buyer", "firstname": "Bea", "address1": "1 rue de Rivoli",
-                                              "postcode": "75001", "city": "Paris"})
-    cart = await shop.create("carts", {
-        "id_currency": 1, "id_lang": 1, "id_customer": customer["id"], "id_address_delivery": address["id"],
-        "id_address_invoice": address["id"], "id_carrier": 1, "secure_key": customer["secure_key"],
-        "associations": {"cart_rows": [{"id_product": product["id"], "id_product_attribute": 0,
-                                        "id_address_delivery": address["id"], "quantity": quantity}]},
-    })
-    total = (PRICE * Decimal("1.2") * quantity).quantize(Decimal("0.01"))
-    return dict(await shop.create("orders", {
-        "id_cart": cart["id"], "module": "ps_wirepayment", "payment": "Bank wire", "id_currency": 1, "id_lang": 1,
-        "id_customer": customer["id"], "id_carrier": 1, "id_address_delivery": address["id"],
-        "id_address_invoice": address["id"], "total_paid": str(total), "total_paid_real": "0",
-        "total_products": str(PRICE * quantity), "total_products_wt": str(total), "conversion_rate": 1,
-    }))
+    return await place_sample_order(shop, email, quantity, reference)
