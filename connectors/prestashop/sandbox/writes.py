@@ -16,11 +16,11 @@ from xml.etree.ElementTree import Element
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import ParseError, fromstring
 
+from ..validators import check, php_empty
 from . import orders
 from .model import ShopModel, slugify
 from .schema import Field, Resource
 from .store import Row
-from .validators import check, php_empty
 from .wserrors import WsError
 
 __all__ = ["parse_body", "write", "delete", "normalize"]
