@@ -13,22 +13,9 @@ import pytest
 
 from connectors.errors import MappingError
 from pipelines import functions as fn
-from pipelines.compiler import compile_mapping
-from pipelines.specs import parse_mapping
+from tests.unit.pipelines.support import mapping
 
 pytestmark = pytest.mark.unit
-
-
-def mapping(fields: dict[str, Any], **extra: Any) -> Any:
-    data = {
-        "mapping": "t",
-        "source": {"system": "prestashop", "resource": "orders"},
-        "target": {"system": "ax", "service": "SalesOrderService", "entity": "SalesTable"},
-        "key": "reference",
-        "fields": fields,
-        **extra,
-    }
-    return compile_mapping(parse_mapping(data))
 
 
 def test_empty_values_are_left_out_whatever_produced_them() -> None:

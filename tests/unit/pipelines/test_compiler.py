@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
 from connectors.errors import ConfigError, MappingError
 from pipelines.compiler import compile_mapping
 from pipelines.specs import parse_mapping
+from tests.unit.pipelines.support import mapping
 
 pytestmark = pytest.mark.unit
-
-
-def mapping(fields: dict[str, Any], **extra: Any) -> Any:
-    data = {
-        "mapping": "t",
-        "source": {"system": "prestashop", "resource": "orders"},
-        "target": {"system": "ax", "service": "SalesOrderService", "entity": "SalesTable"},
-        "key": "reference",
-        "fields": fields,
-        **extra,
-    }
-    return compile_mapping(parse_mapping(data))
 
 
 def test_one_to_one_one_to_many_and_many_to_one() -> None:

@@ -11,24 +11,11 @@ import pytest
 
 from connectors.errors import ConfigError, MappingError
 from pipelines import functions as fn
-from pipelines.compiler import compile_mapping
-from pipelines.specs import parse_mapping
+from tests.unit.pipelines.support import mapping
 
 pytestmark = pytest.mark.unit
 
 FX = {"fx": {"values": {"EUR": "1", "USD": "0.92", "GBP": "1.17", "XXX": "0"}}}
-
-
-def mapping(fields: dict[str, Any], **extra: Any) -> Any:
-    data = {
-        "mapping": "t",
-        "source": {"system": "prestashop", "resource": "orders"},
-        "target": {"system": "ax", "service": "SalesOrderService", "entity": "SalesTable"},
-        "key": "reference",
-        "fields": fields,
-        **extra,
-    }
-    return compile_mapping(parse_mapping(data))
 
 
 # ---- currency ----------------------------------------------------------------------------------
