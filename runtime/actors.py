@@ -17,6 +17,7 @@ from typing import Any
 
 import ray
 
+from runtime.alerts import Alerter
 from runtime.config import ENTITIES
 from runtime.dispatcher import Dispatcher
 from runtime.flows import FlowRegistry
@@ -54,7 +55,9 @@ class EntityActor:
         self.worker = EntityWorker(entity, self.store, registry,
                                    RetryPolicy(retry.base_s, retry.cap_s, retry.max_attempts),
                                    lease_s=settings.limits.lease_s,
-                                   unhandled=settings.limits.unhandled_events)
+                                   unhandled=settings.limits.unhandled_events,
+                                   alerter=Alerter(self.store, settings.alerting.webhook_url,
+                                                   settings.alerting.min_severity))
 
     async def nudge(self, key: str, carrier: dict[str, str] | None = None) -> int:
         parent = context_from_traceparent((carrier or {}).get("traceparent"))

@@ -25,6 +25,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from connectors.errors import BridgeError, classify
+from runtime.alerts import Alerter
 from runtime.flows import FlowRegistry, NoFlowError
 from runtime.messages import Message
 from runtime.retry import RetryPolicy
@@ -67,7 +68,8 @@ class EntityWorker:
     """Works through the messages of one entity type; see the module docstring."""
 
     def __init__(self, entity: str, store: AsyncStore, registry: FlowRegistry, retry: RetryPolicy,
-                 lease_s: float = 60.0, extra: dict[str, Any] | None = None, unhandled: str = "skip") -> None:
+                 lease_s: float = 60.0, extra: dict[str, Any] | None = None, unhandled: str = "skip",
+                 alerter: Alerter | None = None) -> None:
         self.entity = entity
         self.store = store
         self.registry = registry
@@ -75,6 +77,7 @@ class EntityWorker:
         self.lease_s = lease_s
         #: what happens to a message no flow handles: "skip" (done, noted) or "dead" (dead-letter queue)
         self.unhandled = unhandled
+        self.alerter = alerter or Alerter(store)
         self.extra = extra or {}
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self.processed = 0
@@ -170,10 +173,13 @@ class EntityWorker:
                 delay = self.retry.next_retry_in(msg.attempts, exc)
                 retry_at = time.time() + delay if delay is not None else None
                 status = await self.store.fail(msg.id, token, _error_dict(exc), retry_at=retry_at, flow=flow_name)
+                source = getattr(exc, "system", None) or msg.entity
                 if classify(exc) == "stop":
                     # credentials refused: retrying alone cannot fix it, an operator must know
-                    await self.store.add_alert("error", getattr(exc, "system", None) or msg.entity,
-                                               _error_dict(exc)["message"])
+                    await self.alerter.alert("error", source, _error_dict(exc)["message"])
+                elif status == "dead":
+                    await self.alerter.alert("warning", source, f"Message {msg.id} ({msg.entity} {msg.key}, "
+                                             f"{msg.event}) is in the dead-letter queue: {_error_dict(exc)['message']}")
                 span.set_attribute("message.outcome", status or "claim_lost")
                 return False
 
