@@ -84,10 +84,29 @@ class DispatcherActor:
         self.handles: dict[str, Any] = {}
         self.dispatcher = Dispatcher(self.store, self._nudge, interval_s=settings.limits.dispatch_interval_s,
                                      batch=settings.limits.dispatch_batch)
+        self._poll_stop = asyncio.Event()
         self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_until_complete, args=(self.dispatcher.run(),),
+        self._thread = threading.Thread(target=self._loop.run_until_complete, args=(self._main(),),
                                         name="dispatcher", daemon=True)
         self._thread.start()
+
+    async def _main(self) -> None:
+        """The dispatcher loop and, when both systems are configured, the AX poller beside it
+        (it journals changed AX documents; the dispatcher then nudges their actors)."""
+        from runtime.yaml_flows import systems_configured
+
+        if not systems_configured(self.settings):
+            await self.dispatcher.run()
+            return
+        await asyncio.gather(self.dispatcher.run(), self._poll())
+
+    async def _poll(self) -> None:
+        from runtime.pollers import run_ax_poller
+
+        try:
+            await run_ax_poller(self.settings, self.store, self._poll_stop)
+        except Exception as exc:  # noqa: BLE001 - a broken flow folder must not stop the dispatcher
+            log.error("the AX poller stopped: %s", exc)
 
     def _nudge(self, entity: str, key: str, carrier: dict[str, str]) -> None:
         handle = self.handles.get(entity)
@@ -100,6 +119,7 @@ class DispatcherActor:
 
     def stop(self) -> bool:
         self._loop.call_soon_threadsafe(self.dispatcher.stop)
+        self._loop.call_soon_threadsafe(self._poll_stop.set)
         self._thread.join(timeout=10)
         return not self._thread.is_alive()
 

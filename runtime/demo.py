@@ -9,8 +9,12 @@ So that the order flow runs for real, the demo also:
 * points ``systems.prestashop`` and ``systems.ax`` at the two sandboxes (:func:`demo_systems`);
 * writes a flow folder ``<data_dir>/demo/flows`` with the default order and customer flows whose
   mappings use the AX sandbox company's setup (warehouse ``11`` on site ``1``, customer group
-  ``WEB``, unit ``ea``) and puts it first in ``flow_dirs`` (:func:`write_sandbox_flows`) — the
-  way a user adapts the shipped defaults to their company;
+  ``WEB``, unit ``ea``), and the fulfilment flow with a guard dropping AX orders the shop never
+  saw, and puts it first in ``flow_dirs`` (:func:`write_sandbox_flows`) — the way a user adapts
+  the shipped defaults to their company;
+* runs the AX sandbox with automatic fulfilment (a stage every
+  :data:`DEMO_FULFILMENT_INTERVAL_S` seconds) and polls AX every :data:`DEMO_POLL_INTERVAL_S`
+  seconds, so a demo order gets its tracking number and invoice payment in the shop;
 * adds shop products whose references are AX item numbers (``A0001``...), so an order placed in
   the shop for one of them has lines AX knows (:func:`link_catalog`).
 """
@@ -33,6 +37,9 @@ __all__ = ["DEMO_WEBHOOK_ENTITIES", "configure_demo", "demo_systems", "link_cata
 #: what the AX sandbox's company uses where the default mappings name a typical company's values
 SANDBOX_MAPPING_PARAMS = {"default_warehouse": "11", "default_site": "1", "sales_unit": "ea"}
 SANDBOX_CUSTOMER_GROUP = "WEB"
+#: seconds between the demo AX's fulfilment stages, and at most between the bridge's AX polls
+DEMO_FULFILMENT_INTERVAL_S = 15.0
+DEMO_POLL_INTERVAL_S = 5.0
 #: the shop resources whose changes the demo shop sends: those the default webhook flows handle
 DEMO_WEBHOOK_ENTITIES = ["orders", "customers"]
 
@@ -66,7 +73,10 @@ def start_sandboxes(data_dir: Path, bridge_port: int, webhook_secret: str, *, ps
     ps = subprocess.Popen([sys.executable, "-c", "from runtime.demo import serve_demo_shop; serve_demo_shop()",
                            str(ps_port), str(seed), f"http://127.0.0.1:{bridge_port}/webhooks/prestashop"],
                           env=env, stdout=open(demo_dir / "prestashop.log", "ab"), stderr=subprocess.STDOUT)
-    ax = subprocess.Popen([*exe, "ax", "--port", str(ax_port), "--seed", str(seed)],
+    # AX advances its open orders (pick, pack, invoice) by itself, so a demo order's tracking
+    # number and invoice reach the shop through the AX poller without anyone stepping AX
+    ax = subprocess.Popen([*exe, "ax", "--port", str(ax_port), "--seed", str(seed),
+                           "--fulfilment-interval", str(DEMO_FULFILMENT_INTERVAL_S)],
                           stdout=open(demo_dir / "ax.log", "ab"), stderr=subprocess.STDOUT)
     ok_ps = _wait_http(f"http://127.0.0.1:{ps_port}/api/")
     ok_ax = _wait_http(f"http://127.0.0.1:{ax_port}/MicrosoftDynamicsAXAif60/WebShop/xppservice.svc?wsdl")
@@ -109,6 +119,15 @@ def write_sandbox_flows(root: Path) -> Path:
     groups = customer["lookups"]["customer_group"]
     groups["values"] = {k: SANDBOX_CUSTOMER_GROUP for k in groups["values"]}
     groups["default"] = SANDBOX_CUSTOMER_GROUP
+    # fulfilment: AX also fulfils orders the shop never saw (phone orders); without a shop
+    # order there is nothing to write back, so the copy drops them after the extract
+    fulfilment = y.load((DEFAULT_FLOWS_DIR / "ax_fulfilment_to_ps.yaml").read_text(encoding="utf-8"))
+    at = next(i for i, step in enumerate(fulfilment["steps"]) if step["kind"] == "extract") + 1
+    fulfilment["steps"].insert(at, {"id": "shop-order", "kind": "guard", "rules": [
+        {"if": "context.ps_order_id == None", "action": "drop",
+         "reason": "The AX order was not placed in the shop (no order cross-reference)."}]})
+    with (flows / "ax_fulfilment_to_ps.yaml").open("w", encoding="utf-8") as f:
+        y.dump(fulfilment, f)
     for name, data in (("ps_order_to_ax_sales_order", order), ("ps_customer_to_ax_customer", customer)):
         with (flows / "mappings" / f"{name}.yaml").open("w", encoding="utf-8") as f:
             y.dump(data, f)
@@ -157,6 +176,7 @@ def configure_demo(settings: Any, ps_port: int = 8081, ax_port: int = 8082, item
     settings.systems = Systems.model_validate(demo_systems(ps_port, ax_port, key))
     flows = write_sandbox_flows(demo_dir)
     settings.flow_dirs = [flows, *[d for d in settings.flow_dirs if Path(d) != flows]]
+    settings.limits.poll_interval_s = min(settings.limits.poll_interval_s, DEMO_POLL_INTERVAL_S)
     wanted = [f"A{n:04d}" for n in range(1, items + 1)]
     assert settings.systems.prestashop is not None
     asyncio.run(link_catalog(settings.systems.prestashop, wanted))

@@ -12,7 +12,11 @@ Contracts (docs/architecture.md, "Delivery semantics"):
   AX ``MessageId`` and AX's duplicate-message check applies;
 * before creating, a handler looks for what a crashed earlier attempt may have created: the AX
   sales order by the shop's order reference (``PurchOrderFormNum``), the AX customer by account;
-  the PrestaShop order state is only posted when the order is not in that state already;
+  the PrestaShop order state is only posted when the order is not in that state already, the
+  tracking number only written when it differs, and an order payment only added when none
+  carries the same AX invoice number (``transaction_id``) for the order reference;
+* the fulfilment extract (``ax fulfilment.read``) finds the shop order of an AX packing slip or
+  invoice through the ``order`` cross-reference written by the order flow;
 * a cross-reference is written right after each successful create (``store.put_xref``):
   ``order`` (PrestaShop order id <-> AX SalesId), ``customer`` (PrestaShop customer id <-> AX
   account), ``address`` (PrestaShop address id <-> AX account);
@@ -35,7 +39,7 @@ from connectors.dynamics_ax import Client as AxClient
 from connectors.dynamics_ax.query import eq
 from connectors.errors import ConfigError, DuplicateError, NotFoundError, PermanentError, ValidationError
 from connectors.prestashop import Client as PsClient
-from connectors.prestashop import ClientConfig, F, change_order_state
+from connectors.prestashop import ClientConfig, F, change_order_state, record_payment, set_tracking_number
 
 __all__ = ["OPERATION_NAMES", "SystemOperations", "idempotency_key"]
 
@@ -221,6 +225,26 @@ class SystemOperations:
                                        employee_id=_int_id(doc.get("id_employee") or 0, "id_employee"))
         return {"id": row.get("id"), "id_order": row.get("id_order"), "id_order_state": row.get("id_order_state")}
 
+    async def order_carriers_update(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
+        """Write-back: the tracking number on the order's carrier row (no write when it is there).
+
+        Only the number is written: the carrier the AX mode of delivery maps to may differ from
+        the carrier the shopper chose, and the row stays the shopper's."""
+        row = await set_tracking_number(self.ps, _int_id(doc.get("id_order"), "id_order"),
+                                        str(doc.get("tracking_number") or ""))
+        return {"id": row.get("id"), "id_order": row.get("id_order"), "tracking_number": row.get("tracking_number")}
+
+    async def order_payments_create(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
+        """Write-back: an order payment carrying the AX invoice number as ``transaction_id``; a
+        payment already recorded for that order reference and invoice is returned instead."""
+        row = await record_payment(self.ps, str(doc.get("order_reference") or ""), doc.get("amount") or "0",
+                                   payment_method=str(doc.get("payment_method") or "AX invoice"),
+                                   transaction_id=str(doc.get("transaction_id") or ""),
+                                   id_currency=doc.get("id_currency"), conversion_rate=doc.get("conversion_rate"),
+                                   date_add=doc.get("date_add"))
+        return {"id": row.get("id"), "order_reference": row.get("order_reference"),
+                "transaction_id": row.get("transaction_id"), "amount": str(row.get("amount"))}
+
     async def _ps_upsert(self, resource: str, entity: str, doc: Any, context: Mapping[str, Any]) -> dict[str, Any]:
         ax_key = (context.get("message") or {}).get("key")
         record = {k: v for k, v in doc.items() if v is not None}
@@ -324,6 +348,52 @@ class SystemOperations:
         await self._xref("customer", context.get("ps_customer_id"), account)
         return {"AccountNum": account, "existed": True, "updated": sorted(changes)}
 
+    async def fulfilment_read(self, request: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
+        """Extract: the posted AX packing slip (``packing_slip.posted``, key ``PackingSlipId``) or
+        invoice (``invoice.posted``, key ``RecId``) as AX element names, with ``SalesOrder`` (the
+        sales order document) and ``Shipment`` (``TrackingNumber``) when included.
+
+        Puts the shop order found through the ``order`` cross-reference into the context:
+        ``ps_order_id``, ``ps_order_reference``, ``ps_order_carrier_id`` (all ``None`` for an
+        AX order the bridge did not create, which the flow's guard drops)."""
+        message = context.get("message") or {}
+        event, key = str(message.get("event") or ""), str(request.get("key") or "")
+        if event.startswith("packing_slip."):
+            entity, ax_key = "packing_slip", EntityKey.of(PackingSlipId=key)
+        elif event.startswith("invoice."):
+            entity, ax_key = "invoice", EntityKey.of(RecId=key)
+        else:
+            raise PermanentError(f"fulfilment.read handles packing slip and invoice events, not '{event}'.",
+                                 system="ax")
+        found = await self.ax.service(entity).read([ax_key])
+        if not found:
+            raise NotFoundError(f"AX has no {entity.replace('_', ' ')} with key {key}.", system="ax")
+        doc: dict[str, Any] = _ax_document(found[0])
+        sales_id = str(doc.get("SalesId") or "")
+        include = set(request.get("include") or ())
+        if "SalesOrder" in include and sales_id:
+            orders = await self.ax.service("sales_order").read([EntityKey.of(SalesId=sales_id)])
+            doc["SalesOrder"] = _ax_document(orders[0]) if orders else None
+        if "Shipment" in include:
+            doc["Shipment"] = {"TrackingNumber": doc.get("ShipCarrierTrackingNum")}
+        found_xref = await self._get_xref("order", ax_id=sales_id) if sales_id else None
+        order_id = found_xref["ps_id"] if found_xref else None
+        reference = carrier_id = None
+        if order_id is not None:
+            order = await self.ps.get("orders", _int_id(order_id, "The cross-referenced order id"),
+                                      display=["id", "reference"])
+            reference = order.get("reference")
+            rows = await self.ps.list("order_carriers", display=["id"], sort=["id_DESC"], limit=1,
+                                      filters={"id_order": F.eq(_int_id(order_id, "id_order"))})
+            carrier_id = rows[0]["id"] if rows else None
+        span = trace.get_current_span()
+        span.set_attribute("ax.sales_id", sales_id)
+        if reference:
+            span.set_attribute("shop.order_reference", str(reference))
+        if isinstance(context, MutableMapping):
+            context.update(ps_order_id=order_id, ps_order_reference=reference, ps_order_carrier_id=carrier_id)
+        return doc
+
     async def sales_order_create(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
         """Load: the AX sales order, found by ``PurchOrderFormNum`` first (a crashed attempt may
         have created it), created otherwise; xref order (PrestaShop id <-> SalesId)."""
@@ -360,11 +430,14 @@ _HANDLERS: dict[tuple[str, str], Handler] = {
     ("prestashop", "orders.get"): SystemOperations.orders_get,
     ("prestashop", "customers.get"): SystemOperations.customers_get,
     ("prestashop", "order_histories.create"): SystemOperations.order_histories_create,
+    ("prestashop", "order_carriers.update"): SystemOperations.order_carriers_update,
+    ("prestashop", "order_payments.create"): SystemOperations.order_payments_create,
     ("prestashop", "customers.upsert"): SystemOperations.customers_upsert,
     ("prestashop", "addresses.upsert"): SystemOperations.addresses_upsert,
     ("ax", "CustomerService.read"): SystemOperations.customer_read,
     ("ax", "CustomerService.create"): SystemOperations.customer_create,
     ("ax", "CustomerService.upsert"): SystemOperations.customer_upsert,
+    ("ax", "fulfilment.read"): SystemOperations.fulfilment_read,
     ("ax", "SalesOrderService.create"): SystemOperations.sales_order_create,
 }
 

@@ -3,7 +3,8 @@
 :func:`register_yaml_flows` loads the flows of ``settings.flow_dirs`` plus the shipped defaults
 (:class:`pipelines.registry.FlowRegistry`) and registers each flow that has a ``webhook``
 trigger in the runtime's :class:`runtime.flows.FlowRegistry` for its ``(entity, event)``, as a
-:class:`YamlFlow`. Python flow modules are registered first; an exact route registered first
+:class:`YamlFlow`; a ``poll`` trigger on AX registers the flow for the event the AX poller
+journals for that service (:func:`runtime.pollers.poll_event`, e.g. ``packing_slip.posted``). Python flow modules are registered first; an exact route registered first
 wins, so a Python flow for the same event takes precedence.
 
 What a :class:`YamlFlow` run does for one message:
@@ -35,6 +36,7 @@ from pipelines.registry import LoadedFlow
 from runtime.flows import FlowRegistry
 from runtime.messages import Message
 from runtime.operations import SystemOperations
+from runtime.pollers import poll_event
 
 __all__ = ["YamlFlow", "flow_context", "register_yaml_flows", "systems_configured"]
 
@@ -129,7 +131,7 @@ class YamlFlow:
 
 def register_yaml_flows(registry: FlowRegistry, settings: Any, store: Any = None,
                         operations: SystemOperations | None = None) -> list[str]:
-    """Register every webhook-triggered YAML flow; returns ``["entity event -> flow", ...]``.
+    """Register every webhook-triggered and AX-poll-triggered YAML flow; returns ``["entity event -> flow", ...]``.
 
     Raises :class:`connectors.errors.ConfigError` when a flow file or a mapping it names is broken.
     """
@@ -138,7 +140,10 @@ def register_yaml_flows(registry: FlowRegistry, settings: Any, store: Any = None
     for loaded in YamlRegistry(list(settings.flow_dirs)).flows().values():
         flow = YamlFlow(loaded, ops)
         for trigger in loaded.spec.triggers:
-            if trigger.type == "webhook" and trigger.event:
-                registry.register(loaded.spec.entity, trigger.event, flow)
-                added.append(f"{loaded.spec.entity} {trigger.event} -> {loaded.name}")
+            event = trigger.event if trigger.type == "webhook" else None
+            if trigger.type == "poll" and trigger.source == "ax" and trigger.service:
+                event = poll_event(trigger.service)  # what the AX poller journals for that service
+            if event:
+                registry.register(loaded.spec.entity, event, flow)
+                added.append(f"{loaded.spec.entity} {event} -> {loaded.name}")
     return added

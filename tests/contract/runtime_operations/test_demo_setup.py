@@ -31,6 +31,7 @@ def test_configure_demo_points_the_settings_at_the_sandboxes(ps_url: str, ax_url
     assert settings.systems.prestashop.base_url == ps_url + "/api/"
     assert settings.systems.ax.endpoint == ax_url + "/MicrosoftDynamicsAXAif60/WebShop/xppservice.svc"
     assert settings.flow_dirs == [tmp_path / "demo" / "flows"]
+    assert settings.limits.poll_interval_s == 5.0  # the demo AX fulfils orders by itself: poll often
     flows = YamlRegistry(list(settings.flow_dirs))
     assert flows.get("ps_order_to_ax").mappings["ps_order_to_ax_sales_order"].params["default_warehouse"] == "11"
     configure_demo(settings, ps_port=urlsplit(ps_url).port, ax_port=urlsplit(ax_url).port, items=2)  # again: no dupes
