@@ -9,8 +9,7 @@ So that the order flow runs for real, the demo also:
 * points ``systems.prestashop`` and ``systems.ax`` at the two sandboxes (:func:`demo_systems`);
 * writes a flow folder ``<data_dir>/demo/flows`` with the default order and customer flows whose
   mappings use the AX sandbox company's setup (warehouse ``11`` on site ``1``, customer group
-  ``WEB``, unit ``ea``), and the fulfilment flow with a guard dropping AX orders the shop never
-  saw, and puts it first in ``flow_dirs`` (:func:`write_sandbox_flows`) — the way a user adapts
+  ``WEB``, unit ``ea``), and puts it first in ``flow_dirs`` (:func:`write_sandbox_flows`) — the way a user adapts
   the shipped defaults to their company;
 * runs the AX sandbox with automatic fulfilment (a stage every
   :data:`DEMO_FULFILMENT_INTERVAL_S` seconds) and polls AX every :data:`DEMO_POLL_INTERVAL_S`
@@ -119,15 +118,6 @@ def write_sandbox_flows(root: Path) -> Path:
     groups = customer["lookups"]["customer_group"]
     groups["values"] = {k: SANDBOX_CUSTOMER_GROUP for k in groups["values"]}
     groups["default"] = SANDBOX_CUSTOMER_GROUP
-    # fulfilment: AX also fulfils orders the shop never saw (phone orders); without a shop
-    # order there is nothing to write back, so the copy drops them after the extract
-    fulfilment = y.load((DEFAULT_FLOWS_DIR / "ax_fulfilment_to_ps.yaml").read_text(encoding="utf-8"))
-    at = next(i for i, step in enumerate(fulfilment["steps"]) if step["kind"] == "extract") + 1
-    fulfilment["steps"].insert(at, {"id": "shop-order", "kind": "guard", "rules": [
-        {"if": "context.ps_order_id == None", "action": "drop",
-         "reason": "The AX order was not placed in the shop (no order cross-reference)."}]})
-    with (flows / "ax_fulfilment_to_ps.yaml").open("w", encoding="utf-8") as f:
-        y.dump(fulfilment, f)
     for name, data in (("ps_order_to_ax_sales_order", order), ("ps_customer_to_ax_customer", customer)):
         with (flows / "mappings" / f"{name}.yaml").open("w", encoding="utf-8") as f:
             y.dump(data, f)
