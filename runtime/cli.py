@@ -281,7 +281,8 @@ def _lint_flows(paths: list[Path]) -> tuple[list[str], list[str]]:
 def status(config: Path | None = ConfigOpt, url: str | None = UrlOpt, token: str | None = TokenOpt) -> None:
     """Message counts by status, per entity."""
     health = _Api(config, url, token)("GET", "/api/v1/health")
-    statuses = ["new", "processing", "retry", "done", "dead", "discarded"]
+    from runtime.messages import STATUSES as statuses
+
     table = Table("entity", *statuses, title=f"Presta-AX Bridge {health['version']}")
     for entity, counts in sorted(health["counts"].items()):
         table.add_row(entity, *(str(counts.get(s, 0)) for s in statuses))

@@ -12,12 +12,10 @@ from typing import Any
 import msgspec
 from ulid import ULID
 
-__all__ = ["Message", "MessageStatus", "new_message_id", "STATUSES", "TERMINAL"]
+__all__ = ["Message", "new_message_id", "STATUSES"]
 
 #: life cycle: new -> processing -> done | retry -> processing ... | dead (dead-letter queue)
 STATUSES = ("new", "processing", "retry", "done", "dead", "discarded")
-TERMINAL = frozenset({"done", "dead", "discarded"})
-MessageStatus = str
 
 
 def new_message_id() -> str:

@@ -131,9 +131,8 @@ def context_from_traceparent(traceparent: str | None) -> otel_context.Context | 
 
 
 def traceparent_of_current() -> str | None:
-    carrier: dict[str, str] = {}
-    _PROPAGATOR.inject(carrier)
-    return carrier.get("traceparent")
+    """The current span's W3C ``traceparent`` (stored in each message)."""
+    return inject_carrier().get("traceparent")
 
 
 def inject_carrier() -> dict[str, str]:

@@ -18,7 +18,7 @@ import asyncio
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from opentelemetry import trace
@@ -50,7 +50,6 @@ class FlowContext:
     attempt: int
     store: AsyncStore
     flow_name: str
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @contextmanager
     def step(self, name: str, **attributes: Any) -> Iterator[trace.Span]:
@@ -68,7 +67,7 @@ class EntityWorker:
     """Works through the messages of one entity type; see the module docstring."""
 
     def __init__(self, entity: str, store: AsyncStore, registry: FlowRegistry, retry: RetryPolicy,
-                 lease_s: float = 60.0, extra: dict[str, Any] | None = None, unhandled: str = "skip",
+                 lease_s: float = 60.0, unhandled: str = "skip",
                  alerter: Alerter | None = None) -> None:
         self.entity = entity
         self.store = store
@@ -78,7 +77,6 @@ class EntityWorker:
         #: what happens to a message no flow handles: "skip" (done, noted) or "dead" (dead-letter queue)
         self.unhandled = unhandled
         self.alerter = alerter or Alerter(store)
-        self.extra = extra or {}
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self.processed = 0
 
@@ -152,7 +150,7 @@ class EntityWorker:
                         await self.store.complete(msg.id, token, flow=flow_name, kind="skipped_stale",
                                                   detail={"version": version, "applied": state["source_version"]})
                         return True
-                ctx = FlowContext(msg, msg.attempts, self.store, flow_name, self.extra)
+                ctx = FlowContext(msg, msg.attempts, self.store, flow_name)
                 heartbeat = asyncio.create_task(self._keep_lease(msg.id, token))
                 try:
                     result = await flow.run(ctx, msg)

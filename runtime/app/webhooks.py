@@ -130,7 +130,8 @@ class WebhookIngest:
     async def ps_webhooks(self, request: Request) -> JSONResponse:
         """``POST /webhooks/ps_webhooks?token=...``: the unsigned ``ps_webhooks`` module format,
         accepted only with a configured URL token (the weaker option: see the connector README)."""
-        with get_tracer().start_as_current_span("webhook ingest", kind=SpanKind.SERVER) as span:
+        parent = context_from_traceparent(request.headers.get("traceparent"))
+        with get_tracer().start_as_current_span("webhook ingest", context=parent, kind=SpanKind.SERVER) as span:
             span.set_attribute("http.route", "/webhooks/ps_webhooks")
             body = await self._json_body(request)
             if isinstance(body, JSONResponse):

@@ -25,7 +25,7 @@ from typing import Any
 
 import msgspec
 
-from runtime.messages import TERMINAL, Message
+from runtime.messages import Message
 from runtime.store.backends import Backend, backend_for_url
 from runtime.store.state import StateMixin
 
@@ -267,15 +267,7 @@ class Store(StateMixin):
                 out.setdefault(entity, {})[status] = int(n)
         return out
 
-    def add_event(self, message_id: str, kind: str, detail: dict[str, Any] | None = None) -> None:
-        with self.backend.tx() as cur:
-            self._event(cur, message_id, kind, None, detail, time.time())
-
     def _event(self, cur: Any, message_id: str, kind: str, attempt: int | None,
                detail: dict[str, Any] | None, at: float) -> None:
         cur.execute("INSERT INTO message_events (message_id, at, kind, attempt, detail) VALUES (?, ?, ?, ?, ?)",
                     (message_id, at, kind, attempt, _json.encode(detail).decode() if detail is not None else None))
-
-    @staticmethod
-    def is_terminal(status: str) -> bool:
-        return status in TERMINAL

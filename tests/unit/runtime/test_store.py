@@ -67,7 +67,7 @@ def test_a_retrying_head_blocks_later_messages_of_its_record(store: Store) -> No
     assert store.claim_next("order", "A", 30) is None
     assert store.due() == []  # nothing due until the backoff expires
     assert [(e, k) for e, k, _ in store.due(now=time.time() + 61)] == [("order", "A")]
-    assert second  # still waiting behind the retry
+    assert store.get(second).status == "new"  # still waiting behind the retry
 
 
 def test_expired_lease_makes_a_message_claimable_again_and_the_old_claim_loses(store: Store) -> None:
