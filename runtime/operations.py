@@ -13,10 +13,15 @@ Contracts (docs/architecture.md, "Delivery semantics"):
 * before creating, a handler looks for what a crashed earlier attempt may have created: the AX
   sales order by the shop's order reference (``PurchOrderFormNum``), the AX customer by account;
   the PrestaShop order state is only posted when the order is not in that state already, the
-  tracking number only written when it differs, and an order payment only added when none
-  carries the same AX invoice number (``transaction_id``) for the order reference;
-* the fulfilment extract (``ax fulfilment.read``) finds the shop order of an AX packing slip or
-  invoice through the ``order`` cross-reference written by the order flow;
+  tracking number only written when it differs, an AX invoice only recorded on the order's
+  ``order_invoice`` when no note there names its number yet, and a settlement only paid for
+  the part the shop's ``order_payments`` do not hold (nothing twice, whatever the retries);
+* an AX invoice is not a payment: ``order_invoices.record`` notes it on the shop's invoice (or
+  creates one for an order that has none); only ``order_payments.settle``, run when AX settles
+  the invoice (a customer payment), adds an ``order_payment``;
+* the fulfilment extract (``ax fulfilment.read``) finds the shop order of an AX packing slip,
+  invoice or invoice settlement through the ``order`` cross-reference written by the order
+  flow;
 * a cross-reference is written right after each successful create (``store.put_xref``):
   ``order`` (PrestaShop order id <-> AX SalesId), ``customer`` (PrestaShop customer id <-> AX
   account), ``address`` (PrestaShop address id <-> AX account);
@@ -30,6 +35,7 @@ Clients are opened lazily on the first call, inside the caller's event loop, and
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from decimal import Decimal
 from typing import Any
 
 from opentelemetry import trace
@@ -39,7 +45,16 @@ from connectors.dynamics_ax import Client as AxClient
 from connectors.dynamics_ax.query import eq
 from connectors.errors import ConfigError, DuplicateError, NotFoundError, PermanentError, ValidationError
 from connectors.prestashop import Client as PsClient
-from connectors.prestashop import ClientConfig, F, change_order_state, record_payment, set_tracking_number
+from connectors.prestashop import (
+    ClientConfig,
+    F,
+    change_order_state,
+    paid_total,
+    record_invoice,
+    record_payment,
+    record_settlement,
+    set_tracking_number,
+)
 
 __all__ = ["OPERATION_NAMES", "SystemOperations", "idempotency_key"]
 
@@ -245,6 +260,33 @@ class SystemOperations:
         return {"id": row.get("id"), "order_reference": row.get("order_reference"),
                 "transaction_id": row.get("transaction_id"), "amount": str(row.get("amount"))}
 
+    async def order_invoices_record(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
+        """Write-back: the AX invoice (``context.ax_invoice_id``, set by ``fulfilment.read``) on the
+        order's ``order_invoice``: its note gets the AX number, date and amount when the shop made
+        an invoice (paid orders), otherwise ``doc`` is created as the order's invoice. No payment."""
+        invoice_id = str(context.get("ax_invoice_id") or "")
+        if not invoice_id:
+            raise ValidationError("order_invoices.record needs the AX invoice number (context.ax_invoice_id); "
+                                  "run it after the ax fulfilment.read extract.", system="prestashop")
+        row = await record_invoice(self.ps, _int_id(doc.get("id_order"), "id_order"), invoice_id, doc)
+        return {"id": row.get("id"), "id_order": row.get("id_order"), "number": row.get("number"),
+                "ax_invoice_id": invoice_id}
+
+    async def order_payments_settle(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
+        """Write-back: AX settled ``amount`` of the order's invoice; an ``order_payment`` is added
+        for only what the shop's payments of the order reference do not cover yet (none when the
+        shop took the payment itself), carrying the AX settlement voucher as ``transaction_id``."""
+        row = await record_settlement(self.ps, str(doc.get("order_reference") or ""), doc.get("amount") or "0",
+                                      payment_method=str(doc.get("payment_method") or "AX customer payment"),
+                                      transaction_id=str(doc.get("transaction_id") or ""),
+                                      id_currency=doc.get("id_currency"), conversion_rate=doc.get("conversion_rate"),
+                                      date_add=doc.get("date_add"))
+        if row is None:
+            return {"id": None, "order_reference": doc.get("order_reference"), "recorded": False,
+                    "reason": "the shop's payments already cover the settled amount"}
+        return {"id": row.get("id"), "order_reference": row.get("order_reference"), "recorded": True,
+                "transaction_id": row.get("transaction_id"), "amount": str(row.get("amount"))}
+
     async def _ps_upsert(self, resource: str, entity: str, doc: Any, context: Mapping[str, Any]) -> dict[str, Any]:
         ax_key = (context.get("message") or {}).get("key")
         record = {k: v for k, v in doc.items() if v is not None}
@@ -349,26 +391,37 @@ class SystemOperations:
         return {"AccountNum": account, "existed": True, "updated": sorted(changes)}
 
     async def fulfilment_read(self, request: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
-        """Extract: the posted AX packing slip (``packing_slip.posted``, key ``PackingSlipId``) or
-        invoice (``invoice.posted``, key ``RecId``) as AX element names, with ``SalesOrder`` (the
-        sales order document) and ``Shipment`` (``TrackingNumber``) when included.
+        """Extract: the posted AX packing slip (``packing_slip.posted``, key ``PackingSlipId``),
+        invoice (``invoice.posted``, key ``RecId``) or the invoice's customer transaction
+        (``invoice.settled``, key its ``RecId``, with the ``SalesId`` of its invoice added) as AX
+        element names, with ``SalesOrder`` (the sales order document) and ``Shipment``
+        (``TrackingNumber``) when included. For invoices and settlements it puts the AX invoice
+        number into the context as ``ax_invoice_id``.
 
         Puts the shop order found through the ``order`` cross-reference into the context:
         ``ps_order_id``, ``ps_order_reference``, ``ps_order_carrier_id`` (all ``None`` for an
-        AX order the bridge did not create, which the flow's guard drops)."""
+        AX order the bridge did not create, which the flow's guard drops) and ``ps_order_paid``
+        (the shop's payments of the order reference cover its total)."""
         message = context.get("message") or {}
         event, key = str(message.get("event") or ""), str(request.get("key") or "")
         if event.startswith("packing_slip."):
             entity, ax_key = "packing_slip", EntityKey.of(PackingSlipId=key)
+        elif event == "invoice.settled":
+            entity, ax_key = "cust_trans", EntityKey.of(RecId=key)
         elif event.startswith("invoice."):
             entity, ax_key = "invoice", EntityKey.of(RecId=key)
         else:
-            raise PermanentError(f"fulfilment.read handles packing slip and invoice events, not '{event}'.",
-                                 system="ax")
+            raise PermanentError(f"fulfilment.read handles packing slip, invoice and invoice settlement events, "
+                                 f"not '{event}'.", system="ax")
         found = await self.ax.service(entity).read([ax_key])
         if not found:
             raise NotFoundError(f"AX has no {entity.replace('_', ' ')} with key {key}.", system="ax")
         doc: dict[str, Any] = _ax_document(found[0])
+        if entity == "cust_trans":
+            # a customer transaction names its invoice, not the sales order: the invoice does
+            doc["SalesId"] = await self._sales_id_of_invoice(str(doc.get("Invoice") or ""))
+        if entity in ("invoice", "cust_trans") and isinstance(context, MutableMapping):
+            context["ax_invoice_id"] = doc.get("InvoiceId") or doc.get("Invoice")
         sales_id = str(doc.get("SalesId") or "")
         include = set(request.get("include") or ())
         if "SalesOrder" in include and sales_id:
@@ -379,10 +432,15 @@ class SystemOperations:
         found_xref = await self._get_xref("order", ax_id=sales_id) if sales_id else None
         order_id = found_xref["ps_id"] if found_xref else None
         reference = carrier_id = None
+        paid = False
         if order_id is not None:
             order = await self.ps.get("orders", _int_id(order_id, "The cross-referenced order id"),
-                                      display=["id", "reference"])
+                                      display=["id", "reference", "total_paid"])
             reference = order.get("reference")
+            # the shop's own view: do its payments cover the order? (a state with paid=1, such
+            # as Shipped, would make PrestaShop record the payment of an unpaid order itself)
+            recorded, _rows = await paid_total(self.ps, str(reference or ""))
+            paid = recorded >= Decimal(str(order.get("total_paid") or "0"))
             rows = await self.ps.list("order_carriers", display=["id"], sort=["id_DESC"], limit=1,
                                       filters={"id_order": F.eq(_int_id(order_id, "id_order"))})
             carrier_id = rows[0]["id"] if rows else None
@@ -391,8 +449,18 @@ class SystemOperations:
         if reference:
             span.set_attribute("shop.order_reference", str(reference))
         if isinstance(context, MutableMapping):
-            context.update(ps_order_id=order_id, ps_order_reference=reference, ps_order_carrier_id=carrier_id)
+            context.update(ps_order_id=order_id, ps_order_reference=reference, ps_order_carrier_id=carrier_id,
+                           ps_order_paid=paid)
         return doc
+
+    async def _sales_id_of_invoice(self, invoice_id: str) -> str | None:
+        if not invoice_id:
+            return None
+        try:
+            found = await self.ax.service("invoice").find([eq("CustInvoiceJour", "InvoiceId", invoice_id)])
+        except NotFoundError:
+            return None
+        return next((str(i.get("SalesId")) for i in found if str(i.get("InvoiceId")) == invoice_id), None)
 
     async def sales_order_create(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
         """Load: the AX sales order, found by ``PurchOrderFormNum`` first (a crashed attempt may
@@ -432,6 +500,8 @@ _HANDLERS: dict[tuple[str, str], Handler] = {
     ("prestashop", "order_histories.create"): SystemOperations.order_histories_create,
     ("prestashop", "order_carriers.update"): SystemOperations.order_carriers_update,
     ("prestashop", "order_payments.create"): SystemOperations.order_payments_create,
+    ("prestashop", "order_payments.settle"): SystemOperations.order_payments_settle,
+    ("prestashop", "order_invoices.record"): SystemOperations.order_invoices_record,
     ("prestashop", "customers.upsert"): SystemOperations.customers_upsert,
     ("prestashop", "addresses.upsert"): SystemOperations.addresses_upsert,
     ("ax", "CustomerService.read"): SystemOperations.customer_read,

@@ -4,7 +4,8 @@
 for each poll-triggered YAML flow with ``source: ax`` (:func:`poll_routes`) it lists the keys
 of the documents of the trigger's ``service`` changed since a durable cursor, and appends one
 journal :class:`~runtime.messages.Message` per changed document. Only the posted journals are
-polled for now (packing slips, invoices; :func:`poll_event` says why).
+polled for now (packing slips, invoices; :func:`poll_event` says why), and the settlement of
+invoices (customer transactions, see below).
 
 Contracts (DESIGN.md, "Pollers"; docs/architecture.md, "Pollers"):
 
@@ -15,14 +16,26 @@ Contracts (DESIGN.md, "Pollers"; docs/architecture.md, "Pollers"):
   changes committed while the previous poll ran); the first poll of a service starts at
   ``now - overlap_s`` (older documents are the business of a bulk sync);
 * every page (bookmark paging, ``page_size`` keys) is read back in one ``read`` call for the
-  documents' ``RecVersion``; the message's idempotency key is
-  ``ax:<Service>:<key>:<RecVersion>``, so a document listed again inside the overlap window is
-  not journaled twice, while a document that really changed again is;
+  documents' ``RecId`` and ``RecVersion``; the message's idempotency key is
+  ``ax:<Service>:<key>:<RecId>:<RecVersion>``, so a document listed again inside the overlap
+  window is not journaled twice, while a document that really changed again is. The RecId is
+  what keeps keys of different documents apart when the source is reset: a rebuilt database
+  (the demo's sandbox restarted from its seed) hands out the same document numbers and
+  RecVersions again, but an AOS never reuses a RecId (the sandbox starts each life's RecIds
+  above the last);
 * a page saying the cursor is too old (``ChangedDateTimeOutOfRange``) or tracking was reset
   makes the poll list every key (``getKeys``); the idempotency keys absorb what was seen before;
+* settlements: ``CustomerTransactionService`` has no change tracking (find, findKeys, read
+  only), so its poll is a ``find`` of the transactions whose ``LastSettleDate`` is on or after
+  the UTC day of ``since - overlap_s`` (same cursor rules); only invoice transactions (an
+  ``Invoice`` and a positive ``AmountCur``) with something settled are journaled, as
+  ``invoice.settled`` keyed by the transaction's RecId (payload ``Invoice`` too). A payment
+  changes the transaction's RecVersion, so each settlement is one message;
+* one service failing (a port without CustomerTransactionService) is logged and does not stop
+  the others; its cursor does not move;
 * messages: ``source="ax"``, ``entity`` = the flow's entity, ``key`` = the document key,
-  ``event`` = :func:`poll_event` of the service, payload ``{"service", "key", "rec_version",
-  "SalesId"}``, traceparent of the poll's ``poll`` span (the trace starts at the poll).
+  ``event`` = :func:`poll_event` of the service, payload ``{"service", "key", "rec_id",
+  "rec_version", "SalesId"}``, traceparent of the poll's ``poll`` span (the trace starts at the poll).
 """
 
 from __future__ import annotations
@@ -33,12 +46,14 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from connectors.dynamics_ax import AxConfig, EntityKey
 from connectors.dynamics_ax import Client as AxClient
 from connectors.dynamics_ax.client import ENTITIES as AX_ENTITIES
-from connectors.errors import ConfigError
+from connectors.dynamics_ax.query import Criterion, Operator
+from connectors.errors import BridgeError, ConfigError, NotFoundError
 from runtime.messages import Message, new_message_id
 from runtime.tracing import get_tracer, traceparent_of_current
 
@@ -50,15 +65,18 @@ log = logging.getLogger("presta_ax.pollers")
 #: how far back each poll lists again, before the cursor (clock skew, slow commits)
 OVERLAP_S = 120.0
 
-_EVENTS = {"SalesPackingSlipService": "packing_slip.posted", "SalesInvoiceService": "invoice.posted"}
+_EVENTS = {"SalesPackingSlipService": "packing_slip.posted", "SalesInvoiceService": "invoice.posted",
+           "CustomerTransactionService": "invoice.settled"}
+#: services without change tracking, polled with ``find`` on their settlement date instead
+_SETTLEMENTS = frozenset({"CustomerTransactionService"})
 
 
 def poll_event(service: str) -> str | None:
     """The message event for a new document of AX ``service`` (the flows route on it), or
     ``None`` for a service the poller does not list yet.
 
-    Only the posted journals (packing slips, invoices) are polled: they are only ever added, by
-    AX alone. Polling master data (customers, items) also lists the bridge's own writes, which
+    Only the posted journals (packing slips, invoices) and the settlement of invoices are
+    polled: they are only ever made by AX alone. Polling master data (customers, items) also lists the bridge's own writes, which
     would come back to the shop as changes; that needs echo suppression first.
     """
     return _EVENTS.get(service)
@@ -125,9 +143,17 @@ class AxPoller:
         out: dict[str, int] = {}
         with get_tracer().start_as_current_span("poll") as span:
             span.set_attribute("poll.source", "ax")
+            failed: list[BaseException] = []
             for route in self.routes:
-                out[route.service] = await self.poll_route(route)
+                try:
+                    out[route.service] = await self.poll_route(route)
+                except BridgeError as exc:  # the other services still get their poll
+                    log.warning("AX poll of %s failed: %s", route.service, exc)
+                    failed.append(exc)
+                    continue
                 span.set_attribute(f"poll.new.{route.service}", out[route.service])
+            if failed and len(failed) == len(self.routes):
+                raise failed[0]  # AX itself is out of reach: the caller logs and retries
         return out
 
     async def poll_route(self, route: PollRoute) -> int:
@@ -135,6 +161,10 @@ class AxPoller:
         cursor = await self.store.get_cursor(cursor_name(route.service))
         since = (float(cursor["since"]) if cursor else started) - self.overlap_s
         entity = self.entities[route.service]
+        if route.service in _SETTLEMENTS:
+            new = await self._poll_settlements(route, entity, since)
+            await self.store.put_cursor(cursor_name(route.service), {"since": started})
+            return new
         new = 0
         full = False
         async for page in self.ax.changed_keys(entity, dt.datetime.fromtimestamp(since, dt.UTC),
@@ -151,6 +181,40 @@ class AxPoller:
         await self.store.put_cursor(cursor_name(route.service), {"since": started})
         return new
 
+    async def _poll_settlements(self, route: PollRoute, entity: str, since: float) -> int:
+        day = dt.datetime.fromtimestamp(since, dt.UTC).date()
+        try:
+            docs = await self.ax.service(entity).find(
+                [Criterion("CustTrans", "LastSettleDate", Operator.GREATER_OR_EQUAL, day)])
+        except NotFoundError:
+            docs = []  # some AX builds fault on an empty find instead of returning no document
+        traceparent = traceparent_of_current()
+        new = 0
+        for doc in docs:
+            invoice = str(doc.get("Invoice") or "")
+            try:
+                invoiced, settled = Decimal(str(doc.get("AmountCur") or 0)), Decimal(str(doc.get("SettleAmountCur") or 0))
+            except InvalidOperation:
+                continue
+            if not invoice or invoiced <= 0 or settled <= 0:
+                continue  # a payment's own transaction, or nothing settled yet
+            new += await self._append(route, str(doc.get("RecId") or ""), doc, traceparent, Invoice=invoice)
+        return new
+
+    async def _append(self, route: PollRoute, key: str, doc: dict[str, Any], traceparent: str | None,
+                      **extra: Any) -> int:
+        rec_id = str(doc.get("RecId") or "")
+        version = str(doc.get("RecVersion") or "")
+        message = Message(
+            id=new_message_id(), entity=route.entity, key=key, source="ax", event=route.event,
+            payload={"service": route.service, "key": key, "rec_id": rec_id, "rec_version": version,
+                     "SalesId": doc.get("SalesId"), **extra},
+            idempotency_key=f"{cursor_name(route.service)}:{key}:{rec_id}:{version}",
+            traceparent=traceparent, source_version=version or rec_id or None,
+        )
+        _, created = await self.store.append(message)
+        return int(created)
+
     async def _journal(self, route: PollRoute, entity: str, keys: list[EntityKey]) -> int:
         if not keys:
             return 0
@@ -164,16 +228,7 @@ class AxPoller:
             doc = docs.get(tuple(key.get(f) or "" for f in key_fields))
             if doc is None:
                 continue  # deleted since it was listed: nothing left to send
-            version = str(doc.get("RecVersion") or doc.get("RecId") or "")
-            message = Message(
-                id=new_message_id(), entity=route.entity, key=key.value, source="ax", event=route.event,
-                payload={"service": route.service, "key": key.value, "rec_version": version,
-                         "SalesId": doc.get("SalesId")},
-                idempotency_key=f"{cursor_name(route.service)}:{key.value}:{version}",
-                traceparent=traceparent, source_version=version or None,
-            )
-            _, created = await self.store.append(message)
-            new += int(created)
+            new += await self._append(route, key.value, doc, traceparent)
         return new
 
 

@@ -14,6 +14,7 @@ from connectors.dynamics_ax.documents import DocumentService, DocumentSpec
 from connectors.dynamics_ax.errors import FAULT_TABLE, AifFaultInfo
 from connectors.dynamics_ax.models import (
     Customer,
+    CustTrans,
     EntityKey,
     Invoice,
     Item,
@@ -40,6 +41,7 @@ __all__ = [
     "DocumentService",
     "DocumentSpec",
     "EntityKey",
+    "CustTrans",
     "Invoice",
     "Item",
     "KeyPage",

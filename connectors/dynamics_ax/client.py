@@ -27,6 +27,7 @@ from connectors.dynamics_ax.config import AxConfig
 from connectors.dynamics_ax.documents import DocumentService, DocumentSpec
 from connectors.dynamics_ax.models import (
     Customer,
+    CustTrans,
     EntityKey,
     Invoice,
     Item,
@@ -61,6 +62,7 @@ ENTITIES: dict[str, tuple[str, str, str, tuple[str, ...], type[msgspec.Struct]]]
     "on_hand": ("on_hand", "InventoryOnHand", "InventSum", ("ItemId", "InventDimId"), OnHand),
     "invoice": ("invoice", "SalesInvoice", "CustInvoiceJour", ("RecId",), Invoice),
     "packing_slip": ("packing_slip", "SalesPackingSlip", "CustPackingSlipJour", ("PackingSlipId",), PackingSlip),
+    "cust_trans": ("cust_trans", "CustomerTransaction", "CustTrans", ("RecId",), CustTrans),
 }
 
 #: Operations the default flows call, per entity; ``check`` lists those the port lacks.
@@ -71,6 +73,7 @@ REQUIRED_OPERATIONS: dict[str, tuple[str, ...]] = {
     "on_hand": ("find", "getChangedKeys"),
     "invoice": ("find", "getChangedKeys"),
     "packing_slip": ("find", "getChangedKeys"),
+    "cust_trans": ("find", "read"),
 }
 
 CUSTOMER_NS = "http://schemas.microsoft.com/dynamics/2008/01/documents/Customer"
@@ -271,6 +274,11 @@ class Client:
         """Posted packing slips of a sales order, with the carrier tracking number."""
         slips: list[PackingSlip] = await self.find("packing_slip", [eq("CustPackingSlipJour", "SalesId", sales_id)])
         return [s for s in slips if s.sales_id == sales_id]
+
+    async def read_settlements(self, invoice_id: str) -> list[CustTrans]:
+        """The customer transaction(s) of a posted invoice, with how much of it is settled."""
+        rows: list[CustTrans] = await self.find("cust_trans", [eq("CustTrans", "Invoice", invoice_id)])
+        return [t for t in rows if t.invoice == invoice_id]
 
     async def read_invoices(self, sales_id: str) -> list[Invoice]:
         """Posted invoices of a sales order, with amounts and lines."""

@@ -64,6 +64,7 @@ class ServiceNames(BaseModel):
     on_hand: str = "InventoryOnHandService"
     invoice: str = "SalesInvoiceService"
     packing_slip: str = "SalesPackingSlipService"
+    cust_trans: str = "CustomerTransactionService"
 
 
 class AxConfig(BaseModel):

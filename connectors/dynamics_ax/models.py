@@ -24,6 +24,7 @@ import msgspec
 __all__ = [
     "Address",
     "ContactInfo",
+    "CustTrans",
     "Customer",
     "EntityKey",
     "Invoice",
@@ -325,6 +326,22 @@ class Invoice(_AxView):
     sum_tax: Decimal = ZERO
     sales_balance: Decimal = ZERO
     cust_invoice_trans: list[InvoiceLine] = []
+
+
+class CustTrans(_AxView):
+    """A customer transaction (CustTrans, R2+ CustomerTransactionService): an invoice's amount
+    and how much of it customer payments have settled (``Closed`` once settled in full)."""
+
+    account_num: str | None = None
+    invoice: str | None = None
+    voucher: str | None = None
+    trans_date: dt.date | None = None
+    currency_code: str | None = None
+    amount_cur: Decimal = ZERO
+    settle_amount_cur: Decimal = ZERO
+    last_settle_voucher: str | None = None
+    last_settle_date: dt.date | None = None
+    closed: dt.date | None = None
 
 
 def view(cls: type[T], data: Mapping[str, Any]) -> T:

@@ -7,12 +7,17 @@
   rows that depend on advanced stock management (PrestaShop would answer error 133).
 * :func:`record_payment` adds an ``order_payment`` linked by the order *reference*; it is
   idempotent on ``transaction_id``.
+* :func:`record_invoice` records an ERP invoice on the order's ``order_invoice`` (the shop's
+  own invoice when it has one, a new one otherwise); idempotent on the ERP invoice number.
+* :func:`record_settlement` records a customer payment the ERP settled, for only the part of
+  it the shop's ``order_payments`` do not hold yet; idempotent on ``transaction_id``.
 
 Each function takes a :class:`~connectors.prestashop.Client` and returns the saved record.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +27,8 @@ from .client import Client
 from .codec import Record
 from .query import F
 
-__all__ = ["change_order_state", "find_order_by_reference", "record_payment", "set_stock", "set_tracking_number"]
+__all__ = ["change_order_state", "find_order_by_reference", "invoice_marker", "paid_total", "record_invoice",
+           "record_payment", "record_settlement", "set_stock", "set_tracking_number"]
 
 _SYSTEM = "prestashop"
 
@@ -178,3 +184,93 @@ async def record_payment(
     if date_add:
         record["date_add"] = date_add
     return await client.create("order_payments", record)
+
+
+def invoice_marker(invoice_id: str) -> str:
+    """The text that opens the note line of an ERP invoice on an ``order_invoice``."""
+    return f"AX invoice {invoice_id.strip()}"
+
+
+def _has_marker(note: Any, marker: str) -> bool:
+    return any(line.strip() == marker or line.strip().startswith(marker + " ")
+               for line in str(note or "").splitlines())
+
+
+async def record_invoice(client: Client, order_id: int, invoice_id: str, invoice: Mapping[str, Any]) -> Record:
+    """Record the ERP invoice ``invoice_id`` on order ``order_id``'s ``order_invoice``.
+
+    ``invoice`` is an ``order_invoices`` record whose ``note`` is one line opening with
+    :func:`invoice_marker` (number, date, amount). When the order already has an
+    ``order_invoice`` (a paid state such as 11 made one), that line is appended to the note of
+    the latest one and nothing else changes: the shop's own number and totals stay. When it has
+    none (an unpaid order), ``invoice`` is created as the order's invoice. Either way no
+    ``order_payment`` is added: an invoice is not a payment.
+    Idempotent: an ``order_invoice`` of the order whose note holds the marker is returned as is.
+    Raises :class:`ValidationError` for an empty invoice id or a note without the marker.
+    """
+    marker = invoice_marker(invoice_id)
+    line = str(invoice.get("note") or "").strip()
+    if not invoice_id.strip() or not line.startswith(marker):
+        raise ValidationError(f"The note of the invoice for order {order_id} must open with '{marker}' "
+                              "(it makes the write idempotent).", system=_SYSTEM)
+    rows = await client.list("order_invoices", display="full", filters={"id_order": F.eq(int(order_id))},
+                             sort=["id_ASC"])
+    for row in rows:
+        if _has_marker(row.get("note"), marker):
+            return row
+    if rows:
+        latest = rows[-1]
+        note = str(latest.get("note") or "").rstrip()
+        return await client.update("order_invoices", latest["id"], {"note": f"{note}\n{line}" if note else line})
+    record = {k: v for k, v in invoice.items() if v is not None and k != "id"}
+    record["id_order"] = int(order_id)
+    return await client.create("order_invoices", record)
+
+
+async def paid_total(client: Client, order_reference: str) -> tuple[Decimal, list[Record]]:
+    """The sum of the ``order_payments`` of ``order_reference`` and the rows themselves (all
+    orders of a split cart share the reference, and so their payments)."""
+    rows = await client.list("order_payments", display="full", filters={"order_reference": F.eq(order_reference)})
+    return sum((Decimal(str(r.get("amount") or "0")) for r in rows), Decimal(0)), rows
+
+
+async def record_settlement(
+    client: Client,
+    order_reference: str,
+    settled: Decimal | float | str,
+    *,
+    payment_method: str,
+    transaction_id: str,
+    id_currency: int | None = None,
+    conversion_rate: Decimal | float | str | None = None,
+    date_add: str | None = None,
+) -> Record | None:
+    """Record what the ERP says the customer paid for the order, without paying it twice.
+
+    ``settled`` is the amount the ERP has settled on the order's invoice (its running total,
+    not one installment). The shop already holds ``order_payments`` for the order (a paid state
+    such as 11 adds one of the order total; an unpaid bank-wire order has none): only
+    ``settled`` minus their sum is added, as one ``order_payment`` carrying ``transaction_id``
+    (the ERP's settlement voucher). Returns the payment added, the payment of an earlier call
+    with the same ``transaction_id`` (safe to retry), or ``None`` when the shop holds the
+    settled amount already (nothing to add).
+    Raises :class:`NotFoundError` when no order has the reference, :class:`ValidationError`
+    for a negative amount or an empty ``transaction_id``.
+    """
+    amount = Decimal(str(settled))
+    if amount < 0:
+        raise ValidationError(f"The settled amount for order {order_reference} is negative.", system=_SYSTEM)
+    if not transaction_id.strip():
+        raise ValidationError(f"The settlement for order {order_reference} has no transaction id "
+                              "(the settlement voucher makes the write idempotent).", system=_SYSTEM)
+    order = await find_order_by_reference(client, order_reference)
+    recorded, rows = await paid_total(client, order["reference"])
+    for row in rows:
+        if row.get("transaction_id") == transaction_id:
+            return row
+    due = amount - recorded
+    if due <= 0:
+        return None
+    return await record_payment(client, order["reference"], due.quantize(Decimal("0.01")),
+                                payment_method=payment_method, transaction_id=transaction_id,
+                                id_currency=id_currency, conversion_rate=conversion_rate, date_add=date_add)

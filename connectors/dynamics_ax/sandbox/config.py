@@ -43,7 +43,8 @@ class SandboxConfig:
     IIS application pool (1 = default: calls are processed one at a time);
     ``max_message_size`` the WCF ``maxReceivedMessageSize`` (65536 by default).
     ``fulfilment_interval`` advances open orders one stage (pick, pack, invoice) every so many
-    seconds; ``0`` means only stepwise through ``/_sandbox/fulfilment/step``.
+    seconds, except the seeded ones (data from before the bridge, moved only stepwise); ``0``
+    means only stepwise through ``/_sandbox/fulfilment/step``.
     ``criteria_mode``: ``query`` ANDs criteria on different fields and ORs on the same field
     (X++ query ranges); ``or`` ORs every criteria element (TechNet wording).
     """

@@ -7,7 +7,9 @@ Not part of AX; it lets tests, demos and the CLI drive the emulated company:
 * ``POST /_sandbox/fulfilment/step`` ``{"company"?, "sales_id"?}`` - advance open orders one stage;
 * ``POST /_sandbox/clock`` ``{"advance_seconds": n}`` - move the virtual clock forward;
 * ``POST /_sandbox/stock`` ``{"company"?, "item_id", "warehouse", "qty"}`` - book stock in (or out);
-* ``POST /_sandbox/prices`` ``{"company"?, "item_id", "price"}`` - change an item's sales price.
+* ``POST /_sandbox/prices`` ``{"company"?, "item_id", "price"}`` - change an item's sales price;
+* ``POST /_sandbox/payments`` ``{"company"?, "invoice_id", "amount"?}`` - post a customer payment
+  that settles the invoice (default: what is open), see ``payments.py``.
 Each change goes through change tracking, so pollers see it. Bad input answers 400 with
 ``{"error": "<sentence>"}``.
 """
@@ -26,6 +28,7 @@ from starlette.routing import Route
 
 from .config import FaultSettings
 from .model import fmt
+from .payments import PaymentError, open_transactions, settle
 
 if TYPE_CHECKING:
     from .app import SandboxState
@@ -93,7 +96,7 @@ async def state_view(request: Request) -> dict[str, Any]:
             "invoices": len(company.store("SalesInvoiceService").docs),
             "on_hand_records": len(company.store("InventoryOnHandService").docs),
             "warehouses": company.warehouses,
-            "open_customer_transactions": company.cust_trans,
+            "open_customer_transactions": open_transactions(company),
         }
     now = datetime.fromtimestamp(state.world.now(), UTC).isoformat()
     return {"clock": now, "calls": state.calls, "peak_in_flight": state.peak_in_flight, "products": len(state.world.products.docs),
@@ -172,6 +175,22 @@ async def prices_view(request: Request) -> dict[str, Any]:
     return {"item_id": item.get("ItemId"), "price": fmt(price)}
 
 
+async def payments_view(request: Request) -> dict[str, Any]:
+    state = _state(request)
+    data = await _json(request)
+    company = _company(state, data)
+    invoice_id = str(data.get("invoice_id") or "").strip()
+    if not invoice_id:
+        raise _BadRequest("Field 'invoice_id' must name the invoice the payment settles.")
+    amount = _decimal(data, "amount") if data.get("amount") is not None else None
+    async with state.workers:
+        try:
+            voucher = settle(state.world, company, invoice_id, amount)
+        except PaymentError as exc:
+            raise _BadRequest(str(exc)) from None
+    return {"invoice_id": invoice_id, "voucher": voucher, "open_customer_transactions": open_transactions(company)}
+
+
 def control_routes() -> list[Route]:
     return [
         Route("/_sandbox/state", _handler(state_view), methods=["GET"]),
@@ -180,4 +199,5 @@ def control_routes() -> list[Route]:
         Route("/_sandbox/clock", _handler(clock_view), methods=["POST"]),
         Route("/_sandbox/stock", _handler(stock_view), methods=["POST"]),
         Route("/_sandbox/prices", _handler(prices_view), methods=["POST"]),
+        Route("/_sandbox/payments", _handler(payments_view), methods=["POST"]),
     ]

@@ -5,7 +5,8 @@ returns what it did as ``[(SalesId, stage)]``. Picking needs the whole order res
 first tries to reserve backordered quantities from stock that arrived meanwhile); an order
 that is still short stays where it is. Packing posts a ``CustPackingSlipJour`` with a carrier
 tracking number; invoicing posts a ``CustInvoiceJour`` with amounts and tax, and an open
-customer transaction. Stock moves as AX's InventSum does (reserved -> picked -> deducted ->
+customer transaction (``CustTrans``, read through CustomerTransactionService; a customer
+payment settles it, see ``payments``). Stock moves as AX's InventSum does (reserved -> picked -> deducted ->
 posted). Journal orders are never fulfilled.
 """
 
@@ -121,24 +122,30 @@ def _invoice(world: World, company: Company, order: Entity, tax_rate: Decimal) -
     })
     jour.children["CustInvoiceTrans"] = trans
     world.put(company.store("SalesInvoiceService"), jour)
-    company.cust_trans.append({
+    # the open customer transaction the posting makes (CustTrans), settled by a customer payment
+    world.put(company.store("CustomerTransactionService"), Entity("CustTrans", "AxdEntity_CustTrans", {
         "AccountNum": order.get("InvoiceAccount"), "Invoice": invoice_id, "Voucher": invoice_id,
-        "TransDate": today, "DueDate": jour.get("DueDate"), "AmountCur": fmt(total),
-        "CurrencyCode": order.get("CurrencyCode"), "Open": fmt(total),
-    })
+        "TransDate": today, "DueDate": jour.get("DueDate"), "AmountCur": fmt(total), "SettleAmountCur": "0",
+        "CurrencyCode": order.get("CurrencyCode"), "TransType": "Sales", "Txt": f"Invoice {invoice_id}",
+    }))
     order.fields.update({"DocumentStatus": "Invoice", "SalesStatus": "Invoiced", "TotalInvoice": fmt(total),
                          "TotalSalesTax": fmt(sum_tax)})
     return True
 
 
-def advance(world: World, company: Company, tax_rate: Decimal, sales_id: str | None = None) -> list[tuple[str, str]]:
-    """Move every open order (or only ``sales_id``) one stage; returns ``[(SalesId, stage)]``."""
+def advance(world: World, company: Company, tax_rate: Decimal, sales_id: str | None = None, *,
+            include_seeded: bool = True) -> list[tuple[str, str]]:
+    """Move every open order (or only ``sales_id``) one stage; returns ``[(SalesId, stage)]``.
+
+    ``include_seeded=False`` leaves the seeded orders (marker ``~seeded``) where they are."""
     store = company.store("SalesOrderService")
     done: list[tuple[str, str]] = []
     for order in list(store.docs.values()):
         if order.get("SalesType") != "Sales":
             continue
         if sales_id is not None and order.get("SalesId").lower() != sales_id.lower():
+            continue
+        if not include_seeded and order.get("~seeded") == "1":
             continue
         stage = _NEXT.get(order.get("DocumentStatus") or "None")
         if stage is None:

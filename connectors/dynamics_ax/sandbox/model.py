@@ -5,6 +5,13 @@ across companies, as EcoResProduct is in AX), RecId/RecVersion allocation, a vir
 (real time plus an offset the tests can advance) and the seeded RNG. Every change to a
 document goes through :meth:`DocStore.put` or :meth:`World.touch`, which stamps RecIds,
 bumps RecVersions and records the change for ``getChangedKeys``.
+
+RecIds: a real AOS never hands out a RecId twice in a database's life. A sandbox is rebuilt
+from its seed on every start, so each life starts its RecId sequence above every earlier
+life's: at :func:`life_recid_base` (the start time in milliseconds, 1,000 RecIds per
+millisecond of wall time between two starts). Everything else (ids from number sequences,
+names, RecVersions) stays the same for the same seed. :meth:`World.predate` moves the seeded
+data's change time before the start, as in an AOS whose data predates the bridge.
 Not thread-safe by design: the app serialises calls (one IIS worker) or runs them on one
 event loop.
 """
@@ -22,6 +29,25 @@ from .entity import Entity, walk
 __all__ = ["Company", "DocStore", "World", "fmt", "norm_key"]
 
 FIRST_RECID = 5637144576  # AX RecIds of a fresh partition start here
+#: RecIds one sandbox life may take per millisecond of wall time before the next life starts
+RECIDS_PER_MS = 1000
+#: how long before the start the seeded data was last changed (inside change tracking's
+#: two-day retention, far outside any poller's overlap window)
+SEED_AGE_S = 24 * 3600.0
+
+
+def life_recid_base(start: float) -> int:
+    """The last RecId "used" before a sandbox life started at ``start`` (epoch seconds).
+
+    Lives started later begin higher, so a RecId of one life is never a RecId of another
+    (unless one life took more than :data:`RECIDS_PER_MS` RecIds per millisecond it ran)."""
+    global _LAST_BASE
+    base = max(FIRST_RECID + int(start * 1000) * RECIDS_PER_MS, _LAST_BASE + 1_000_000)
+    _LAST_BASE = base  # two lives started in one millisecond by one process still do not meet
+    return base
+
+
+_LAST_BASE = 0
 
 
 def fmt(value: Decimal) -> str:
@@ -63,7 +89,6 @@ class Company:
     warehouses: dict[str, str] = field(default_factory=dict)  # InventLocationId -> InventSiteId
     default_warehouse: str = ""
     dims: dict[tuple[str, str], str] = field(default_factory=dict)  # (site, location) -> InventDimId
-    cust_trans: list[dict[str, str]] = field(default_factory=list)  # open customer transactions
     #: (customer account, customer PO number), lower case -> number of sales orders using it
     po_index: dict[tuple[str, str], int] = field(default_factory=dict)
 
@@ -85,11 +110,12 @@ class Company:
 class World:
     """All data of one sandbox process."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, recid_base: int | None = None) -> None:
         self.rng = random.Random(seed)
         self.fault_rng = random.Random(seed * 7919 + 1)
         self.offset = 0.0
-        self._recid = FIRST_RECID
+        self.started = time.time()
+        self._recid = life_recid_base(self.started) if recid_base is None else recid_base
         self._seq = 0
         self.companies: dict[str, Company] = {}
         self.products = DocStore(SERVICES["EcoResProductService"])  # shared by all companies
@@ -138,6 +164,16 @@ class World:
         store.docs[norm_key(key)] = top
         self.touch(store, top)
         return key
+
+    def predate(self, age_s: float = SEED_AGE_S) -> None:
+        """Move every change recorded so far (the seeded data) ``age_s`` before the start, so
+        that ``getChangedKeys`` from the start time (a poller's first cursor) lists none of it."""
+        stamp = self.started - age_s
+        for company in self.companies.values():
+            for store in company.stores.values():
+                for nk, (_, seq) in list(store.changes.items()):
+                    store.changes[nk] = (stamp, seq)
+        self.tracking_since = min(self.tracking_since, stamp)
 
     def remove(self, store: DocStore, key: tuple[str, ...]) -> None:
         nk = norm_key(key)

@@ -4,7 +4,9 @@ Contract: :func:`seed_company` fills one company with master data (customer grou
 sites/warehouses), ``items`` released products with sales prices and stock in both
 warehouses, ``customers`` persons with address, e-mail and phone, and ``open_orders`` open
 sales orders created through the same rules as SOAP creates. The same seed and sizes give
-the same data (same ids, names, prices, quantities), independent of wall time.
+the same data (same ids, names, prices, quantities), independent of wall time; only RecIds
+differ between sandbox lives (see ``model``). Seeded orders carry the private marker
+``~seeded`` (never rendered): the automatic fulfilment leaves them to stepwise fulfilment.
 """
 
 from __future__ import annotations
@@ -90,4 +92,6 @@ def seed_company(world: World, company: Company, seed: int, items: int, customer
             lines.append(Entity("SalesLine", "AxdEntity_SalesLine", {
                 "ItemId": f"A{rng.randint(1, items):04d}", "SalesQty": str(rng.randint(1, 3)), "SalesUnit": "ea"}))
         order.children["SalesLine"] = lines
-        world.put(company.store("SalesOrderService"), create_sales_order(world, company, order))
+        created = create_sales_order(world, company, order)
+        created.fields["~seeded"] = "1"
+        world.put(company.store("SalesOrderService"), created)

@@ -133,6 +133,18 @@ SERVICES: dict[str, ServiceSpec] = {
             ("PackingSlipId",),
             READ_OPS,
         ),
+        # R2+: open and closed customer transactions (find, findKeys, read in the reference).
+        # The reference names it without a schema: documents.json declares a minimal
+        # CustomerTransaction document over CustTrans [I]; the bridge reads it to learn when
+        # AX settles an invoice (a customer payment).
+        ServiceSpec(
+            "CustomerTransactionService",
+            "CustomerTransactionService",
+            "CustomerTransaction",
+            "CustTrans",
+            ("RecId",),
+            ("read", "find", "findKeys"),
+        ),
     )
 }
 

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from . import render, writes
+from . import orders, render, writes
 from .config import ALL_METHODS, ApiKey, SandboxConfig
 from .faults import PHP_NOTICE_TEXT, FaultInjector, Faults
 from .model import ShopModel
@@ -305,6 +305,25 @@ def create_app(config: SandboxConfig) -> Starlette:
             return JSONResponse({"error": "a valid webservice key is required for /_sandbox/webhooks"}, 401)
         return JSONResponse(sandbox.emitter.status())
 
+    async def checkout(request: Request) -> Response:
+        """Not the webservice: the front office's checkout of a cart with an offline payment
+        module (``{"id_cart": 5, "module": "ps_wirepayment"}``), which the webservice cannot do."""
+        if not _admin(request):
+            return JSONResponse({"error": "a valid webservice key is required for /_sandbox/checkout"}, 401)
+        try:
+            data: dict[str, Any] = await request.json()
+            cart_id = int(data.get("id_cart") or 0)
+        except (ValueError, TypeError):
+            return JSONResponse({"error": "send a JSON object with id_cart (a number) and module"}, 400)
+        try:
+            order = orders.checkout(sandbox.model, cart_id, str(data.get("module") or ""))
+        except WsError as exc:
+            return JSONResponse({"error": exc.errors[0][1]}, 400)
+        except PlainAnswer as exc:  # validateOrder's die() texts (no cart, cart already ordered...)
+            return JSONResponse({"error": exc.body.strip()}, 400)
+        return JSONResponse({"id": order["id"], "reference": order["reference"],
+                             "current_state": order["current_state"]}, 201)
+
     async def health(request: Request) -> Response:
         return JSONResponse({"ok": True, "psws_version": PSWS_VERSION})
 
@@ -325,6 +344,7 @@ def create_app(config: SandboxConfig) -> Starlette:
         Route("/_sandbox/faults", faults, methods=["GET", "PUT", "POST", "DELETE"]),
         Route("/_sandbox/clock", clock, methods=["GET", "PUT"]),
         Route("/_sandbox/webhooks", webhooks, methods=["GET"]),
+        Route("/_sandbox/checkout", checkout, methods=["POST"]),
         Route("/_sandbox/health", health, methods=["GET"]),
     ], lifespan=lifespan)
     app.state.sandbox = sandbox

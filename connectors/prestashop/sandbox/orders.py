@@ -5,6 +5,9 @@
   cart (lines, totals, carrier, addresses). The initial state is 11 "Remote payment accepted", or
   8 "Payment error" when ``total_paid`` differs from the cart total. Stock is decremented, an
   order carrier row, an invoice and a payment are created.
+* :func:`checkout` is the front office's checkout: the payment module validates the cart with
+  its own initial state (``ps_wirepayment``: 10 "Awaiting bank wire payment", ``ps_checkpayment``:
+  1 "Awaiting check payment"), which creates neither an invoice nor a payment.
 * :func:`change_state` is ``OrderHistory::changeIdOrderState``: it moves ``current_state`` and
   ``valid``, creates the invoice/payment a paid or invoiced state implies, and gives stock back
   when an order leaves a logable state for Canceled or Payment error.
@@ -20,11 +23,13 @@ from .model import ShopModel
 from .store import Row
 from .wserrors import PlainAnswer, WsError
 
-__all__ = ["create_order", "change_state", "cart_totals", "product_unit_price"]
+__all__ = ["FRONT_OFFICE_STATES", "checkout", "create_order", "change_state", "cart_totals", "product_unit_price"]
 
 PS_OS_WS_PAYMENT = "11"
 PS_OS_ERROR = "8"
 PS_OS_CANCELED = "6"
+#: the state a payment module's front-office validation gives a new order (reference §8.3)
+FRONT_OFFICE_STATES = {"ps_wirepayment": "10", "ps_checkpayment": "1", "ps_cashondelivery": "13"}
 
 
 def _d(value: Any) -> Decimal:
@@ -111,7 +116,21 @@ def _reference(m: ShopModel) -> str:
     return "".join(m.rng.choice(string.ascii_uppercase) for _ in range(9))
 
 
-def create_order(m: ShopModel, posted: Row) -> Row:
+def checkout(m: ShopModel, cart_id: int, module: str) -> Row:
+    """The customer confirms cart ``cart_id`` in the front office and pays with ``module``;
+    returns the stored order, in the module's initial state (:data:`FRONT_OFFICE_STATES`).
+    Raises what :func:`create_order` raises, and :class:`WsError` 400 for another module."""
+    state = FRONT_OFFICE_STATES.get(module)
+    if state is None:
+        raise WsError(400, 0, f"The front office has no offline payment module {module!r}; "
+                      f"known: {', '.join(sorted(FRONT_OFFICE_STATES))}.")
+    cart = m.store.get("carts", cart_id) or {}
+    totals = cart_totals(m, cart) if cart else {"total_ti": Decimal(0)}
+    return create_order(m, {"id_cart": str(cart_id), "module": module, "payment": module,
+                            "total_paid": str(totals["total_ti"])}, initial_state=state)
+
+
+def create_order(m: ShopModel, posted: Row, initial_state: str | None = None) -> Row:
     """``Order::addWs``: validate the cart and module, build the order; returns the stored order.
 
     Raises :class:`PlainAnswer` for the ``die()`` paths (unknown cart, cart already ordered,
@@ -136,6 +155,8 @@ def create_order(m: ShopModel, posted: Row) -> Row:
     quant = Decimal(1).scaleb(-precision)
     paid = _d(posted.get("total_paid"))
     state = PS_OS_WS_PAYMENT if paid.quantize(quant) == totals["total_ti"].quantize(quant) else PS_OS_ERROR
+    if initial_state is not None and state != PS_OS_ERROR:
+        state = initial_state  # the front office: the module's own state
     now = m.now()
     order: Row = {
         "id_address_delivery": cart.get("id_address_delivery") or "0",

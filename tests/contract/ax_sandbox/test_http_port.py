@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from connectors.dynamics_ax.sandbox import FaultSettings, SandboxConfig, run_in_thread
 from connectors.dynamics_ax.sandbox.cli import step_command
-from tests.unit.ax_sandbox.soap import envelope, key_list, wrap
+from tests.unit.ax_sandbox.soap import envelope, key_list, sales_order, wrap
 
 pytestmark = pytest.mark.contract
 BASE = SandboxConfig(seed=2, items=4, customers=2, open_orders=1)
@@ -92,12 +92,20 @@ def test_cli_step_command_advances_a_running_sandbox():
 
 
 def test_fulfilment_advances_on_a_schedule():
+    """The schedule works the orders that arrive while the sandbox runs; the seeded one (data
+    from before the bridge) stays where it is."""
     config = replace(BASE, fulfilment_interval=0.05)
     with run_in_thread(config) as base:
+        created = httpx.post(base + config.service_path,
+                             content=envelope(wrap("SalesOrderService", "create",
+                                                   sales_order("C-000001", "WEB-SCHED", [("A0001", "1")]))),
+                             headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction":
+                                      '"http://schemas.microsoft.com/dynamics/2008/01/services/SalesOrderService/create"'})
+        assert created.status_code == 200, created.text
         status: dict[str, int] = {}
         for _ in range(200):  # bounded wait; the assertion is on the outcome, not on time
             status = httpx.get(base + "/_sandbox/state").json()["companies"]["DAT"]["orders_by_status"]
             if status.get("Invoice"):
                 break
             threading.Event().wait(0.05)
-        assert status == {"Invoice": 1}
+        assert status == {"Invoice": 1, "None": 1}

@@ -7,12 +7,17 @@
   also adapt. That is what a user does (copy, change, put the folder in ``flow_dirs``).
 * :func:`place_order` places an order the way a shop does: customer -> address -> cart -> order,
   with ``total_paid`` equal to the cart total so the order starts paid (state 11).
+* :func:`place_bank_wire_order` places an unpaid order the way a shopper does in the front
+  office (the sandbox's ``/_sandbox/checkout`` with ``ps_wirepayment``): state 10, no invoice,
+  no payment.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+import httpx
 
 from runtime.demo import DEMO_PRICE, demo_product, place_sample_order, write_sandbox_flows
 
@@ -37,3 +42,25 @@ async def place_order(shop: Any, email: str, quantity: int = 2, reference: str =
     """A paid order (state 11) for ``quantity`` of the test product, delivered in France by the
     free carrier (id 1), so its total is ``PRICE * 1.2 * quantity``."""
     return await place_sample_order(shop, email, quantity, reference)
+
+
+async def place_bank_wire_order(shop: Any, ps_url: str, email: str, quantity: int = 2,
+                                reference: str = AX_ITEM) -> dict[str, Any]:
+    """An order checked out in the front office with bank wire: state 10 "Awaiting bank wire
+    payment", neither invoice nor payment yet. Returns the order as the webservice reads it."""
+    product = await shop_product(shop, reference)
+    customer = await shop.create("customers", {"lastname": "Wire", "firstname": "Wim", "email": email,
+                                               "passwd": "buyer-pass-1", "id_default_group": 3, "active": 1})
+    address = await shop.create("addresses", {"id_customer": customer["id"], "id_country": 8, "alias": "Home",
+                                              "lastname": "Wire", "firstname": "Wim", "address1": "2 rue de Rivoli",
+                                              "postcode": "75001", "city": "Paris"})
+    cart = await shop.create("carts", {
+        "id_currency": 1, "id_lang": 1, "id_customer": customer["id"], "id_address_delivery": address["id"],
+        "id_address_invoice": address["id"], "id_carrier": 1, "secure_key": customer["secure_key"],
+        "associations": {"cart_rows": [{"id_product": product["id"], "id_product_attribute": 0,
+                                        "id_address_delivery": address["id"], "quantity": quantity}]},
+    })
+    async with httpx.AsyncClient(base_url=ps_url, auth=(PS_KEY, ""), timeout=10) as http:
+        response = await http.post("/_sandbox/checkout", json={"id_cart": int(cart["id"]), "module": "ps_wirepayment"})
+        assert response.status_code == 201, response.text
+    return dict(await shop.get("orders", int(response.json()["id"])))

@@ -1,10 +1,12 @@
 """The way back without Ray: the AX poller against the AX sandbox with stepped fulfilment
-(cursor, overlap, paging, full resync), and the fulfilment flow writing tracking number, order
-state and payment into the shop, once."""
+(cursor, overlap, paging, full resync, settlements), and the fulfilment flow writing tracking
+number, order state, the AX invoice and, once AX settles it, the missing payment into the shop,
+once: a paid order is never paid twice, an unpaid bank-wire order only when AX got the money."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -22,13 +24,14 @@ from runtime.pollers import AxPoller, PollRoute, cursor_name, poll_routes
 from runtime.store import AsyncStore
 from runtime.tracing import setup_tracing
 from runtime.yaml_flows import YamlFlow
-from tests.contract.runtime_operations.support import place_order
+from tests.contract.runtime_operations.support import place_bank_wire_order, place_order
 from tests.contract.runtime_operations.test_system_operations import Ctx, order_message
 
 pytestmark = pytest.mark.contract
 
 SLIPS = PollRoute("ax_fulfilment_to_ps", "shipment", "SalesPackingSlipService")
 INVOICES = PollRoute("ax_fulfilment_to_ps", "shipment", "SalesInvoiceService")
+SETTLEMENTS = PollRoute("ax_fulfilment_to_ps", "shipment", "CustomerTransactionService")
 
 
 @pytest.fixture
@@ -59,8 +62,9 @@ async def journaled(store: AsyncStore, event: str) -> list[Message]:
 
 async def test_poll_routes_come_from_the_flows_poll_triggers(flows: Any) -> None:
     routes = poll_routes(flows.flows())
-    assert SLIPS in routes and INVOICES in routes
-    assert {r.event for r in routes if r.flow == "ax_fulfilment_to_ps"} == {"packing_slip.posted", "invoice.posted"}
+    assert SLIPS in routes and INVOICES in routes and SETTLEMENTS in routes
+    assert {r.event for r in routes if r.flow == "ax_fulfilment_to_ps"} == {
+        "packing_slip.posted", "invoice.posted", "invoice.settled"}
 
 
 async def test_the_poller_journals_each_posted_document_once_across_pages_and_overlap(
@@ -82,7 +86,8 @@ async def test_the_poller_journals_each_posted_document_once_across_pages_and_ov
     # the trace of each message starts at the poll that found it
     polls = {f"{s.context.trace_id:032x}" for s in spans.get_finished_spans() if s.name == "poll"}
     assert {m.traceparent.split("-")[1] for m in slips if m.traceparent} <= polls and all(m.traceparent for m in slips)
-    assert all(m.idempotency_key == f"ax:SalesPackingSlipService:{m.key}:{m.payload['rec_version']}" for m in slips)
+    assert all(m.idempotency_key == f"ax:SalesPackingSlipService:{m.key}:{m.payload['rec_id']}:"
+               f"{m.payload['rec_version']}" and int(m.payload["rec_id"]) > 0 for m in slips)
     second = (await store.get_cursor(cursor_name("SalesPackingSlipService")))["since"]
     assert second > first
 
@@ -121,11 +126,37 @@ async def shop_order_in_ax(ops: Any, flows: Any, shop: Any, store: AsyncStore) -
     return {**order, "sales_id": detail["results"]["load-order"]["SalesId"]}
 
 
-async def test_the_fulfilment_flow_sets_tracking_state_and_payment_once(
+async def settle(url: str, invoice_id: str, amount: str | None = None) -> str:
+    """A customer payment posted in AX against the invoice (all that is open by default)."""
+    async with httpx.AsyncClient(base_url=url) as http:
+        body = {"invoice_id": invoice_id, **({"amount": amount} if amount else {})}
+        response = await http.post("/_sandbox/payments", json=body)
+        assert response.status_code == 200, response.text
+        return response.json()["voucher"]  # type: ignore[no-any-return]
+
+
+async def shop_payments(shop: Any, reference: str) -> list[dict[str, Any]]:
+    return list(await shop.list("order_payments", display="full", filters={"order_reference": F.eq(reference)}))
+
+
+def paid(rows: list[dict[str, Any]]) -> Decimal:
+    return sum((Decimal(r["amount"]) for r in rows), Decimal(0))
+
+
+async def run_twice(flow: YamlFlow, store: AsyncStore, message: Message) -> dict[str, Any]:
+    """Run the flow for the message, then again (a redelivery); both must finish."""
+    for _ in range(2):
+        detail = await flow.run(Ctx(store), message)
+        assert detail["status"] == "done", detail
+    return detail
+
+
+async def test_the_fulfilment_flow_sets_tracking_state_and_records_the_invoice_once(
         ops: Any, flows: Any, shop: Any, ax: AxClient, ax_url: str, store: AsyncStore,
         shop_order_in_ax: dict[str, Any]) -> None:
     order, sales_id = shop_order_in_ax, shop_order_in_ax["sales_id"]
-    poller = AxPoller(store, ax, [SLIPS, INVOICES])
+    oid = int(order["id"])
+    poller = AxPoller(store, ax, [SLIPS, INVOICES, SETTLEMENTS])
     await poller.poll()
     for _ in range(3):  # pick, pack, invoice
         await step(ax_url, sales_id)
@@ -135,22 +166,83 @@ async def test_the_fulfilment_flow_sets_tracking_state_and_payment_once(
     (invoice,) = [m for m in await journaled(store, "invoice.posted") if m.payload["SalesId"] == sales_id]
     (ax_slip,) = await ax.read_packing_slips(sales_id)
     (ax_invoice,) = await ax.read_invoices(sales_id)
+    assert ax_invoice.invoice_amount == Decimal(order["total_paid"])  # both sides agree on the amount
 
-    for _ in range(2):  # a redelivery does not add a second history row nor a second payment
-        shipped = await flow.run(Ctx(store), slip)
-        assert shipped["status"] == "done", shipped
-        paid = await flow.run(Ctx(store), invoice)
-        assert paid["status"] == "done", paid
-    (carrier,) = await shop.list("order_carriers", display="full", filters={"id_order": F.eq(int(order["id"]))})
+    await run_twice(flow, store, slip)  # a redelivery adds no second history row
+    await run_twice(flow, store, invoice)  # nor a second note, invoice or payment
+    (carrier,) = await shop.list("order_carriers", display="full", filters={"id_order": F.eq(oid)})
     assert carrier["tracking_number"] == ax_slip.tracking_number and ax_slip.tracking_number
-    assert (await shop.get("orders", int(order["id"])))["current_state"] == "4"  # shipped
-    histories = await shop.list("order_histories", filters={"id_order": F.eq(int(order["id"])),
-                                                            "id_order_state": F.eq(4)})
+    assert (await shop.get("orders", oid))["current_state"] == "4"  # shipped
+    histories = await shop.list("order_histories", filters={"id_order": F.eq(oid), "id_order_state": F.eq(4)})
     assert len(histories) == 1
-    payments = await shop.list("order_payments", display="full",
-                               filters={"order_reference": F.eq(order["reference"])})
-    mine = [p for p in payments if p["transaction_id"] == ax_invoice.invoice_id]
-    assert len(mine) == 1 and mine[0]["amount"].startswith(str(ax_invoice.invoice_amount))
+    # the paid order (state 11) had its own invoice: the AX invoice is noted on it, once
+    (shop_invoice,) = await shop.list("order_invoices", display="full", filters={"id_order": F.eq(oid)})
+    assert shop_invoice["note"].count(f"AX invoice {ax_invoice.invoice_id} ") == 1
+    assert f"{ax_invoice.invoice_amount:.2f} EUR" in shop_invoice["note"]
+    # an invoice is not a payment: the shop holds the one payment it took, the order total
+    payments = await shop_payments(shop, order["reference"])
+    assert len(payments) == 1 and paid(payments) == Decimal(order["total_paid"])
+
+    # the customer's payment reaches AX and settles the invoice: the shop has it already
+    voucher = await settle(ax_url, ax_invoice.invoice_id or "")
+    assert await poller.poll() == {"SalesPackingSlipService": 0, "SalesInvoiceService": 0,
+                                   "CustomerTransactionService": 1}
+    (settled,) = [m for m in await journaled(store, "invoice.settled") if m.payload["Invoice"] == ax_invoice.invoice_id]
+    detail = await run_twice(flow, store, settled)
+    assert detail["results"]["load-payment"]["recorded"] is False, detail
+    payments = await shop_payments(shop, order["reference"])
+    assert paid(payments) == Decimal(order["total_paid"]) and voucher not in {p["transaction_id"] for p in payments}
+
+
+async def test_an_unpaid_bank_wire_order_is_paid_only_when_ax_settles_its_invoice(
+        ops: Any, flows: Any, shop: Any, ax: AxClient, ax_url: str, ps_url: str, store: AsyncStore) -> None:
+    order = await place_bank_wire_order(shop, ps_url, "fulfil.wire@example.com")
+    oid, total = int(order["id"]), Decimal(order["total_paid"])
+    assert order["current_state"] == "10" and not await shop_payments(shop, order["reference"])
+    assert not await shop.list("order_invoices", filters={"id_order": F.eq(oid)})
+    carried = await YamlFlow(flows.get("ps_order_to_ax"), ops).run(Ctx(store), order_message(order, "MSG-W1"))
+    assert carried["status"] == "done", carried
+    sales_id = carried["results"]["load-order"]["SalesId"]
+    poller = AxPoller(store, ax, [SLIPS, INVOICES, SETTLEMENTS])
+    await poller.poll()
+    for _ in range(3):
+        await step(ax_url, sales_id)
+    await poller.poll()
+    flow = YamlFlow(flows.get("ax_fulfilment_to_ps"), ops)
+    (slip,) = [m for m in await journaled(store, "packing_slip.posted") if m.payload["SalesId"] == sales_id]
+    await run_twice(flow, store, slip)
+    # shipped with its tracking number, but not moved to Shipped: that state has paid=1 and
+    # PrestaShop would record the unpaid order's payment itself
+    (carrier,) = await shop.list("order_carriers", display="full", filters={"id_order": F.eq(oid)})
+    assert carrier["tracking_number"] and (await shop.get("orders", oid))["current_state"] == "10"
+    assert not await shop_payments(shop, order["reference"])
+    (ax_invoice,) = await ax.read_invoices(sales_id)
+    (invoice,) = [m for m in await journaled(store, "invoice.posted") if m.payload["SalesId"] == sales_id]
+    await run_twice(flow, store, invoice)
+    # the order had no invoice: the AX invoice becomes it, and still no payment
+    (shop_invoice,) = await shop.list("order_invoices", display="full", filters={"id_order": F.eq(oid)})
+    assert shop_invoice["number"] == str(int((ax_invoice.invoice_id or "").rsplit("-", 1)[-1]))
+    assert Decimal(shop_invoice["total_paid_tax_incl"]) == ax_invoice.invoice_amount == total
+    assert shop_invoice["note"].startswith(f"AX invoice {ax_invoice.invoice_id} of ")
+    assert not await shop_payments(shop, order["reference"])
+
+    # a first bank transfer of 10.00, then the rest: each settlement pays what is new, once
+    first = await settle(ax_url, ax_invoice.invoice_id or "", "10.00")
+    await poller.poll()
+    (part,) = [m for m in await journaled(store, "invoice.settled") if m.payload["Invoice"] == ax_invoice.invoice_id]
+    await run_twice(flow, store, part)
+    payments = await shop_payments(shop, order["reference"])
+    assert [(p["transaction_id"], Decimal(p["amount"])) for p in payments] == [(first, Decimal("10.00"))]
+    rest = await settle(ax_url, ax_invoice.invoice_id or "")
+    await poller.poll()
+    settled = [m for m in await journaled(store, "invoice.settled") if m.payload["Invoice"] == ax_invoice.invoice_id]
+    (later,) = [m for m in settled if m.id != part.id]  # the new RecVersion makes a new message
+    assert len(settled) == 2 and later.payload["rec_version"] != part.payload["rec_version"]
+    await run_twice(flow, store, later)
+    await run_twice(flow, store, part)  # a late redelivery of the first settlement adds nothing
+    payments = await shop_payments(shop, order["reference"])
+    assert sorted(p["transaction_id"] for p in payments) == sorted([first, rest])
+    assert paid(payments) == total
 
 
 async def test_fulfilment_of_an_order_the_shop_never_saw_is_dropped(
