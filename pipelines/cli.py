@@ -1,32 +1,37 @@
 """``presta-ax flow ...`` commands (the runtime's CLI mounts :data:`flow_app` as ``flow``).
 
 * ``flow list [--dir DIR]`` — the flows found (user directories first, then the defaults),
-  with their content version;
+  with their content version, one block per flow (readable at 80 columns);
 * ``flow test FLOW --input sample.json`` — run the flow's map/validate/guard steps on a sample
   without touching any system and print each step's output (sensitive fields masked unless
   ``--unmasked``); exit code 1 when a step fails;
 * ``flow lint [PATHS...]`` — lint flow and mapping files (the defaults when no path is given).
 
-:func:`lint_command_problems` is what ``presta-ax lint`` calls for flow and mapping files.
+:func:`lint_command_problems` is what ``presta-ax lint`` calls for flow and mapping files;
+:func:`lintable_files` and :func:`lint_summary` give both lint commands the same count and last line.
+
+Output that is not a terminal is never hard-wrapped (a log keeps whole lines).
 """
 
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.syntax import Syntax
-from rich.table import Table
 
 from connectors.errors import ConfigError
-from pipelines.lint import Problem, lint_paths
+from pipelines.lint import Problem, _yaml_files, lint_paths
 from pipelines.registry import DEFAULT_FLOWS_DIR, FlowRegistry
 from pipelines.testrun import run_flow_test
 
-__all__ = ["flow_app", "lint_command_problems"]
+__all__ = ["flow_app", "lint_command_problems", "lint_summary", "lintable_files"]
 
 flow_app = typer.Typer(
     help="Flows and mappings: list them, lint them, test-run them on a sample.", no_args_is_help=True
@@ -46,6 +51,37 @@ def lint_command_problems(paths: list[Path]) -> list[Problem]:
     """Lint problems of the flow and mapping files under ``paths`` (the default flows when
     ``paths`` is empty). Other YAML files are ignored, so the caller may pass a whole folder."""
     return lint_paths(list(paths) or [DEFAULT_FLOWS_DIR])
+
+
+def _is_flow_or_mapping(file: Path) -> bool:
+    """A flow file has a top-level ``flow:`` key, a mapping file ``mapping:``."""
+    try:
+        head = file.read_text(encoding="utf-8")[:20000]
+    except (OSError, UnicodeDecodeError):
+        return False
+    return any(line.startswith(("flow:", "mapping:")) for line in head.splitlines())
+
+
+def lintable_files(paths: list[Path], problems: Sequence[Problem] = ()) -> list[Path]:
+    """The files lint checked under ``paths`` (the default flows when empty): the flow and
+    mapping files, plus any file that has a problem (a YAML file too broken to tell)."""
+    found = _yaml_files(list(paths) or [DEFAULT_FLOWS_DIR])
+    with_problems = {p.file for p in problems}
+    return [f for f in found if str(f) in with_problems or _is_flow_or_mapping(f)]
+
+
+def lint_summary(files: int, problems: list[Problem]) -> str:
+    """The last line of every lint command: how many files, errors and warnings."""
+    errors = sum(1 for p in problems if p.severity == "error")
+    warnings = len(problems) - errors
+    if not problems:
+        return f"{files} file(s) linted: no problems."
+    return f"{files} file(s) linted: {errors} error(s), {warnings} warning(s)."
+
+
+def _console() -> Console:
+    # a pipe or a log file gets whole lines; a terminal gets wrapped ones
+    return Console(soft_wrap=not sys.stdout.isatty())
 
 
 def _resolve_flow(flow: str, dirs: list[Path]) -> Any:
@@ -73,7 +109,7 @@ def test_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Test-run FLOW on a sample: map, validate and guard steps run, nothing is sent anywhere."""
-    console = Console()
+    console = _console()
     try:
         sample = json.loads(input.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -124,21 +160,25 @@ def list_command(
         list[Path] | None, typer.Option("--dir", help="Extra flow directory (searched first).")
     ] = None,
 ) -> None:
-    """List the flows: name, content version, entity, triggers and steps."""
-    console = Console()
+    """List the flows: name, entity, content version, file, triggers and steps (one block each)."""
+    console = _console()
     try:
         flows = FlowRegistry(list(dirs or [])).flows()
     except ConfigError as exc:
-        console.print(f"[red]{exc.message}[/red]")
+        console.print(f"[red]{escape(exc.message)}[/red]")
         raise typer.Exit(2) from None
-    table = Table("flow", "version", "entity", "triggers", "steps", "file")
+    # one block per flow rather than a table: at 80 columns a six-column table cut the names and
+    # spread each flow's steps over many lines
     for name, f in sorted(flows.items()):
         triggers = ", ".join(
             f"{t.type}:{t.event or t.resource or t.service or t.cron or ''}" for t in f.spec.triggers
         )
-        steps = " > ".join(s.id for s in f.spec.steps)
-        table.add_row(name, f.version_id, f.spec.entity, triggers, steps, Path(f.spec.file).name)
-    console.print(table)
+        steps = [s.id for s in f.spec.steps]
+        console.print(f"[bold]{escape(name)}[/bold]  {escape(f.spec.entity)}  {f.version_id}  "
+                      f"{escape(Path(f.spec.file).name)}")
+        console.print(f"  triggers: {escape(triggers or '-')}")
+        console.print(f"  steps ({len(steps)}): {escape(' > '.join(steps))}")
+    console.print(f"{len(flows)} flow(s).")
 
 
 @flow_app.command("lint")
@@ -149,7 +189,6 @@ def lint_command(
     problems = lint_command_problems(list(paths or []))
     for p in problems:
         typer.echo(p.format())
-    errors = sum(1 for p in problems if p.severity == "error")
-    typer.echo(f"{errors} error(s), {len(problems) - errors} warning(s)")
-    if errors:
+    typer.echo(lint_summary(len(lintable_files(list(paths or []), problems)), problems))
+    if any(p.severity == "error" for p in problems):
         raise typer.Exit(1)

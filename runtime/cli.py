@@ -1,212 +1,51 @@
 """``presta-ax``: the one entry point. ``presta-ax --help`` lists every command.
 
-Operator commands (``status``, ``messages``, ``dlq``) talk to a running server's admin API; the
-token comes from ``--token``, ``PRESTA_AX_ADMIN_TOKEN``, the config, or ``<data_dir>/admin-token``.
+Commands live with their role: :mod:`runtime.cli_serve` (serve, demo, demo-order),
+:mod:`runtime.cli_ops` (status, messages, dlq), :mod:`runtime.cli_lint` (lint); flows, the
+PrestaShop client and the sandboxes bring their own sub-applications. :func:`main` runs it all
+behind one handler of expected failures (:func:`runtime.cli_common.run_cli`): one line on stderr
+and a non-zero exit code instead of a traceback; ``presta-ax --debug ...`` shows the traceback.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import typer
-from rich.table import Table
 
 from connectors.errors import ConfigError
 from runtime import __version__
-from runtime.cli_common import ConfigOpt, TokenOpt, UrlOpt, console, err
+from runtime.cli_common import ConfigOpt, HelpGroup, console, err, run_cli, state
 from runtime.cli_common import load as _settings
-from runtime.cli_common import when as _when
+from runtime.cli_lint import lint
+from runtime.cli_ops import register as _register_ops
 from runtime.cli_serve import register as _register_run
 
 app = typer.Typer(help="Presta-AX Bridge: PrestaShop <-> Dynamics AX 2012 integration server on Ray.",
-                  no_args_is_help=True, add_completion=False)
-messages_app = typer.Typer(help="Inspect messages in the journal.", no_args_is_help=True)
-dlq_app = typer.Typer(help="The dead-letter queue: list, replay, discard.", no_args_is_help=True)
+                  no_args_is_help=True, add_completion=False, cls=HelpGroup,
+                  # plain help: Rich markup would eat bracketed examples such as [id,email]
+                  rich_markup_mode=None, pretty_exceptions_show_locals=False)
 sandbox_app = typer.Typer(help="Run an emulated PrestaShop or AX for demos and tests.", no_args_is_help=True)
 ax_app = typer.Typer(help="Dynamics AX 2012 (AIF) checks.", no_args_is_help=True)
-app.add_typer(ax_app, name="ax")
-app.add_typer(messages_app, name="messages")
-app.add_typer(dlq_app, name="dlq")
-app.add_typer(sandbox_app, name="sandbox")
 _register_run(app)
+app.command()(lint)
+_register_ops(app)
+app.add_typer(ax_app, name="ax")
+app.add_typer(sandbox_app, name="sandbox")
 
 
-class _Api:
-    def __init__(self, config: Path | None, url: str | None, token: str | None) -> None:
-        import httpx
-
-        settings = _settings(config)
-        host = settings.server.host if settings.server.host not in ("0.0.0.0", "::") else "127.0.0.1"
-        self.base = (url or f"http://{host}:{settings.server.port}").rstrip("/")
-        if token is None:
-            if settings.server.admin_token is not None:
-                token = settings.server.admin_token.get_secret_value()
-            else:
-                path = Path(settings.data_dir) / "admin-token"
-                token = path.read_text().strip() if path.exists() else None
-        if not token:
-            err.print("[red]No admin token: pass --token or set PRESTA_AX_ADMIN_TOKEN.[/red]")
-            raise typer.Exit(2)
-        self.client = httpx.Client(base_url=self.base, headers={"Authorization": f"Bearer {token}"}, timeout=15)
-
-    def __call__(self, method: str, path: str, **kw: Any) -> Any:
-        import httpx
-
-        try:
-            r = self.client.request(method, path, **kw)
-        except httpx.HTTPError:
-            err.print(f"[red]Cannot reach the bridge at {self.base}: is `presta-ax serve` running?[/red]")
-            raise typer.Exit(1) from None
-        if r.status_code >= 400:
-            try:
-                detail = r.json().get("detail", r.text)
-            except ValueError:
-                detail = r.text
-            err.print(f"[red]{r.status_code}: {detail}[/red]")
-            raise typer.Exit(1)
-        return r.json()
+@app.callback()
+def _root(debug: bool = typer.Option(False, "--debug", help="Show the full traceback of a failure.")) -> None:
+    """Presta-AX Bridge: PrestaShop <-> Dynamics AX 2012 integration server on Ray."""
+    state.debug = debug
 
 
 @app.command()
 def version() -> None:
     """Print the version."""
     console.print(f"presta-ax-bridge {__version__}")
-
-
-
-@app.command()
-def lint(files: list[Path] = typer.Argument(None, help="integration.yaml and/or flow and mapping files")) -> None:
-    """Check configuration, flow and mapping files; print every problem with where and why."""
-    from runtime.config import lint_config
-
-    problems: list[str] = []
-    targets = files or [Path("integration.yaml")]
-    flow_files = []
-    for f in targets:
-        if not f.exists():
-            problems.append(f"{f}: file not found")
-        elif f.is_dir() or f.name not in ("integration.yaml", "integration.yml") and _looks_like_flow(f):
-            flow_files.append(f)
-        else:
-            problems.extend(f"{f}: {p}" if not p.startswith(str(f)) else p for p in lint_config(f))
-    warnings: list[str] = []
-    if flow_files:
-        errors, warnings = _lint_flows(flow_files)
-        problems.extend(errors)
-    for p in problems:
-        console.print(f"[red]✗[/red] {p}")
-    for w in warnings:
-        console.print(f"[yellow]![/yellow] {w}")
-    if problems:
-        console.print(f"{len(problems)} problem(s).")
-        raise typer.Exit(1)
-    console.print(f"[green]✓[/green] {len(targets)} file(s) OK" + (f", {len(warnings)} warning(s)." if warnings else "."))
-
-
-def _looks_like_flow(f: Path) -> bool:
-    """A flow file has a top-level ``flow:`` key, a mapping file ``mapping:``; anything else is
-    taken for a configuration file."""
-    try:
-        head = f.read_text(encoding="utf-8")[:20000]
-    except OSError:
-        return False
-    return any(line.startswith(("flow:", "mapping:")) for line in head.splitlines())
-
-
-def _lint_flows(paths: list[Path]) -> tuple[list[str], list[str]]:
-    """(errors, warnings) of flow and mapping files, each formatted with file, line and path."""
-    from pipelines.cli import lint_command_problems
-
-    found = lint_command_problems(paths)
-    return ([p.format() for p in found if p.severity == "error"],
-            [p.format() for p in found if p.severity != "error"])
-
-
-@app.command()
-def status(config: Path | None = ConfigOpt, url: str | None = UrlOpt, token: str | None = TokenOpt) -> None:
-    """Message counts by status, per entity."""
-    health = _Api(config, url, token)("GET", "/api/v1/health")
-    from runtime.messages import STATUSES as statuses
-
-    table = Table("entity", *statuses, title=f"Presta-AX Bridge {health['version']}")
-    for entity, counts in sorted(health["counts"].items()):
-        table.add_row(entity, *(str(counts.get(s, 0)) for s in statuses))
-    console.print(table)
-
-
-def _message_table(items: list[dict[str, Any]], title: str) -> Table:
-    table = Table("id", "entity", "key", "event", "status", "attempts", "received", "error", title=title)
-    for m in items:
-        error = (m.get("last_error") or {}).get("message", "")
-        table.add_row(m["id"], m["entity"], m["key"], m["event"], m["status"], str(m["attempts"]),
-                      _when(m["received_at"]), error[:60])
-    return table
-
-
-@messages_app.command("list")
-def messages_list(
-    status_: str | None = typer.Option(None, "--status"), entity: str | None = typer.Option(None),
-    key: str | None = typer.Option(None), trace_id: str | None = typer.Option(None),
-    limit: int = typer.Option(50), as_json: bool = typer.Option(False, "--json"),
-    config: Path | None = ConfigOpt, url: str | None = UrlOpt, token: str | None = TokenOpt,
-) -> None:
-    """List messages, newest first, filtered by status, entity, key or trace id."""
-    params = {k: v for k, v in {"status": status_, "entity": entity, "key": key, "trace_id": trace_id,
-                                "limit": limit}.items() if v is not None}
-    items = _Api(config, url, token)("GET", "/api/v1/messages", params=params)["items"]
-    console.print_json(json.dumps(items)) if as_json else console.print(_message_table(items, "Messages"))
-
-
-@messages_app.command("show")
-def messages_show(message_id: str, config: Path | None = ConfigOpt, url: str | None = UrlOpt,
-                  token: str | None = TokenOpt) -> None:
-    """One message with its full timeline of attempts and errors."""
-    m = _Api(config, url, token)("GET", f"/api/v1/messages/{message_id}")
-    console.print(f"[bold]{m['id']}[/bold]  {m['entity']} {m['key']}  {m['event']}  status={m['status']} "
-                  f"attempts={m['attempts']}  trace={m.get('trace_id') or '-'}")
-    for e in m["timeline"]:
-        detail = e.get("detail") or {}
-        text = detail.get("message") or detail.get("reason") or ""
-        console.print(f"  {_when(e['at'])}  {e['kind']:<18} {e.get('attempt') or '':<3} {text}")
-
-
-@dlq_app.command("list")
-def dlq_list(entity: str | None = typer.Option(None), config: Path | None = ConfigOpt,
-             url: str | None = UrlOpt, token: str | None = TokenOpt) -> None:
-    """Messages in the dead-letter queue, with their reasons."""
-    params = {"entity": entity} if entity else {}
-    items = _Api(config, url, token)("GET", "/api/v1/dlq", params=params)["items"]
-    console.print(_message_table(items, "Dead-letter queue"))
-
-
-@dlq_app.command("replay")
-def dlq_replay(ids: list[str] = typer.Argument(None), all_: bool = typer.Option(False, "--all"),
-               entity: str | None = typer.Option(None), config: Path | None = ConfigOpt,
-               url: str | None = UrlOpt, token: str | None = TokenOpt) -> None:
-    """Replay dead messages (by id, or --all) with the flow version deployed now."""
-    if not ids and not all_:
-        err.print("[red]Give message ids or --all.[/red]")
-        raise typer.Exit(2)
-    body = {"all": True, "entity": entity} if all_ else {"ids": ids}
-    r = _Api(config, url, token)("POST", "/api/v1/dlq/replay", json=body)
-    console.print(f"replayed {len(r['replayed'])}, skipped {len(r['skipped'])} (not in the dead-letter queue)")
-
-
-@dlq_app.command("discard")
-def dlq_discard(ids: list[str] = typer.Argument(None), all_: bool = typer.Option(False, "--all"),
-                reason: str | None = typer.Option(None), config: Path | None = ConfigOpt,
-                url: str | None = UrlOpt, token: str | None = TokenOpt) -> None:
-    """Discard dead messages (kept in the journal as 'discarded')."""
-    if not ids and not all_:
-        err.print("[red]Give message ids or --all.[/red]")
-        raise typer.Exit(2)
-    body: dict[str, Any] = {"all": True} if all_ else {"ids": ids}
-    if reason:
-        body["reason"] = reason
-    r = _Api(config, url, token)("POST", "/api/v1/dlq/discard", json=body)
-    console.print(f"discarded {len(r['discarded'])}, skipped {len(r['skipped'])}")
 
 
 @ax_app.command("check")
@@ -295,8 +134,9 @@ def _register_optional() -> None:
 _register_optional()
 
 
-def main() -> None:
-    app()
+def main(argv: Sequence[str] | None = None) -> None:
+    """The ``presta-ax`` program (see the module docstring); ``argv`` defaults to ``sys.argv``."""
+    run_cli(app, argv)
 
 
 if __name__ == "__main__":

@@ -135,11 +135,14 @@ class Settings(_Model):
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-def _interpolate(node: Any, path: str, env: dict[str, str], problems: list[str]) -> Any:
+Loc = tuple[str | int, ...]
+
+
+def _interpolate(node: Any, path: Loc, env: dict[str, str], problems: list[tuple[Loc, str]]) -> Any:
     if isinstance(node, dict):
-        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), env, problems) for k, v in node.items()}
+        return {k: _interpolate(v, (*path, str(k)), env, problems) for k, v in node.items()}
     if isinstance(node, list):
-        return [_interpolate(v, f"{path}[{i}]", env, problems) for i, v in enumerate(node)]
+        return [_interpolate(v, (*path, i), env, problems) for i, v in enumerate(node)]
     if isinstance(node, str):
         def repl(m: re.Match[str]) -> str:
             name, default = m.group(1), m.group(2)
@@ -147,7 +150,7 @@ def _interpolate(node: Any, path: str, env: dict[str, str], problems: list[str])
                 return env[name]
             if default is not None:
                 return default
-            problems.append(f"{path}: environment variable '{name}' is not set")
+            problems.append((path, f"environment variable '{name}' is not set"))
             return ""
         return _ENV_REF.sub(repl, node)
     return node
@@ -212,34 +215,73 @@ def _model_fields_at(loc: tuple[Any, ...]) -> list[str]:
     return list(getattr(model, "model_fields", {}).keys()) if model else []
 
 
-def _describe(err: dict[str, Any]) -> str:
+def _describe(err: dict[str, Any]) -> tuple[Loc, str]:
+    """(location, message) of one pydantic error; the message never echoes the value."""
     loc = tuple(err["loc"])
-    path = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
     if err["type"] == "extra_forbidden":
         known = _model_fields_at(loc[:-1])
         hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
         tail = f" — did you mean '{hint[0]}'?" if hint else (f" (known: {', '.join(known)})" if known else "")
-        return f"{path}: unknown field{tail}"
+        return loc, f"unknown field{tail}"
     msg = err["msg"]
     # never echo the offending value: it may be a secret
-    return f"{path}: {msg[0].lower() + msg[1:] if msg else 'invalid value'}"
+    return loc, msg[0].lower() + msg[1:] if msg else "invalid value"
+
+
+class _UnusableFile(ConfigError):
+    """A configuration file that cannot be read or parsed at all; ``line`` says where."""
+
+    def __init__(self, path: Path, line: int, problem: str, message: str) -> None:
+        super().__init__(message, [f"{path}:{line}: {problem}"])
+        self.line = line
+        self.problem = problem
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(f"Configuration file {path} does not exist.", [f"{path}: file not found"]) from None
+        raise _UnusableFile(path, 1, "file not found", f"Configuration file {path} does not exist.") from None
+    except OSError as exc:
+        raise _UnusableFile(path, 1, f"cannot be read ({exc.strerror})",
+                            f"Configuration file {path} cannot be read ({exc.strerror}).") from None
+    try:
+        data = YAML(typ="safe").load(text)
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"
+        line = mark.line + 1 if mark else 1
+        where = f"line {line}, column {mark.column + 1}" if mark else "unknown position"
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(f"{path} is not valid YAML ({where}: {problem}).", [f"{path}:{where}: {problem}"]) from None
+        raise _UnusableFile(path, line, f"YAML syntax error: {problem} ({where})",
+                            f"{path} is not valid YAML ({where}: {problem}).") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError(f"{path} must hold a mapping at the top level.", [f"{path}: top level is not a mapping"])
+        raise _UnusableFile(path, 1, "the top level is not a mapping", f"{path} must hold a mapping at the top level.")
     return data
+
+
+def _validate(raw: dict[str, Any], env: dict[str, str]) -> tuple[Settings | None, list[tuple[Loc, str]]]:
+    """Interpolate, override and validate: the settings (None if invalid) and every problem.
+
+    A variable that is not set is reported once, at its path: the empty value put in its place
+    would otherwise be reported a second time by the field's own validation."""
+    problems: list[tuple[Loc, str]] = []
+    raw = _interpolate(raw, (), env, problems)
+    _env_overrides(raw, env)
+    unset = {loc for loc, _ in problems}
+    try:
+        return Settings.model_validate(raw), problems
+    except PydanticValidationError as exc:
+        for e in exc.errors():
+            loc, message = _describe(e)  # type: ignore[arg-type]
+            if not any(loc[:len(u)] == u for u in unset):
+                problems.append((loc, message))
+        return None, problems
+
+
+def _format_loc(loc: Loc) -> str:
+    return ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
 
 
 def load_settings(path: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None) -> Settings:
@@ -248,25 +290,31 @@ def load_settings(path: str | os.PathLike[str] | None = None, env: dict[str, str
     if path is None and env.get("PRESTA_AX_CONFIG"):
         path = env["PRESTA_AX_CONFIG"]
     raw: dict[str, Any] = _read_yaml(Path(path)) if path else {}
-    problems: list[str] = []
-    raw = _interpolate(raw, "", env, problems)
-    _env_overrides(raw, env)
-    try:
-        settings = Settings.model_validate(raw)
-    except PydanticValidationError as exc:
-        problems.extend(_describe(e) for e in exc.errors())  # type: ignore[arg-type]
-        settings = None
-    if problems:
+    settings, found = _validate(raw, env)
+    if found:
+        problems = [f"{_format_loc(loc)}: {message}" for loc, message in found]
         where = str(path) if path else "configuration"
         raise ConfigError(f"{where} has {len(problems)} problem(s):\n  " + "\n  ".join(problems), problems)
     assert settings is not None
     return settings
 
 
-def lint_config(path: str | os.PathLike[str], env: dict[str, str] | None = None) -> list[str]:
-    """Every problem of a configuration file (empty when it is valid)."""
+def lint_config(path: str | os.PathLike[str], env: dict[str, str] | None = None) -> list[Any]:
+    """Every problem of a configuration file, as :class:`pipelines.lint.Problem` (file, line,
+    path, message), sorted by line; empty when the file is valid. Never raises for a bad file."""
+    from pipelines.lint import Problem
+    from pipelines.yamlio import LineIndex, load_yaml_text
+
+    env = dict(os.environ if env is None else env)
+    file = Path(path)
+    name = str(path)
     try:
-        load_settings(path, env)
-    except ConfigError as exc:
-        return exc.problems or [exc.message]
-    return []
+        raw = _read_yaml(file)
+    except _UnusableFile as exc:
+        return [Problem(name, exc.line, "", exc.problem)]
+    try:
+        _, lines = load_yaml_text(file.read_text(encoding="utf-8"), name)
+    except ConfigError:  # the safe loader read it; keep going without positions
+        lines = LineIndex()
+    _, found = _validate(raw, env)
+    return sorted(Problem(name, lines.line_of(loc), _format_loc(loc), message) for loc, message in found)

@@ -32,7 +32,45 @@ class Flow(Protocol):
 
 
 class NoFlowError(PermanentError):
-    """No flow is registered for a message's entity and event."""
+    """No flow is registered for a message's entity and event.
+
+    ``echo`` is True when the event is, by all the runtime can tell, the shop's echo of the
+    bridge's own write-back: an ``<entity>.updated`` event from PrestaShop about an entity that a
+    flow does handle (so the bridge writes to that record: e.g. the order state it sets after
+    creating the AX sales order), while no flow handles its updates.
+
+    The message (:meth:`explain`) depends on what the worker does with such a message
+    (``limits.unhandled_events``) and offers only actions that work there: a finished (skipped)
+    message cannot be replayed, a dead one can.
+    """
+
+    def __init__(self, entity: str, event: str, *, echo: bool = False, unhandled: str = "dead",
+                 message_id: str | None = None) -> None:
+        self.entity = entity
+        self.event = event
+        self.echo = echo
+        super().__init__(self.explain(unhandled, message_id))
+
+    def explain(self, unhandled: str, message_id: str | None = None) -> str:
+        """The sentence for the message's timeline: ``unhandled`` is ``skip`` (the message was
+        finished without effect) or ``dead`` (it is in the dead-letter queue)."""
+        what = f"{self.entity} {self.event}"
+        mid = message_id or "<message id>"
+        if unhandled == "skip":
+            if self.echo:
+                return (f"The shop's echo of our own write-back: flows handle {self.entity} events, but no deployed "
+                        f"flow handles {what}; it was finished without effect. Nothing to do.")
+            return (f"No deployed flow handles {what}; it was finished without effect. To act on such events, "
+                    f"deploy a flow for {self.event} and have the source send the event again; with "
+                    "limits.unhandled_events: dead they go to the dead-letter queue instead, and can be "
+                    "replayed once a flow is deployed.")
+        if self.echo:
+            return (f"The shop's echo of our own write-back: flows handle {self.entity} events, but no deployed "
+                    f"flow handles {what} (limits.unhandled_events: dead). Discard it (presta-ax dlq discard "
+                    f"{mid}), or deploy a flow for {self.event} and replay it (presta-ax dlq replay {mid}).")
+        return (f"No deployed flow handles {what} (limits.unhandled_events: dead). Deploy a flow for "
+                f"{self.event}, then replay the message (presta-ax dlq replay {mid}), or discard it "
+                f"(presta-ax dlq discard {mid}).")
 
 
 @dataclass
@@ -77,8 +115,12 @@ class FlowRegistry:
         for e, ev, f in self._routes:
             if e == entity and fnmatch.fnmatchcase(event, ev):
                 return f
-        raise NoFlowError(f"No flow handles event '{event}' of entity '{entity}'. "
-                          "Deploy a flow for it, then replay the message.")
+        raise NoFlowError(entity, event, echo=self._looks_like_echo(entity, event))
+
+    def _looks_like_echo(self, entity: str, event: str) -> bool:
+        """An update of an entity some flow handles: the bridge writes to such records, and
+        PrestaShop announces the bridge's own writes as ``<entity>.updated`` (see NoFlowError)."""
+        return event == f"{entity}.updated" and any(e == entity for e, _, _ in self._routes)
 
     def routes(self) -> list[dict[str, str]]:
         return [{"entity": e, "event": ev, "flow": f.name} for e, ev, f in self._routes]

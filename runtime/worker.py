@@ -133,11 +133,15 @@ class EntityWorker:
                     flow = self.registry.resolve(msg.entity, msg.event)
                 except NoFlowError as exc:
                     if self.unhandled != "skip":
-                        raise
+                        # the reason names this message in the commands it suggests
+                        raise NoFlowError(exc.entity, exc.event, echo=exc.echo, unhandled="dead",
+                                          message_id=msg.id) from None
                     # an event nobody subscribed to (e.g. the shop's own echo of a write-back) is
-                    # not a failure: finish it, and say so in its timeline
+                    # not a failure: finish it, and say so in its timeline (a finished message
+                    # cannot be replayed, so the reason offers only what works)
                     span.set_attribute("message.outcome", "skipped_no_flow")
-                    await self.store.complete(msg.id, token, kind="skipped_no_flow", detail={"reason": exc.message})
+                    await self.store.complete(msg.id, token, kind="skipped_no_flow",
+                                              detail={"reason": exc.explain("skip", msg.id), "echo": exc.echo})
                     return True
                 flow_name = flow.name
                 span.set_attribute("flow", flow_name)

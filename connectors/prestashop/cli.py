@@ -40,6 +40,7 @@ KeyFileOpt = Annotated[Path | None, typer.Option("--key-file", help="File holdin
 ShopOpt = Annotated[int | None, typer.Option("--shop-id", help="Multistore shop id")]
 QueryKeyOpt = Annotated[bool, typer.Option("--key-in-query", help="Send the key as ?ws_key= (hosts that strip Authorization)")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Ask the shop for JSON instead of XML")]
+ResourceArg = Annotated[str, typer.Argument(help="Webservice resource, e.g. customers, orders, products")]
 
 
 def _read_key(key_file: Path | None) -> str:
@@ -87,8 +88,8 @@ def ping(url: UrlOpt, key_file: KeyFileOpt = None, shop_id: ShopOpt = None, key_
 
 @prestashop_app.command()
 def get(
-    resource: str, record_id: int, url: UrlOpt, key_file: KeyFileOpt = None, shop_id: ShopOpt = None,
-    key_in_query: QueryKeyOpt = False, json_out: JsonOpt = False,
+    resource: ResourceArg, record_id: Annotated[int, typer.Argument(help="The record's id")], url: UrlOpt,
+    key_file: KeyFileOpt = None, shop_id: ShopOpt = None, key_in_query: QueryKeyOpt = False, json_out: JsonOpt = False,
 ) -> None:
     """Print one record as JSON."""
     _print(_run(_config(url, key_file, shop_id, key_in_query, json_out), lambda c: c.get(resource, record_id)))
@@ -96,7 +97,7 @@ def get(
 
 @prestashop_app.command("list")
 def list_records(
-    resource: str,
+    resource: ResourceArg,
     url: UrlOpt,
     key_file: KeyFileOpt = None,
     shop_id: ShopOpt = None,
@@ -129,7 +130,7 @@ def list_records(
 
 @prestashop_app.command()
 def poll(
-    resource: str,
+    resource: ResourceArg,
     url: UrlOpt,
     state_file: Annotated[Path, typer.Option(help="JSON file keeping {cursor, seen_ids} between runs")],
     key_file: KeyFileOpt = None,

@@ -120,18 +120,32 @@ def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[
                                          limit=_int_param(request, "limit", 100, 1, 1000))
         return JSONResponse({"items": [_message_json(m) for m in msgs]})
 
-    async def _replay(ids: list[str]) -> dict[str, list[str]]:
+    async def _sort(ids: list[str], act: Callable[[str], Awaitable[bool]], done_key: str) -> dict[str, Any]:
+        """Apply ``act`` to each id and sort the ids: done, ``skipped`` (the message exists but is
+        not in a state ``act`` applies to; its status in ``statuses``) or ``not_found``."""
         done: list[str] = []
         skipped: list[str] = []
+        not_found: list[str] = []
+        statuses: dict[str, str] = {}
         for mid in ids:
-            if await store.replay(mid):
+            if await act(mid):
                 done.append(mid)
-                m = await store.get(mid)
-                if m is not None:
-                    nudge(m.entity, m.key, {})
+                continue
+            m = await store.get(mid)
+            if m is None:
+                not_found.append(mid)
             else:
                 skipped.append(mid)
-        return {"replayed": done, "skipped": skipped}
+                statuses[mid] = m.status
+        return {done_key: done, "skipped": skipped, "not_found": not_found, "statuses": statuses}
+
+    async def _replay_one(mid: str) -> bool:
+        if not await store.replay(mid):
+            return False
+        m = await store.get(mid)
+        if m is not None:
+            nudge(m.entity, m.key, {})
+        return True
 
     async def _ids_from(request: Request) -> list[str]:
         data = await json_body(request)
@@ -144,23 +158,27 @@ def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[
         return ids
 
     async def replay_many(request: Request) -> Response:
-        return JSONResponse(await _replay(await _ids_from(request)))
+        return JSONResponse(await _sort(await _ids_from(request), _replay_one, "replayed"))
 
     async def replay_one(request: Request) -> Response:
-        result = await _replay([request.path_params["id"]])
+        mid = request.path_params["id"]
+        result = await _sort([mid], _replay_one, "replayed")
+        if result["not_found"]:
+            return error(404, "not_found", f"No message has id '{mid[:40]}'.")
         if not result["replayed"]:
-            return error(409, "not_replayable", "Only a message in the dead-letter queue (dead or discarded) can be replayed.")
+            return error(409, "not_replayable", f"The message is not in the dead-letter queue (status "
+                         f"{result['statuses'][mid]}): only a dead or discarded message can be replayed.")
         return JSONResponse(result)
 
     async def discard(request: Request) -> Response:
         data = await json_body(request)
         ids = await _ids_from(request)
         reason = data.get("reason") if isinstance(data.get("reason"), str) else None
-        done: list[str] = []
-        skipped: list[str] = []
-        for mid in ids:
-            (done if await store.discard(mid, reason) else skipped).append(mid)
-        return JSONResponse({"discarded": done, "skipped": skipped})
+
+        async def discard_one(mid: str) -> bool:
+            return bool(await store.discard(mid, reason))
+
+        return JSONResponse(await _sort(ids, discard_one, "discarded"))
 
     async def xrefs(request: Request) -> Response:
         entity = request.query_params.get("entity")

@@ -25,6 +25,17 @@ _LIMIT = _q("limit", "Page size (1-1000, default 100)", {"type": "integer", "min
 _SELECT = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Selection"}}}}
 
 
+def _sorted_ids(done: str, done_description: str) -> dict[str, Any]:
+    """What a bulk action did with each id: done, skipped (exists, wrong status) or not found."""
+    ids = {"type": "array", "items": {"type": "string"}}
+    return {"type": "object", "required": [done, "skipped", "not_found", "statuses"], "properties": {
+        done: {**ids, "description": done_description},
+        "skipped": {**ids, "description": "Exist but are not in the dead-letter queue (see statuses)"},
+        "not_found": {**ids, "description": "No message has these ids"},
+        "statuses": {"type": "object", "additionalProperties": {"type": "string"},
+                     "description": "The current status of each skipped message"}}}
+
+
 def openapi_document() -> dict[str, Any]:
     from runtime import __version__
     from runtime.messages import STATUSES
@@ -55,12 +66,8 @@ def openapi_document() -> dict[str, Any]:
                 "Selection": {"type": "object", "properties": {
                     "ids": {"type": "array", "items": {"type": "string"}}, "all": {"type": "boolean"},
                     "entity": {"type": "string"}, "reason": {"type": "string"}}},
-                "ReplayResult": {"type": "object", "properties": {
-                    "replayed": {"type": "array", "items": {"type": "string"}},
-                    "skipped": {"type": "array", "items": {"type": "string"}}}},
-                "DiscardResult": {"type": "object", "properties": {
-                    "discarded": {"type": "array", "items": {"type": "string"}},
-                    "skipped": {"type": "array", "items": {"type": "string"}}}},
+                "ReplayResult": _sorted_ids("replayed", "Replayed: back in the queue, due now"),
+                "DiscardResult": _sorted_ids("discarded", "Discarded: out of the dead-letter queue, kept in the journal"),
                 "Health": {"type": "object", "properties": {"status": {"type": "string"}, "version": {"type": "string"},
                            "schema_version": {"type": "integer"}, "counts": {"type": "object"}}},
                 "Items": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}}},
@@ -81,13 +88,22 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": _json("MessagePage"), "400": _ERR, **_AUTH}}},
             "/api/v1/messages/{id}": {"get": {"summary": "One message with its timeline", "parameters": [_ID],
                                               "responses": {"200": _json("MessageDetail"), "404": _ERR, **_AUTH}}},
-            "/api/v1/messages/{id}/replay": {"post": {"summary": "Replay one dead message", "parameters": [_ID],
-                                                      "responses": {"200": _json("ReplayResult"), "409": _ERR, **_AUTH}}},
+            "/api/v1/messages/{id}/replay": {"post": {
+                "summary": "Replay one dead message",
+                "description": "404 when no message has the id; 409 when it exists but is not in the dead-letter queue.",
+                "parameters": [_ID],
+                "responses": {"200": _json("ReplayResult"), "404": _ERR, "409": _ERR, **_AUTH}}},
             "/api/v1/dlq": {"get": {"summary": "The dead-letter queue", "parameters": [_q("entity", "Filter by entity"), _LIMIT],
                                     "responses": {"200": _json("MessagePage"), **_AUTH}}},
-            "/api/v1/dlq/replay": {"post": {"summary": "Replay dead messages (ids, or all)", "requestBody": _SELECT,
+            "/api/v1/dlq/replay": {"post": {"summary": "Replay dead messages (ids, or all)",
+                                            "description": "Unknown ids are listed in not_found, messages not in the "
+                                                           "dead-letter queue in skipped.",
+                                            "requestBody": _SELECT,
                                             "responses": {"200": _json("ReplayResult"), "400": _ERR, **_AUTH}}},
-            "/api/v1/dlq/discard": {"post": {"summary": "Discard dead messages (ids, or all)", "requestBody": _SELECT,
+            "/api/v1/dlq/discard": {"post": {"summary": "Discard dead messages (ids, or all)",
+                                             "description": "Unknown ids are listed in not_found, messages that are "
+                                                            "not dead in skipped.",
+                                             "requestBody": _SELECT,
                                              "responses": {"200": _json("DiscardResult"), "400": _ERR, **_AUTH}}},
             "/api/v1/xrefs": {"get": {"summary": "Cross-references PrestaShop id <-> AX id",
                                       "parameters": [_q("entity", "Entity"), _q("ps_id", "PrestaShop id"),

@@ -23,7 +23,7 @@ __all__ = ["command", "seeded_sizes", "step_command"]
 def command(
     host: str = typer.Option("127.0.0.1", help="Interface to bind."),
     port: int = typer.Option(8082, help="TCP port (IIS site port)."),
-    aif_port: str = typer.Option("WebShop", help="Integration port name in .../MicrosoftDynamicsAXAif60/<name>/."),
+    aif_port: str = typer.Option("WebShop", help="Integration port name: the NAME in .../MicrosoftDynamicsAXAif60/NAME/."),
     company: str = typer.Option("DAT", help="Default company (used when the CallContext names none)."),
     extra_companies: str = typer.Option("", help="Further companies with their own data set, comma separated."),
     seed: int = typer.Option(

@@ -116,7 +116,7 @@ def test_admin_api_messages_timeline_masking_dlq(env) -> None:
     assert [e["kind"] for e in detail["timeline"]] == ["received", "attempt_started", "attempt_failed", "dead"]
     assert [m["id"] for m in client.get("/api/v1/dlq", headers=auth).json()["items"]] == [mid]
     r = client.post("/api/v1/dlq/replay", json={"ids": [mid, "nope"]}, headers=auth)
-    assert r.json() == {"replayed": [mid], "skipped": ["nope"]}
+    assert r.json() == {"replayed": [mid], "skipped": [], "not_found": ["nope"], "statuses": {}}
     assert store.get(mid).status == "new" and nudged[-1] == ("order", "7")
     assert client.post(f"/api/v1/messages/{mid}/replay", headers=auth).status_code == 409
     assert client.get("/api/v1/messages/missing", headers=auth).status_code == 404
@@ -187,3 +187,40 @@ def test_flows_are_listed_and_test_run_through_the_admin_api(tmp_path: Path) -> 
         assert client.post("/api/v1/flows/ps_order_to_axx/test", headers=auth, json={"sample": {}}).status_code == 404
         assert client.post("/api/v1/flows/ps_order_to_ax/test", headers=auth, json={"sample": 3}).status_code == 400
     store.close()
+
+
+def _dead_message(client: TestClient, store: Store, key: int) -> str:
+    mid = post(client, order(key), wid=f"evt_{key}").json()["message_id"]
+    _, token = store.claim_next("order", str(key), 30)
+    store.fail(mid, token, {"type": "ValidationError", "message": "bad"}, retry_at=None)
+    return mid
+
+
+def test_replay_and_discard_tell_an_unknown_id_from_a_message_not_in_the_dlq(env) -> None:
+    client, store, nudged = env
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    dead = _dead_message(client, store, 21)
+    alive = post(client, order(22), wid="evt_22").json()["message_id"]  # status new
+    r = client.post("/api/v1/messages/01NOSUCHMESSAGE/replay", headers=auth)
+    assert r.status_code == 404 and r.json()["error"] == "not_found"
+    r = client.post(f"/api/v1/messages/{alive}/replay", headers=auth)
+    assert r.status_code == 409 and "status new" in r.json()["detail"]
+    r = client.post("/api/v1/dlq/discard", json={"ids": [dead, alive, "01NOSUCH"], "reason": "test"}, headers=auth)
+    assert r.status_code == 200
+    assert r.json() == {"discarded": [dead], "skipped": [alive], "not_found": ["01NOSUCH"],
+                        "statuses": {alive: "new"}}
+    assert store.get(dead).status == "discarded" and store.get(alive).status == "new"
+    r = client.post("/api/v1/dlq/replay", json={"ids": ["01NOSUCH", alive, dead]}, headers=auth)
+    assert r.json() == {"replayed": [dead], "skipped": [alive], "not_found": ["01NOSUCH"],
+                        "statuses": {alive: "new"}}
+    assert nudged[-1] == ("order", "21")
+    r = client.post(f"/api/v1/messages/{dead}/replay", headers=auth)  # replayed already: status new
+    assert r.status_code == 409
+
+
+def test_openapi_documents_not_found_for_replay(env) -> None:
+    client, _, _ = env
+    doc = client.get("/api/v1/openapi.json").json()
+    assert set(doc["paths"]["/api/v1/messages/{id}/replay"]["post"]["responses"]) >= {"200", "404", "409"}
+    for schema in ("ReplayResult", "DiscardResult"):
+        assert {"skipped", "not_found", "statuses"} <= set(doc["components"]["schemas"][schema]["properties"])

@@ -38,14 +38,17 @@ tracing:
   sampling_ratio: 2
 """)
     problems = lint_config(p, env={})
-    text = "\n".join(problems)
+    text = "\n".join(x.format() for x in problems)
     assert len(problems) == 5, text
-    key_problem = next(x for x in problems if x.startswith("systems.prestashop.api_key:"))
-    assert "32" in key_problem and "KEY" not in key_problem  # the (secret) value is never echoed
-    assert "server.prot: unknown field — did you mean 'port'?" in text
-    assert any(x.startswith("server.max_body_bytes:") for x in problems)
-    assert any(x.startswith("systems.prestashop.base_url:") and "http" in x for x in problems)
-    assert any(x.startswith("tracing.sampling_ratio:") for x in problems)
+    by_path = {x.path: x for x in problems}
+    key_problem = by_path["systems.prestashop.api_key"]
+    assert "32" in key_problem.message and "KEY" not in key_problem.message  # the secret is never echoed
+    assert f"{p}:3: server.prot: unknown field — did you mean 'port'?" in text
+    # each problem carries the line of its key in the file
+    assert {path: x.line for path, x in by_path.items()} == {
+        "server.prot": 3, "server.max_body_bytes": 4, "systems.prestashop.base_url": 7,
+        "systems.prestashop.api_key": 8, "tracing.sampling_ratio": 10}
+    assert "http" in by_path["systems.prestashop.base_url"].message
 
 
 def test_env_interpolation_and_missing_variables(tmp_path: Path) -> None:
@@ -100,4 +103,23 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
 def test_invalid_yaml_names_line_and_column(tmp_path: Path) -> None:
     p = write(tmp_path, "server:\n  port: [1,\n")
     problems = lint_config(p, env={})
-    assert len(problems) == 1 and "line" in problems[0]
+    assert len(problems) == 1 and problems[0].line == 3 and "YAML syntax error" in problems[0].message
+    assert "line 3, column 1" in problems[0].message
+
+
+def test_an_unset_variable_is_reported_once_at_its_line(tmp_path: Path) -> None:
+    p = write(tmp_path, "systems:\n  prestashop:\n    base_url: https://shop.example\n    api_key: ${PS_KEY}\n")
+    problems = lint_config(p, env={})
+    # not a second time as "api_key must be the 32-character key" for the empty value put in its place
+    assert [x.format() for x in problems] == [
+        f"{p}:4: systems.prestashop.api_key: environment variable 'PS_KEY' is not set"]
+    with pytest.raises(ConfigError) as err:
+        load_settings(p, env={})
+    assert err.value.problems == ["systems.prestashop.api_key: environment variable 'PS_KEY' is not set"]
+
+
+def test_lint_of_a_missing_or_non_mapping_file_is_a_problem_not_an_exception(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    assert [x.format() for x in lint_config(missing, env={})] == [f"{missing}:1: file not found"]
+    listed = write(tmp_path, "- a\n- b\n")
+    assert [x.format() for x in lint_config(listed, env={})] == [f"{listed}:1: the top level is not a mapping"]

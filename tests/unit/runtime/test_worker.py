@@ -83,7 +83,10 @@ async def test_a_message_with_no_flow_is_dead_with_a_clear_reason_when_strict(se
     w = EntityWorker("customer", store, FlowRegistry(), RetryPolicy(), lease_s=30, unhandled="dead")
     await w.nudge("C2")
     m = store.sync.get(mid)
-    assert m.status == "dead" and "No flow handles event 'customer.merged'" in m.last_error["message"]
+    assert m.status == "dead" and m.last_error["message"] == (
+        "No deployed flow handles customer customer.merged (limits.unhandled_events: dead). Deploy a flow for "
+        f"customer.merged, then replay the message (presta-ax dlq replay {mid}), or discard it "
+        f"(presta-ax dlq discard {mid}).")
 
 
 async def test_a_message_with_no_flow_is_skipped_and_noted_by_default(setup) -> None:
@@ -94,7 +97,12 @@ async def test_a_message_with_no_flow_is_skipped_and_noted_by_default(setup) -> 
     m = store.sync.get(mid)
     last = store.sync.timeline(mid)[-1]
     assert m.status == "done" and last["kind"] == "skipped_no_flow"
-    assert "No flow handles event 'order.updated'" in last["detail"]["reason"]
+    reason = last["detail"]["reason"]
+    # no flow at all for orders: not an echo of ours; a finished message cannot be replayed, so
+    # the advice is to re-send the event after deploying a flow, never to replay it
+    assert last["detail"]["echo"] is False
+    assert reason.startswith("No deployed flow handles order order.updated; it was finished without effect.")
+    assert "have the source send the event again" in reason and "replay the message" not in reason
 
 
 async def test_a_slow_flow_keeps_its_lease_so_no_one_else_claims_it(setup) -> None:
@@ -107,3 +115,57 @@ async def test_a_slow_flow_keeps_its_lease_so_no_one_else_claims_it(setup) -> No
     assert store.sync.due() == []
     assert await task == 1
     assert store.sync.get(mid).status == "done" and store.sync.get(mid).attempts == 1
+
+
+async def _noop(ctx: object, message: Message) -> dict[str, str]:
+    return {"status": "done"}
+
+
+def _shop_orders() -> FlowRegistry:
+    """Orders handled the way the default flows do: order.created has a flow, order.updated not."""
+    registry = FlowRegistry()
+    registry.register("order", "order.created", FunctionFlow("ps_order_to_ax", _noop))
+    return registry
+
+
+def _order_updated(key: str) -> Message:
+    return Message(id=new_message_id(), entity="order", key=key, source="prestashop", event="order.updated",
+                   payload={}, idempotency_key=new_message_id())
+
+
+async def test_the_shops_echo_of_our_write_back_is_named_so_and_asks_for_nothing(setup) -> None:
+    store, _, _ = setup
+    mid = store.sync.append(_order_updated("O10"))[0]
+    await EntityWorker("order", store, _shop_orders(), RetryPolicy(), lease_s=30).nudge("O10")
+    last = store.sync.timeline(mid)[-1]
+    assert store.sync.get(mid).status == "done" and last["kind"] == "skipped_no_flow"
+    assert last["detail"]["echo"] is True
+    assert last["detail"]["reason"] == (
+        "The shop's echo of our own write-back: flows handle order events, but no deployed flow handles "
+        "order order.updated; it was finished without effect. Nothing to do.")
+
+
+async def test_a_dead_echo_offers_discard_or_replay_and_replay_works_once_a_flow_exists(setup) -> None:
+    store, _, _ = setup
+    mid = store.sync.append(_order_updated("O11"))[0]
+    await EntityWorker("order", store, _shop_orders(), RetryPolicy(), lease_s=30, unhandled="dead").nudge("O11")
+    m = store.sync.get(mid)
+    assert m.status == "dead" and m.last_error["message"].startswith("The shop's echo of our own write-back")
+    assert f"presta-ax dlq discard {mid}" in m.last_error["message"]
+    assert f"presta-ax dlq replay {mid}" in m.last_error["message"]
+    # the advice works: deploy a flow for the event, replay, and the message is processed
+    registry = _shop_orders()
+    registry.register("order", "order.updated", FunctionFlow("order_updates", _noop))
+    assert store.sync.replay(mid)
+    await EntityWorker("order", store, registry, RetryPolicy(), lease_s=30, unhandled="dead").nudge("O11")
+    assert store.sync.get(mid).status == "done" and store.sync.get(mid).flow == "order_updates"
+
+
+async def test_an_update_of_an_entity_no_flow_handles_is_not_called_an_echo(setup) -> None:
+    store, _, _ = setup
+    msg = Message(id=new_message_id(), entity="customer", key="C5", source="prestashop", event="customer.updated",
+                  payload={}, idempotency_key="c5")
+    mid = store.sync.append(msg)[0]
+    await EntityWorker("customer", store, _shop_orders(), RetryPolicy(), lease_s=30).nudge("C5")
+    reason = store.sync.timeline(mid)[-1]["detail"]["reason"]
+    assert "echo" not in reason and reason.startswith("No deployed flow handles customer customer.updated;")
