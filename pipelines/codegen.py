@@ -14,11 +14,16 @@ from typing import Any
 
 from connectors.errors import ConfigError
 from pipelines import functions as fn
-from pipelines.compiled import _MISSING, HELPERS, _key, _unmapped
+from pipelines.compiled import _MISSING, HELPERS, OperandSite, _key, _unmapped
 from pipelines.expressions import _EMPTY, CodeContext, ExpressionError, access, parse_expression, rewrite
 from pipelines.specs import LookupTable, MappingSpec
 
 __all__ = ["Namespace"]
+
+# functions that never give null (a count, a sum, a list): their result needs no null check
+_NEVER_NULL = frozenset(
+    {"count", "len", "sum_of", "pluck", "where_eq", "where_in", "lang_values", "slug_values"}
+)
 
 
 class Namespace(CodeContext):
@@ -60,6 +65,96 @@ class Namespace(CodeContext):
         key = f"_fn_{name}"
         self.ns[key] = HELPERS[name] if name.startswith("_") else fn.EXPRESSION_FUNCTIONS[name]
         return ast.Name(id=key, ctx=ast.Load())
+
+    def checked(
+        self,
+        node: ast.expr,
+        operands: list[tuple[ast.expr, ast.expr, str]],
+        build: Callable[[list[ast.expr]], ast.expr],
+    ) -> ast.expr:
+        # `_opfail(site, _t1, _t2) if ((_t1 := a) is None) | (not (_t2 := b)) else _t1 / _t2`:
+        # `|` of two bools evaluates both sides (no short circuit), so every temporary is
+        # bound when the failure branch reads it. Operands that cannot be null (or zero, for a
+        # divisor) get no check and stay inline: the hot path pays only where a value may be
+        # missing.
+        tests: list[ast.expr] = []
+        values: list[ast.expr] = []
+        failed: list[ast.expr] = []
+        checks: list[tuple[str, str]] = []
+        for tree, code, role in operands:
+            check = (
+                ("zero" if not self._nonzero(tree, code) else None)
+                if role == "divisor"
+                else ("null" if self._may_be_null(tree, code) else None)
+            )
+            if check is None:
+                values.append(code)
+                continue
+            self.n += 1
+            temp = f"_t{self.n}"
+            bound = ast.NamedExpr(target=ast.Name(id=temp, ctx=ast.Store()), value=code)
+            tests.append(
+                ast.UnaryOp(op=ast.Not(), operand=bound)
+                if check == "zero"
+                else ast.Compare(left=bound, ops=[ast.Is()], comparators=[ast.Constant(None)])
+            )
+            load = ast.Name(id=temp, ctx=ast.Load())
+            values.append(load)
+            failed.append(load)
+            checks.append((ast.unparse(tree), check))
+        if not tests:
+            return build(values)
+        test = tests[0]
+        for t in tests[1:]:
+            test = ast.BinOp(left=test, op=ast.BitOr(), right=t)
+        site = self.const(OperandSite(ast.unparse(node), tuple(checks)))
+        fail = ast.Call(func=self.function("_opfail"), args=[site, *failed], keywords=[])
+        return ast.IfExp(test=test, body=fail, orelse=build(values))
+
+    def _known(self, code: ast.expr) -> tuple[bool, Any]:
+        """``(True, value)`` when ``code`` is a value fixed now, else ``(False, None)``."""
+        if isinstance(code, ast.Constant):
+            return True, code.value
+        if isinstance(code, ast.Name) and code.id.startswith("_k"):
+            return True, self.ns[code.id]  # a constant of the namespace (see const)
+        return False, None
+
+    def _may_be_null(self, tree: ast.expr, code: ast.expr) -> bool:
+        """False when the operand (``tree`` as written, ``code`` compiled) can never be null: a
+        fixed value, arithmetic (itself checked), a comparison, a list, a function that never
+        gives null, ``max``/``min``/``coalesce`` with a fixed non-null argument."""
+        fixed, value = self._known(code)
+        if fixed:
+            return value is None
+        if isinstance(tree, (ast.BinOp, ast.UnaryOp, ast.Compare, ast.List, ast.Tuple)):
+            return False
+        if isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name):
+            if tree.func.id in _NEVER_NULL:
+                return False
+            if tree.func.id in ("max", "min", "coalesce"):
+                return not any(
+                    isinstance(a, ast.Constant) and a.value is not None and a.value != "" for a in tree.args
+                )
+        return True
+
+    def _nonzero(self, tree: ast.expr, code: ast.expr) -> bool:
+        """True when a divisor can be neither null nor zero: a fixed non-zero number, or
+        ``max(x, c)`` with a fixed ``c > 0`` (the usual ``max(PriceUnit, 1)``)."""
+        fixed, value = self._known(code)
+        if fixed:
+            return value is not None and not isinstance(value, (str, bool)) and bool(value)
+        return (
+            isinstance(tree, ast.Call)
+            and isinstance(tree.func, ast.Name)
+            and tree.func.id == "max"
+            and any(
+                isinstance(a, ast.Constant)
+                and isinstance(a.value, (int, float))
+                and not isinstance(a.value, bool)
+                and a.value > 0
+                for a in tree.args
+            )
+        )
 
     def lookup(self, table: str) -> ast.expr:
         spec = self.spec.lookups.get(table)

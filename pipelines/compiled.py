@@ -24,9 +24,13 @@ from pipelines.specs import MappingSpec
 __all__ = [
     "HELPERS",
     "CompiledMapping",
+    "OperandError",
+    "OperandSite",
     "UnmappedValueError",
+    "expression_error",
     "failed_field",
     "mapping_error",
+    "operand_failure",
     "record_label",
 ]
 
@@ -35,6 +39,35 @@ _MISSING = object()
 
 class UnmappedValueError(ValueError):
     """A lookup table has no entry for a value and its policy is ``on_missing: error``."""
+
+
+class OperandError(ValueError):
+    """Arithmetic or an order comparison met a null operand, or a division a zero divisor.
+
+    The message names the operation and the operand as the expression wrote them
+    (``total_paid / conversion_rate: conversion_rate is null``) and never a value, so it is
+    safe to show even for a sensitive field."""
+
+
+@dataclass(frozen=True)
+class OperandSite:
+    """One checked operation of generated code: its text and, for each checked operand (in
+    the order the generated code passes them to :func:`operand_failure`), its text and whether
+    it must be non-null (``null``) or non-null and non-zero (``zero``, a divisor)."""
+
+    text: str
+    checks: tuple[tuple[str, str], ...]
+
+
+def operand_failure(site: OperandSite, *values: Any) -> Any:
+    """Raise the :class:`OperandError` for the first checked operand that failed. Generated code
+    calls this only after its own test found a null operand or a zero divisor."""
+    for (name, check), value in zip(site.checks, values, strict=True):
+        if value is None:
+            raise OperandError(f"{site.text}: {name} is null")
+        if check == "zero" and not value:
+            raise OperandError(f"{site.text}: {name} is zero (division by zero)")
+    raise OperandError(f"{site.text}: an operand is null")  # pragma: no cover - the test said so
 
 
 def _at(value: Any, index: int) -> Any:
@@ -114,6 +147,7 @@ HELPERS: dict[str, Any] = {
     "_fdt": fn.format_datetime,
     "_cur": fn.convert_currency,
     "_join": fn.join,
+    "_opfail": operand_failure,
 }
 
 
@@ -176,7 +210,9 @@ def failed_field(exc: BaseException, fname: str, line_fields: dict[int, str]) ->
 def mapping_error(
     spec: MappingSpec, record: Any, target: str, exc: Exception, masks: dict[str, str]
 ) -> MappingError:
-    if target in masks:
+    if isinstance(exc, OperandError):
+        reason = str(exc)  # names the operation and operand, never a value
+    elif target in masks:
         reason = f"the value could not be mapped ({type(exc).__name__}; value hidden: the field is sensitive)"
     elif isinstance(exc, (ValueError, ArithmeticError)):
         reason = str(exc) or type(exc).__name__
@@ -190,3 +226,17 @@ def mapping_error(
     )
     err.field = target  # type: ignore[attr-defined]
     return err
+
+
+def expression_error(text: str, exc: Exception) -> MappingError:
+    """The MappingError for a standalone expression (a step condition, guard or validation
+    rule) that failed on a record: it names the expression and what was wrong."""
+    if isinstance(exc, (ValueError, ArithmeticError)):
+        reason = str(exc) or type(exc).__name__
+    elif isinstance(exc, (TypeError, AttributeError)):
+        reason = "a value has the wrong type (for example text where a number or an object is expected)"
+    else:
+        reason = f"unexpected {type(exc).__name__}"
+    return MappingError(
+        f"The expression {text!r} cannot be evaluated on this record: {reason}.", code="expression_failed"
+    )

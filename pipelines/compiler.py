@@ -24,6 +24,7 @@ from pipelines.compiled import _MISSING as _MISS
 from pipelines.compiled import (
     CompiledMapping,
     UnmappedValueError,
+    expression_error,
     failed_field,
     mapping_error,
     record_label,
@@ -279,7 +280,9 @@ class _ExprGen(_Gen):
 def compile_expression(text: str, params: Mapping[str, Any] | None = None) -> Callable[[Any, Any], Any]:
     """Compile one expression into ``f(record, context)``; names resolve on ``record``,
     ``context.x`` on the context, ``params.x`` on ``params``. Raises ConfigError when the
-    expression is not valid; the returned function raises what the expression raises."""
+    expression is not valid. The returned function raises a MappingError naming the expression
+    when it cannot be evaluated on a record (a null operand, a division by zero, text that is
+    not a number); a BridgeError raised inside passes through."""
     spec = MappingSpec.model_validate(
         {
             "mapping": "expression",
@@ -293,6 +296,12 @@ def compile_expression(text: str, params: Mapping[str, Any] | None = None) -> Ca
         body = gen.expr(text)
     except ExpressionError as exc:
         raise ConfigError(f"The expression {text!r} is not valid: {exc}", [str(exc)]) from None
-    source = f"def _expr(src, ctx):\n    root = src\n    parent = None\n    ln = None\n    return {body}\n"
+    source = (
+        "def _expr(src, ctx):\n    root = src\n    parent = None\n    ln = None\n"
+        f"    try:\n        return {body}\n"
+        "    except _BE:\n        raise\n"
+        "    except _Exc as exc:\n        raise _fail(exc) from None\n"
+    )
+    gen.ns.update(_fail=lambda exc: expression_error(text, exc), _BE=BridgeError, _Exc=Exception)
     exec(compile(source, "<expression>", "exec"), gen.ns)  # noqa: S102 - generated from a checked tree
     return gen.ns["_expr"]  # type: ignore[no-any-return]

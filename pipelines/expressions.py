@@ -18,6 +18,15 @@ whitelist before anything runs; raw text is never evaluated. Allowed:
 Field references used in arithmetic or compared with a number are read as numbers (``num``),
 so ``total_paid > 1000`` works on PrestaShop's string ``"1250.000000"``.
 
+Null (a missing path reads as null) follows one rule: arithmetic (``+ - * / // %``, unary
+``-``/``+``) and order comparisons (``< <= > >=``) with a null operand, and a division or
+modulo by zero, raise :class:`pipelines.compiled.OperandError` naming the operation and the
+operand (``total_paid / conversion_rate: conversion_rate is null``), which a mapping reports
+as a MappingError naming the field and a step rule as a MappingError naming the expression:
+never a Python ``TypeError``. ``==``/``!=``/``in``/``is``/``and``/``or``/``not`` and the
+functions take null as a value. The check is emitted only for operands that may be null
+(field reads, most function results), so ``count(rows) * 2`` costs nothing extra.
+
 :func:`parse_expression` returns a :class:`ParsedExpression` (the checked tree plus the field
 references, for lint); :func:`rewrite` turns it into a tree over the compiler's variables.
 Errors are :class:`ExpressionError` with the column of the offending part.
@@ -26,6 +35,7 @@ Errors are :class:`ExpressionError` with the column of the offending part.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -47,6 +57,7 @@ _LITERAL_NAMES = {"true": True, "false": False, "null": None, "True": True, "Fal
 _BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod)
 _CMPOPS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot)
 _ORDERING = (ast.Lt, ast.LtE, ast.Gt, ast.GtE)
+_DIVISIONS = (ast.Div, ast.FloorDiv, ast.Mod)
 _MAX_LENGTH = 2000
 # functions whose result is already a number (or None): no need to read it with num() again
 _NUMERIC_FUNCTIONS = frozenset(
@@ -254,6 +265,17 @@ class CodeContext:
         """A field read as a number: ``num(read)``, or a variable already holding it."""
         return ast.Call(func=self.function("num"), args=[read], keywords=[])
 
+    def checked(
+        self,
+        node: ast.expr,
+        operands: list[tuple[ast.expr, ast.expr, str]],
+        build: Callable[[list[ast.expr]], ast.expr],
+    ) -> ast.expr:  # pragma: no cover - interface
+        """The operation ``node`` as ``build(operand codes)``, guarded by the null rule (see the
+        module docstring). Each operand is ``(its tree, its code, role)``: role ``value`` must
+        not be null, ``divisor`` must be neither null nor zero."""
+        raise NotImplementedError
+
 
 def _is_text(node: ast.expr) -> bool:
     return isinstance(node, ast.Constant) and isinstance(node.value, str)
@@ -340,14 +362,24 @@ class _Rewriter:
             return ast.BoolOp(op=node.op, values=[self.visit_expr(v) for v in node.values])
         if isinstance(node, ast.BinOp):
             textual = isinstance(node.op, ast.Add) and any(_is_text(x) for x in (node.left, node.right))
-            return ast.BinOp(
-                left=self.operand(node.left, not textual),
-                op=node.op,
-                right=self.operand(node.right, not textual),
+            left = self.operand(node.left, not textual)
+            right = self.operand(node.right, not textual)
+            op = node.op
+            return self.ctx.checked(
+                node,
+                [
+                    (node.left, left, "value"),
+                    (node.right, right, "divisor" if isinstance(op, _DIVISIONS) else "value"),
+                ],
+                lambda v: ast.BinOp(left=v[0], op=op, right=v[1]),
             )
         if isinstance(node, ast.UnaryOp):
-            return ast.UnaryOp(
-                op=node.op, operand=self.operand(node.operand, not isinstance(node.op, ast.Not))
+            operand = self.operand(node.operand, not isinstance(node.op, ast.Not))
+            if isinstance(node.op, ast.Not):
+                return ast.UnaryOp(op=node.op, operand=operand)
+            unary = node.op
+            return self.ctx.checked(
+                node, [(node.operand, operand, "value")], lambda v: ast.UnaryOp(op=unary, operand=v[0])
             )
         if isinstance(node, ast.Compare):
             parts = [node.left, *node.comparators]
@@ -359,11 +391,12 @@ class _Rewriter:
             ) or (any(isinstance(op, _ORDERING) for op in node.ops) and not any(_is_text(p) for p in parts))
             membership = any(isinstance(op, (ast.In, ast.NotIn, ast.Is, ast.IsNot)) for op in node.ops)
             as_num = numeric and not membership
-            return ast.Compare(
-                left=self.operand(node.left, as_num),
-                ops=node.ops,
-                comparators=[self.operand(c, as_num) for c in node.comparators],
-            )
+            codes = [self.operand(p, as_num) for p in parts]
+            ops = node.ops
+            build = lambda v: ast.Compare(left=v[0], ops=ops, comparators=v[1:])  # noqa: E731
+            if not any(isinstance(op, _ORDERING) for op in ops):
+                return build(codes)  # equality and membership take null as a value
+            return self.ctx.checked(node, [(p, c, "value") for p, c in zip(parts, codes, strict=True)], build)
         if isinstance(node, ast.IfExp):
             return ast.IfExp(
                 test=self.visit_expr(node.test),

@@ -7,7 +7,8 @@ file: a YAML or schema error is a problem like any other.
 
 Flow checks: schema, duplicate step ids, unknown mappings (did-you-mean), inputs that no
 earlier step produces, expressions, unreachable steps (a guard that always stops, a ``when``
-that is always false, a load whose input is never produced), map outputs never used.
+that is always false, a load whose input is never produced), map outputs never used, and
+(warnings) rules that divide by a field that may be missing.
 Mapping checks: see :mod:`pipelines.lint_mapping`.
 """
 
@@ -23,8 +24,10 @@ from pydantic import ValidationError as PydanticValidationError
 from connectors.errors import ConfigError
 from pipelines.expressions import ExpressionError, parse_expression
 from pipelines.lint_mapping import check_mapping
+from pipelines.lint_refs import divisions_by_field, missing_divisor_warning
 from pipelines.registry import LoadedFlow, find_mapping_file, mapping_names
 from pipelines.specs import FlowSpec, MappingSpec, pydantic_problems
+from pipelines.targets import EntitySchema, schema_for
 from pipelines.yamlio import LineIndex, format_path, load_yaml
 
 __all__ = ["Problem", "lint_file", "lint_flow", "lint_paths"]
@@ -149,6 +152,37 @@ def _expression(text: str, where: tuple[str | int, ...], report: Any) -> Any:
         return None
 
 
+def _record_schema(spec: FlowSpec) -> tuple[EntitySchema | None, str]:
+    """The schema of the extracted record (a PrestaShop ``<resource>.get``), and its name."""
+    for step in spec.steps:
+        if step.kind == "extract" and step.system == "prestashop" and step.operation:
+            resource, _, verb = step.operation.partition(".")
+            if verb == "get":
+                return schema_for("prestashop", resource), resource
+            return None, f"the record of {step.operation}"
+        if step.kind == "extract":
+            return None, f"the record of {step.operation}"
+    return None, "the message payload"
+
+
+def _check_divisors(
+    spec: FlowSpec, text: str, where: tuple[str | int, ...], report: Any, scope: str | None
+) -> None:
+    """Warn where a step expression divides by a field of its scope that may be missing."""
+    try:
+        parsed = parse_expression(text)
+    except ExpressionError:
+        return  # reported by _expression
+    if (scope or "record") == "record":
+        schema, name = _record_schema(spec)
+    else:
+        schema, name = None, f"'{scope}'"
+    for division, root, path in divisions_by_field(parsed):
+        issue = missing_divisor_warning(division, root, path, schema if root == "src" else None, name)
+        if issue is not None:
+            report(where, issue, "warning")
+
+
 def _check_flow(spec: FlowSpec, file: Path, report: Any) -> None:
     for i, trig in enumerate(spec.triggers):
         need = {"webhook": "event", "poll": "every", "schedule": "cron"}.get(trig.type)
@@ -174,6 +208,8 @@ def _check_flow(spec: FlowSpec, file: Path, report: Any) -> None:
             report(where, "an extract step must come before the steps that use the record")
         if step.when is not None:
             parsed = _expression(step.when, (*where, "when"), report)
+            when_scope = "record" if step.kind == "validate" else step.input
+            _check_divisors(spec, step.when, (*where, "when"), report, when_scope)
             if parsed is not None and parsed.is_constant and not parsed.constant_value():
                 report((*where, "when"), f"unreachable step '{step.id}': its condition is always false")
         for name in ([step.input] if step.input else []) + list(step.inputs):
@@ -208,6 +244,7 @@ def _check_flow(spec: FlowSpec, file: Path, report: Any) -> None:
         if step.kind == "guard":
             for j, rule in enumerate(step.guard_rules()):
                 parsed = _expression(rule.if_, (*where, "rules", j, "if"), report)
+                _check_divisors(spec, rule.if_, (*where, "rules", j, "if"), report, step.input)
                 if (
                     parsed is not None
                     and parsed.is_constant
@@ -217,7 +254,14 @@ def _check_flow(spec: FlowSpec, file: Path, report: Any) -> None:
                     stopped_at = i
         if step.kind == "validate":
             for j, vrule in enumerate(step.validation_rules()):
-                _expression(vrule.check, (*where, "rules", j, "check"), report)
+                if _expression(vrule.check, (*where, "rules", j, "check"), report) is not None:
+                    _check_divisors(
+                        spec,
+                        vrule.check,
+                        (*where, "rules", j, "check"),
+                        report,
+                        vrule.input or "a validated document",
+                    )
                 if vrule.input is not None and vrule.input not in step.inputs:
                     report(
                         (*where, "rules", j, "input"),

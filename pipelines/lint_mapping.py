@@ -12,7 +12,15 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.expressions import ExpressionError, ParsedExpression, field_path, parse_expression
-from pipelines.lint_refs import Report, _check_source_path, _Scope, _suggest, zone_problem
+from pipelines.lint_refs import (
+    Report,
+    _check_source_path,
+    _Scope,
+    _suggest,
+    divisions_by_field,
+    missing_divisor_warning,
+    zone_problem,
+)
 from pipelines.specs import ChildMapping, FieldRule, MappingSpec
 from pipelines.targets import EntitySchema, FieldInfo, schema_for
 from pipelines.validators import ax_type_problem, php_empty, prestashop_validator
@@ -225,6 +233,8 @@ class _MappingLinter:
                     source_info = found_info
             for table in parsed.lookups:
                 self.table_ref(table, w)
+            if w != (*where, "from"):
+                self.divisors(scope, parsed, w)
         plain_copy = not (rule.convert or rule.lookup or rule.currency)
         if info is not None and source_info is not None and plain_copy:
             if (source_info.kind, info.kind) in _INCOMPATIBLE:
@@ -248,6 +258,22 @@ class _MappingLinter:
                     self.report((*where, "convert", key), issue, "error")
         if info is not None:
             self.types(info, rule, where)
+
+    def divisors(self, scope: _Scope, parsed: ParsedExpression, where: tuple[str | int, ...]) -> None:
+        """Warn where the expression divides by a field that may be missing: the record then
+        fails with a null operand (see :mod:`pipelines.expressions`)."""
+        for division, root, path in divisions_by_field(parsed):
+            if root == "out":
+                continue  # a target field mapped above: its own rule says whether it is set
+            schema = {
+                "src": scope.schema,
+                "root": scope.root,
+                "parent": scope.parent.schema if scope.parent else None,
+            }.get(root)
+            name = schema.name if schema is not None else "the source record"
+            issue = missing_divisor_warning(division, root, path, schema, name)
+            if issue is not None:
+                self.report(where, issue, "warning")
 
     def table_ref(self, table: str, where: tuple[str | int, ...]) -> None:
         self.used_tables.add(table)
@@ -324,6 +350,8 @@ class _MappingLinter:
                 parsed = _expr_refs(child.where, (*w, "where"), self.report)
                 for root, path in parsed.refs if parsed else []:
                     _check_source_path(inner, root, path, (*w, "where"), self.spec, self.report)
+                if parsed is not None:
+                    self.divisors(inner, parsed, (*w, "where"))
             self.fields(inner, child_target, child.fields, (*w, "fields"))
             self.children(inner, child_target, child.children, (*w, "children"))
 

@@ -1,17 +1,24 @@
 """Lint checks of what a mapping rule refers to: source paths (against the source field tables,
-with did-you-mean suggestions), parameters and time zones. Used by :mod:`pipelines.lint_mapping`.
+with did-you-mean suggestions), parameters and time zones, and divisions by a field that may
+be missing. Used by :mod:`pipelines.lint_mapping` and :mod:`pipelines.lint`.
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterable
 from difflib import get_close_matches
 from zoneinfo import ZoneInfo
 
+from pipelines.expressions import ParsedExpression, field_path
 from pipelines.specs import MappingSpec
 from pipelines.targets import EntitySchema, FieldInfo
 
-__all__ = ["Report", "zone_problem"]
+__all__ = ["Report", "divisions_by_field", "missing_divisor_warning", "zone_problem"]
+
+_DIVISIONS = (ast.Div, ast.FloorDiv, ast.Mod)
+# functions that give null for a null argument: dividing by `num(x)` is dividing by `x`
+_NULL_PRESERVING = frozenset({"num", "decimal", "int", "round", "abs"})
 
 Report = Callable[[tuple[str | int, ...], str, str], None]  # (yaml path, message, severity)
 
@@ -93,3 +100,49 @@ def zone_problem(value: str, spec: MappingSpec) -> str | None:
     except (ValueError, KeyError):  # ZoneInfoNotFoundError is a KeyError
         return f"unknown time zone {name!r} (use an IANA name such as 'Europe/Paris', or 'UTC')"
     return None
+
+
+def divisions_by_field(parsed: ParsedExpression) -> list[tuple[str, str, tuple[str | int, ...]]]:
+    """``(division as written, root, path)`` for each division or modulo whose divisor reads a
+    field (directly or through ``num``/``decimal``/``int``/``round``/``abs``). A divisor such as
+    ``max(x, 1)`` or ``coalesce(x, 1)`` is never null and is not listed."""
+    found: list[tuple[str, str, tuple[str | int, ...]]] = []
+    for node in ast.walk(parsed.tree):
+        if not (isinstance(node, ast.BinOp) and isinstance(node.op, _DIVISIONS)):
+            continue
+        divisor = node.right
+        while (
+            isinstance(divisor, ast.Call)
+            and isinstance(divisor.func, ast.Name)
+            and divisor.func.id in _NULL_PRESERVING
+            and divisor.args
+        ):
+            divisor = divisor.args[0]
+        ref = field_path(divisor)
+        if ref is not None and ref[0] not in ("params", "line_number"):
+            found.append((ast.unparse(node), *ref))
+    return found
+
+
+def missing_divisor_warning(
+    division: str, root: str, path: tuple[str | int, ...], schema: EntitySchema | None, where: str
+) -> str | None:
+    """The warning for dividing by ``root.path`` when that field may be missing, or None when
+    ``schema`` (what the path is read from, ``where`` names it) says it is always present
+    (a required field). Context facts and fields of unknown records may always be missing."""
+    shown = ".".join(str(p) for p in ((root, *path) if root != "src" else path))
+    if root == "context":
+        why = "context facts are present only when the runtime supplies them"
+    else:
+        found = schema.resolve(path) if schema is not None and path else None
+        if isinstance(found, FieldInfo):
+            if found.required:
+                return None
+            why = f"it is not a required field of {where}"
+        else:
+            why = f"the fields of {where} are not known here"
+    return (
+        f"{division!r} divides by '{shown}', which may be missing ({why}): a record without it "
+        f"fails with '{shown} is null'; test it first ({shown} != null and ...) or give a "
+        f"default (coalesce({shown}, 1))"
+    )

@@ -37,6 +37,15 @@ def _expr(text: str) -> Any:
     return f
 
 
+def _evaluate(text: str, scope: Any, context: Mapping[str, Any], where: str) -> Any:
+    """The value of a step expression; a MappingError from it (a null operand, a division by
+    zero...) says which step and rule it comes from."""
+    try:
+        return _expr(text)(scope if isinstance(scope, Mapping) else {}, context)
+    except MappingError as exc:
+        raise MappingError(f"{where}: {exc.message}", code=exc.code) from None
+
+
 def resolve_input(state: Mapping[str, Any], name: str | None) -> Any:
     """The value a step reads: ``record`` by default, or ``<entry>[.path]``."""
     head, _, rest = (name or "record").partition(".")
@@ -58,7 +67,7 @@ def step_applies(step: Step, state: Mapping[str, Any], context: Mapping[str, Any
     if step.when is None:
         return True
     scope = resolve_input(state, step.input) if step.kind != "validate" else state.get("record")
-    return bool(_expr(step.when)(scope if isinstance(scope, Mapping) else {}, context))
+    return bool(_evaluate(step.when, scope, context, f"Step '{step.id}', when"))
 
 
 def run_map(
@@ -114,11 +123,10 @@ def run_validate(flow: LoadedFlow, step: Step, state: Mapping[str, Any], context
                 FieldProblem(f"{name}.{p.field}", p.rule, f"{name}.{p.message}")
                 for p in validate_document(doc, schema, masks=cm.masks, extra=extra, require=require)
             ]
-        for rule in step.validation_rules():
+        for j, rule in enumerate(step.validation_rules()):
             if rule.input is not None and rule.input != name:
                 continue
-            scope = doc if isinstance(doc, Mapping) else {}
-            if not _expr(rule.check)(scope, context):
+            if not _evaluate(rule.check, doc, context, f"Step '{step.id}', rule {j + 1}"):
                 field = f"{name}.{rule.field}" if rule.field else name
                 problems.append(FieldProblem(field, "rule", f"{field}: {rule.message}"))
         labels += [label] * (len(problems) - before)
@@ -147,6 +155,6 @@ def run_guard(step: Step, state: Mapping[str, Any], context: Mapping[str, Any]) 
     """The verdict of the first rule whose condition holds, or ``None`` (the record passes)."""
     scope = resolve_input(state, step.input)
     for i, rule in enumerate(step.guard_rules()):
-        if _expr(rule.if_)(scope if isinstance(scope, Mapping) else {}, context):
+        if _evaluate(rule.if_, scope, context, f"Step '{step.id}', rule {i + 1}"):
             return GuardVerdict(rule.action, rule.reason, i)
     return None

@@ -9,23 +9,29 @@ facts the runtime would supply (e.g. ``ax_customer_account`` from cross-referenc
 ``message`` the triggering message (``source``, ``event``...), seen as ``context.message``.
 
 The result is JSON-safe (decimals as text) and, by default, masks sensitive fields, because
-the console and the CLI show it. It never raises for a problem of the *record*; a problem of
-the *flow* (file not found, invalid spec) raises ConfigError.
+the console and the CLI show it. It never raises for a problem of the *record* (a missing field
+that arithmetic needs, a division by zero: the step is ``failed`` with the error); a problem
+of the *flow* (file not found, invalid spec) raises ConfigError.
+
+Every default flow ships a sample next to it, ``pipelines/flows/samples/<flow>.json`` (a
+realistic record with made-up people); :func:`sample_path` finds the sample of a flow in the
+``samples/`` folder beside its file, and :func:`load_sample` reads one.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from connectors.errors import BridgeError
+from connectors.errors import BridgeError, ConfigError
 from pipelines.registry import LoadedFlow, load_flow_bundle
 from pipelines.specs import FlowSpec
 from pipelines.steps import run_guard, run_map, run_validate, step_applies
 
-__all__ = ["jsonable", "run_flow_test", "split_sample"]
+__all__ = ["jsonable", "load_sample", "run_flow_test", "sample_path", "split_sample"]
 
 
 def jsonable(value: Any) -> Any:
@@ -37,6 +43,28 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
     return value
+
+
+def sample_path(flow: LoadedFlow | FlowSpec) -> Path | None:
+    """The sample shipped with ``flow`` (``samples/<flow>.json`` beside the flow file), or None."""
+    spec = flow.spec if isinstance(flow, LoadedFlow) else flow
+    if not spec.file or spec.file == "<memory>":
+        return None
+    path = Path(spec.file).parent / "samples" / f"{spec.flow}.json"
+    return path if path.is_file() else None
+
+
+def load_sample(path: Path) -> dict[str, Any]:
+    """A sample read from a JSON file; raises ConfigError saying why it cannot be used."""
+    try:
+        sample = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"The sample {path} cannot be read as JSON: {exc}.") from None
+    if not isinstance(sample, dict):
+        raise ConfigError(
+            f"The sample {path} must be a JSON object: the record, or {{record, context, message}}."
+        )
+    return sample
 
 
 def split_sample(sample: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -43,6 +43,11 @@ def build_app(store: AsyncStore, *, webhook_secrets: list[str], admin_token: str
         for entity, by_status in sorted(counts.items()):
             for status, n in sorted(by_status.items()):
                 lines.append(f'presta_ax_messages{{entity="{entity}",status="{status}"}} {n}')
+        lines += ["# HELP presta_ax_webhook_duplicate_mismatches_total Webhooks whose id was reused with a "
+                  "different body (answered as duplicates, the new body not journaled; see the original "
+                  "message's timeline).",
+                  "# TYPE presta_ax_webhook_duplicate_mismatches_total counter",
+                  f"presta_ax_webhook_duplicate_mismatches_total {ingest.duplicate_mismatches}"]
         return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 
     routes = [

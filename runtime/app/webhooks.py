@@ -2,15 +2,30 @@
 
 Refusals store nothing and answer a JSON body ``{"error": <code>, "detail": <sentence>}``:
 415 wrong content type, 413 body over the limit, 401 missing/invalid/stale signature,
-400 malformed JSON or missing fields, 422 unknown event type. A duplicate ``webhook-id`` answers
-200 with the original message id. The journal write is shielded from client disconnects and
-finishes before the 202; the entity actor is nudged afterwards without waiting for the work.
+400 malformed JSON or missing fields, 422 unknown event type, 422 ``invalid_field`` (with
+``"field"``) for what the ingress can tell is wrong without asking the shop: a record id that
+is not a positive integer (PrestaShop ids are unsigned integers; a stock key may also be
+``<id_product>-<id_product_attribute>``), a ``date_upd`` not in PrestaShop's
+``YYYY-MM-DD HH:MM:SS`` (it orders the updates of a record, so a malformed one would hide
+later updates).
+
+A duplicate (same ``webhook-id``, or same body on ``ps_webhooks``) answers 200 with the
+original message id, as the Standard Webhooks specification asks. When its body differs from
+the original's (compared on event type and data, not on whitespace or key order) the new body
+is still not journaled, but the mismatch is recorded: a warning log line (ids and hashes only),
+a ``duplicate_mismatch`` event on the original message's timeline (the new body's SHA-256 and
+the time) and the ``presta_ax_webhook_duplicate_mismatches_total`` counter of ``/metrics``.
+The journal write is shielded from client disconnects and finishes before the 202; the entity
+actor is nudged afterwards without waiting for the work.
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
+import hashlib
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -51,6 +66,45 @@ def error(status: int, code: str, detail: str) -> JSONResponse:
     return JSONResponse({"error": code, "detail": detail}, status_code=status)
 
 
+def _invalid(field: str, detail: str) -> JSONResponse:
+    return JSONResponse({"error": "invalid_field", "field": field, "detail": detail}, status_code=422)
+
+
+_PS_ID = re.compile(r"[1-9][0-9]{0,9}")
+_PS_STOCK_KEY = re.compile(r"[1-9][0-9]{0,9}-[0-9]{1,10}")  # id_product-id_product_attribute
+_PS_MAX_ID = 2**32 - 1  # PrestaShop ids are INT UNSIGNED
+_canonical = msgspec.json.Encoder(order="sorted")
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _field_problem(entity: str, key: Any, key_field: str, data: dict[str, Any]) -> JSONResponse | None:
+    """The 422 refusal for a record key or ``date_upd`` that cannot be right, or ``None``.
+    Checked at the door because the message would otherwise be journaled only to die later
+    (``GET customers/abc``), or, for a malformed ``date_upd``, to order updates wrongly."""
+    text = str(key) if isinstance(key, (int, str)) and not isinstance(key, bool) else None
+    plain = text is not None and _PS_ID.fullmatch(text) is not None and int(text) <= _PS_MAX_ID
+    if not plain and not (entity == "stock" and text is not None and _PS_STOCK_KEY.fullmatch(text)):
+        return _invalid(key_field, f"{key_field} must be a positive integer (a PrestaShop id), got {_shown(key)}.")
+    date_upd = data.get("date_upd")
+    if date_upd is not None:
+        try:
+            if not isinstance(date_upd, str):
+                raise ValueError
+            datetime.datetime.strptime(date_upd, "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            return _invalid("data.date_upd", "data.date_upd must be a date and time as PrestaShop writes it "
+                            f"(YYYY-MM-DD HH:MM:SS, e.g. 2026-11-26 10:00:00), got {_shown(date_upd)}.")
+    return None
+
+
+def _same_content(a: Message, event: str, data: dict[str, Any]) -> bool:
+    return a.event == event and _canonical.encode(a.payload) == _canonical.encode(data)
+
+
 class _TooLarge(Exception):
     pass
 
@@ -80,6 +134,8 @@ class WebhookIngest:
         self.nudge = nudge
         self.max_body_bytes = max_body_bytes
         self.tolerance_s = tolerance_s
+        #: reused webhook ids whose body differed from the original's (``/metrics``)
+        self.duplicate_mismatches = 0
 
     async def __call__(self, request: Request) -> JSONResponse:
         parent = context_from_traceparent(request.headers.get("traceparent"))
@@ -125,7 +181,11 @@ class WebhookIngest:
         key = env.data.get("id")
         if key is None or isinstance(key, (dict, list, bool)) or str(key) == "":
             return error(400, "missing_field", "Field data.id (the record's id in the shop) is required.")
-        return await self._persist(span, entity, str(key), env.type, env.data, f"prestashop:webhook:{webhook_id}")
+        refusal = _field_problem(entity, key, "data.id", env.data)
+        if refusal is not None:
+            return refusal
+        return await self._persist(span, entity, str(key), env.type, env.data, f"prestashop:webhook:{webhook_id}",
+                                   body)
 
     async def ps_webhooks(self, request: Request) -> JSONResponse:
         """``POST /webhooks/ps_webhooks?token=...``: the unsigned ``ps_webhooks`` module format,
@@ -144,11 +204,17 @@ class WebhookIngest:
                 return error(400, "invalid_body", exc.message)
             if event.type not in KNOWN_EVENTS:
                 return error(422, "unknown_event_type", f"Event type '{event.type[:80]}' is not one the bridge handles.")
+            # the key is data.id, or data.id_order for the rows of an order (order_histories...)
+            key_field = next((f"data.{f}" for f in ("id", "id_order") if str(event.data.get(f)) == event.key),
+                             "data.id")
+            refusal = _field_problem(event.entity, event.key, key_field, event.data)
+            if refusal is not None:
+                return refusal
             return await self._persist(span, event.entity, event.key, event.type, event.data,
-                                       f"prestashop:ps_webhooks:{event.event_id}")
+                                       f"prestashop:ps_webhooks:{event.event_id}", body)
 
     async def _persist(self, span: Any, entity: str, key: str, event_type: str, data: dict[str, Any],
-                       idempotency_key: str) -> JSONResponse:
+                       idempotency_key: str, body: bytes) -> JSONResponse:
         version = data.get("date_upd", data.get("version"))
         span.set_attribute("entity", entity)
         span.set_attribute("record.key", key)
@@ -161,9 +227,28 @@ class WebhookIngest:
         message_id, created = await asyncio.shield(self.store.append(msg))
         span.set_attribute("message.id", message_id)
         if not created:
+            await self._check_duplicate(message_id, idempotency_key, event_type, data, body)
             return JSONResponse({"message_id": message_id, "duplicate": True}, status_code=200)
         try:
             self.nudge(entity, key, inject_carrier())
         except Exception as exc:  # noqa: BLE001 - the dispatcher will pick the message up anyway
             log.warning("nudge of the %s actor failed (%s); the dispatcher will retry", entity, type(exc).__name__)
         return JSONResponse({"message_id": message_id}, status_code=202)
+
+    async def _check_duplicate(self, message_id: str, idempotency_key: str, event_type: str, data: dict[str, Any],
+                               body: bytes) -> None:
+        """Record a reused id whose body differs from the original's (see the module docstring).
+        Only duplicates pay for this read; a failure to record is logged, never answered."""
+        try:
+            original = await self.store.get(message_id)
+            if original is None or _same_content(original, event_type, data):
+                return
+            digest = hashlib.sha256(body).hexdigest()
+            self.duplicate_mismatches += 1
+            log.warning("webhook id reused with a different body: message %s, idempotency key %s, "
+                        "new body sha256 %s (the new body is not journaled)", message_id, idempotency_key, digest)
+            await asyncio.shield(self.store.record_event(
+                message_id, "duplicate_mismatch",
+                {"idempotency_key": idempotency_key, "body_sha256": digest, "event": event_type[:80]}))
+        except Exception as exc:  # noqa: BLE001 - the sender's answer does not depend on this record
+            log.warning("could not record a duplicate mismatch on message %s (%s)", message_id, type(exc).__name__)

@@ -258,6 +258,18 @@ class Store(StateMixin):
             self._event(cur, message_id, "discarded", None, {"reason": reason} if reason else None, now)
         return True
 
+    def record_event(self, message_id: str, kind: str, detail: dict[str, Any] | None = None) -> bool:
+        """Append an event of ``kind`` to an existing message's timeline, now; the message itself
+        is unchanged (e.g. ``duplicate_mismatch``: its webhook id was reused with another body).
+        Returns False, writing nothing, when no message has ``message_id``."""
+        now = time.time()
+        with self.backend.tx() as cur:
+            cur.execute("SELECT 1 FROM messages WHERE id = ?", (message_id,))
+            if cur.fetchone() is None:
+                return False
+            self._event(cur, message_id, kind, None, detail, now)
+        return True
+
     def counts(self) -> dict[str, dict[str, int]]:
         """``{entity: {status: n}}`` over the whole journal."""
         with self.backend.tx() as cur:
