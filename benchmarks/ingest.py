@@ -70,7 +70,7 @@ def write_requests(path: Path, n: int, tag: str) -> None:
     with path.open("w") as f:
         for i in range(n):
             body = json.dumps({"type": "order.created", "timestamp": ts, "data": {
-                "id": i % 5000, "reference": f"XKBKNABJK{i}", "total_paid": "123.40",
+                "id": i % 5000 + 1, "reference": f"XKBKNABJK{i}", "total_paid": "123.40",
                 "date_upd": "2026-11-26 10:00:00"}}, separators=(",", ":"))
             wid = f"bench_{tag}_{i}"
             f.write(f"{wid}\t{ts}\t{sign(SECRET, wid, ts, body.encode())}\t{body}\n")

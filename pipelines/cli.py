@@ -27,9 +27,9 @@ from rich.markup import escape
 from rich.syntax import Syntax
 
 from connectors.errors import ConfigError
-from pipelines.lint import Problem, _yaml_files, lint_paths
-from pipelines.registry import DEFAULT_FLOWS_DIR, FlowRegistry
-from pipelines.testrun import run_flow_test
+from pipelines.lint import Problem, lint_paths, yaml_files
+from pipelines.registry import DEFAULT_FLOWS_DIR, FlowRegistry, load_flow_bundle
+from pipelines.testrun import load_sample, run_flow_test, sample_path
 
 __all__ = ["flow_app", "lint_command_problems", "lint_summary", "lintable_files"]
 
@@ -65,7 +65,7 @@ def _is_flow_or_mapping(file: Path) -> bool:
 def lintable_files(paths: list[Path], problems: Sequence[Problem] = ()) -> list[Path]:
     """The files lint checked under ``paths`` (the default flows when empty): the flow and
     mapping files, plus any file that has a problem (a YAML file too broken to tell)."""
-    found = _yaml_files(list(paths) or [DEFAULT_FLOWS_DIR])
+    found = yaml_files(list(paths) or [DEFAULT_FLOWS_DIR])
     with_problems = {p.file for p in problems}
     return [f for f in found if str(f) in with_problems or _is_flow_or_mapping(f)]
 
@@ -97,11 +97,14 @@ def _resolve_flow(flow: str, dirs: list[Path]) -> Any:
 def test_command(
     flow: Annotated[str, typer.Argument(help="Flow name or path of a flow file.")],
     input: Annotated[
-        Path,
+        Path | None,
         typer.Option(
-            "--input", "-i", help="Sample record (JSON): the record, or {record, context, message}."
+            "--input",
+            "-i",
+            help="Sample record (JSON): the record, or {record, context, message}. "
+            "Default: the sample shipped with the flow (samples/FLOW.json beside it).",
         ),
-    ],
+    ] = None,
     dirs: Annotated[
         list[Path] | None, typer.Option("--dir", help="Extra flow directory (searched first).")
     ] = None,
@@ -111,15 +114,16 @@ def test_command(
     """Test-run FLOW on a sample: map, validate and guard steps run, nothing is sent anywhere."""
     console = _console()
     try:
-        sample = json.loads(input.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        console.print(f"[red]The sample {input} cannot be read as JSON: {exc}[/red]")
-        raise typer.Exit(2) from None
-    if not isinstance(sample, dict):
-        console.print(f"[red]The sample {input} must be a JSON object.[/red]")
-        raise typer.Exit(2)
-    try:
         target = _resolve_flow(flow, list(dirs or []))
+        if input is None:
+            loaded = load_flow_bundle(target, list(dirs or [])) if isinstance(target, Path) else target
+            input = sample_path(loaded)
+            if input is None:
+                raise ConfigError(f"No --input given, and flow {loaded.name} ships no sample "
+                                  f"(samples/{loaded.name}.json beside the flow file).")
+            if not as_json:  # keep --json output one JSON document
+                console.print(f"[dim]Sample: {escape(str(input))}[/dim]")
+        sample = load_sample(input)
         result = run_flow_test(target, sample, search=list(dirs or []), masked=not unmasked)
     except ConfigError as exc:
         console.print(f"[red]{exc.message}[/red]")

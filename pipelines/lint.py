@@ -61,7 +61,7 @@ class Problem:
         }
 
 
-def _yaml_files(paths: list[Path]) -> list[Path]:
+def yaml_files(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         p = Path(p)
@@ -84,7 +84,7 @@ def _yaml_files(paths: list[Path]) -> list[Path]:
 def lint_paths(paths: list[Path]) -> list[Problem]:
     """Lint every flow and mapping file under ``paths``; see the module docstring."""
     problems: list[Problem] = []
-    for file in _yaml_files(paths):
+    for file in yaml_files(paths):
         problems += lint_file(file)
     return sorted(problems)
 

@@ -31,7 +31,7 @@ def _assert_exactly_once(store: Store) -> None:
 
 
 async def test_killing_the_entity_actor_mid_stream_loses_and_duplicates_nothing(bridge) -> None:
-    items = [signed("order.created", {"id": f"O{i % 50}", "n": i, "sleep": 0.005}) for i in range(N)]
+    items = [signed("order.created", {"id": 1000 + i % 50, "n": i, "sleep": 0.005}) for i in range(N)]
     store = Store(bridge.settings.store_url())
     sender = asyncio.create_task(send_all(bridge.url, items, concurrency=16))
 
@@ -54,7 +54,7 @@ async def test_killing_the_entity_actor_mid_stream_loses_and_duplicates_nothing(
 
 
 async def test_killing_the_serve_replica_mid_stream_loses_and_duplicates_nothing(bridge) -> None:
-    items = [signed("order.created", {"id": f"R{i % 50}", "n": i}) for i in range(N)]
+    items = [signed("order.created", {"id": 2000 + i % 50, "n": i}) for i in range(N)]
     store = Store(bridge.settings.store_url())
     sender = asyncio.create_task(send_all(bridge.url, items, concurrency=16, deadline_s=150))
 

@@ -96,3 +96,23 @@ def test_a_sample_that_is_no_json_object_is_a_clear_error(tmp_path: Path) -> Non
     bad.write_text("{")
     with pytest.raises(ConfigError, match="cannot be read as JSON"):
         load_sample(bad)
+
+
+def test_without_input_the_flow_runs_on_its_shipped_sample() -> None:
+    result = runner.invoke(flow_app, ["test", "ps_order_to_ax", "--json"], env={"COLUMNS": "250"})
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["outcome"] == "passed"  # --json prints one JSON document
+    shown = runner.invoke(flow_app, ["test", "ps_order_to_ax"], env={"COLUMNS": "250"})
+    assert shown.exit_code == 0 and "Outcome: passed" in shown.output
+    assert "samples/ps_order_to_ax.json" in shown.output
+
+
+def test_without_input_a_flow_file_with_no_sample_is_a_clear_error(tmp_path: Path) -> None:
+    flow = tmp_path / "mine.yaml"
+    flow.write_text((DEFAULT_FLOWS_DIR / "ps_order_to_ax.yaml").read_text(encoding="utf-8")
+                    .replace("flow: ps_order_to_ax", "flow: mine"), encoding="utf-8")
+    result = runner.invoke(flow_app, ["test", str(flow), "--dir", str(DEFAULT_FLOWS_DIR)],
+                           env={"COLUMNS": "250"})
+    assert result.exit_code == 2
+    assert "No --input given, and flow mine ships no sample" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
