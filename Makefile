@@ -8,13 +8,17 @@ STAMP  := $(VENV)/.installed
 
 venv: $(STAMP)
 
+# PYTHONWARNINGS: setuptools' "Editable installation" notice (pip shows it as a BuildBackendWarning)
+# warns that folders in the working directory may shadow the installed packages; here those folders
+# are the packages themselves, so it says nothing a user can act on.
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	PYTHONWARNINGS="ignore:Editable installation" $(PY) -m pip install --quiet -e ".[dev]"
 	@touch $(STAMP)
 
-# Start both sandboxes and the bridge on embedded defaults (local Ray, SQLite in ./data).
+# Start both sandboxes and the bridge on embedded defaults (local Ray); every start is a fresh demo
+# (its own journal in ./data/demo, wiped with the sandboxes' state).
 demo: venv
 	PRESTA_AX_WEBHOOK_SECRETS=$${PRESTA_AX_WEBHOOK_SECRETS:-whsec_ZGVtby1zZWNyZXQtZGVtby1zZWNyZXQ=} \
 	  $(VENV)/bin/presta-ax demo

@@ -73,38 +73,56 @@ class EntityActor:
 @ray.remote(num_cpus=0, max_restarts=-1, max_task_retries=0)
 class DispatcherActor:
     """The singleton dispatcher. Its loop runs on a thread of its own, started by ``__init__``,
-    so a restarted dispatcher resumes at once without anyone calling it."""
+    so a restarted dispatcher resumes at once without anyone calling it.
 
-    def __init__(self, wire: dict[str, Any]) -> None:
+    It works only while it holds the journal's dispatcher lease for ``holder`` (see
+    :mod:`runtime.dispatch_lease`); the AX poller beside it runs only then too."""
+
+    def __init__(self, wire: dict[str, Any], holder: str, info: str) -> None:
+        from runtime.dispatch_lease import LeaseKeeper
+        from runtime.yaml_flows import systems_configured
+
         self.wire = wire
         settings = from_wire(wire)
         setup_tracing(settings.tracing)
         self.settings = settings
         self.store = AsyncStore(Store(settings.store_url()))
         self.handles: dict[str, Any] = {}
-        self.dispatcher = Dispatcher(self.store, self._nudge, interval_s=settings.limits.dispatch_interval_s,
-                                     batch=settings.limits.dispatch_batch)
+        self._polls = systems_configured(settings)
         self._poll_stop = asyncio.Event()
+        self._pollers: list[asyncio.Task[None]] = []  # the running one, and any still finishing
+        self.dispatcher = Dispatcher(self.store, self._nudge, interval_s=settings.limits.dispatch_interval_s,
+                                     batch=settings.limits.dispatch_batch,
+                                     lease=LeaseKeeper(self.store, holder, info), on_lease=self._on_lease)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_until_complete, args=(self._main(),),
                                         name="dispatcher", daemon=True)
         self._thread.start()
 
     async def _main(self) -> None:
-        """The dispatcher loop and, when both systems are configured, the AX poller beside it
+        """The dispatcher loop; the AX poller is started and stopped beside it by :meth:`_on_lease`
         (it journals changed AX documents; the dispatcher then nudges their actors)."""
-        from runtime.yaml_flows import systems_configured
+        await self.dispatcher.run()
+        self._poll_stop.set()
+        await asyncio.gather(*self._pollers, return_exceptions=True)
 
-        if not systems_configured(self.settings):
-            await self.dispatcher.run()
+    def _on_lease(self, held: bool) -> None:
+        """Runs on the dispatcher's loop: poll AX while this dispatcher holds the lease, and only
+        when both systems are configured."""
+        if not self._polls:
             return
-        await asyncio.gather(self.dispatcher.run(), self._poll())
+        self._pollers = [t for t in self._pollers if not t.done()]
+        if held:
+            self._poll_stop = asyncio.Event()
+            self._pollers.append(asyncio.get_running_loop().create_task(self._poll(self._poll_stop)))
+        else:
+            self._poll_stop.set()
 
-    async def _poll(self) -> None:
+    async def _poll(self, stop: asyncio.Event) -> None:
         from runtime.pollers import run_ax_poller
 
         try:
-            await run_ax_poller(self.settings, self.store, self._poll_stop)
+            await run_ax_poller(self.settings, self.store, stop)
         except Exception as exc:  # noqa: BLE001 - a broken flow folder must not stop the dispatcher
             log.error("the AX poller stopped: %s", exc)
 
@@ -117,9 +135,13 @@ class DispatcherActor:
     def ticks(self) -> int:
         return self.dispatcher.ticks
 
+    def active(self) -> bool:
+        """Whether this dispatcher holds the lease and works (False: passive)."""
+        return self.dispatcher.active
+
     def stop(self) -> bool:
+        """Stop the loop and the poller and release the lease; True when the loop has ended."""
         self._loop.call_soon_threadsafe(self.dispatcher.stop)
-        self._loop.call_soon_threadsafe(self._poll_stop.set)
         self._thread.join(timeout=10)
         return not self._thread.is_alive()
 
@@ -132,10 +154,11 @@ def entity_actor(entity: str, wire: dict[str, Any], namespace: str) -> Any:
     ).remote(entity, wire)
 
 
-def dispatcher_actor(wire: dict[str, Any], namespace: str) -> Any:
+def dispatcher_actor(wire: dict[str, Any], namespace: str, holder: str, info: str) -> Any:
+    """The namespace's dispatcher (created if missing) working for the lease holder ``holder``."""
     return DispatcherActor.options(  # type: ignore[attr-defined]
         name="dispatcher", namespace=namespace, lifetime="detached", get_if_exists=True,
-    ).remote(wire)
+    ).remote(wire, holder, info)
 
 
 def kill_all(namespace: str) -> None:

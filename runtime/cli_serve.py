@@ -1,13 +1,22 @@
 """``presta-ax serve``, ``demo`` and ``demo-order``: the commands that run the bridge and the demo.
 
 Registered on the main app by :func:`register` (see :mod:`runtime.cli`).
+
+Start-up contract of ``serve`` and ``demo``: the ports they will listen on are checked before
+anything starts (a taken port is refused in one line naming what holds it, exit code 1); a local
+Ray is always a new instance (``ray.init("local")``), started quietly (see
+:func:`_quiet_local_ray_auth`); each start-up step shows as it runs; a second bridge on the same
+journal is refused (:mod:`runtime.dispatch_lease`).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,19 +49,39 @@ def serve(
         settings.server.port = port
     if host is not None:
         settings.server.host = host
-    _serve(settings, address or settings.ray_address, num_cpus)
+    address = address or settings.ray_address
+    if not address:
+        # on a cluster the HTTP port is the cluster's, not this machine's
+        _refuse_taken_ports([(settings.server.host, settings.server.port, "the bridge's HTTP port",
+                              "stop it, or choose another port with --port or PRESTA_AX_PORT.")])
+    _serve(settings, address, num_cpus)
 
 
 def demo(
     config: Path | None = ConfigOpt,
     seed: int = typer.Option(50, help="Products in the PrestaShop sandbox (and items in AX)"),
 ) -> None:
-    """Run both sandboxes and the bridge together (the sandbox shop's webhooks go to the bridge)."""
+    """Run both sandboxes and the bridge together (the sandbox shop's webhooks go to the bridge).
+
+    Every start is a fresh demo: shop, AX and the demo's own journal start anew together."""
     from pydantic import SecretStr
 
-    from runtime.demo import configure_demo, start_sandboxes, stop_children
+    from runtime.demo import DEMO_AX_PORT, DEMO_PS_PORT, configure_demo, start_sandboxes, stop_children
 
     settings = _settings(config)
+    _quiet_local_ray_auth(settings.ray_address)  # before the demo's set-up can import Ray
+    if settings.store.url:
+        err.print("[red]The demo runs on a fresh journal of its own and never on yours: unset store.url "
+                  "(or PRESTA_AX_STORE_URL) to run the demo, or use `presta-ax serve` with your store.[/red]")
+        raise typer.Exit(2)
+    wanted = [("127.0.0.1", DEMO_PS_PORT, "the demo's PrestaShop sandbox", _DEMO_ADVICE),
+              ("127.0.0.1", DEMO_AX_PORT, "the demo's AX sandbox", _DEMO_ADVICE)]
+    if not settings.ray_address:
+        wanted.insert(0, (settings.server.host, settings.server.port, "the bridge's HTTP port",
+                          "is another `presta-ax demo` or `serve` running? Stop it first, or choose "
+                          "another port with PRESTA_AX_PORT."))
+    _refuse_taken_ports(wanted)
+    _fresh_demo_journal(settings)
     if not settings.server.webhook_secrets:
         settings.server.webhook_secrets = [SecretStr("whsec_ZGVtby1zZWNyZXQtZGVtby1zZWNyZXQ=")]
     children, info = start_sandboxes(Path(settings.data_dir), settings.server.port,
@@ -72,10 +101,51 @@ def demo(
         stop_children(children)
 
 
+_DEMO_ADVICE = "is another `presta-ax demo` running? Stop it first."
+
+
+def _refuse_taken_ports(wanted: list[tuple[str, int, str, str]]) -> None:
+    """Exit with code 1 and one line per port already in use (see :mod:`runtime.ports`)."""
+    from rich.markup import escape
+
+    from runtime.ports import port_problems
+
+    problems = port_problems(wanted)
+    for line in problems:
+        err.print(f"[red]{escape(line)}[/red]")
+    if problems:
+        raise typer.Exit(1)
+
+
+def _fresh_demo_journal(settings: Any) -> None:
+    """Point ``settings`` at the demo's own store and wipe it (see :mod:`runtime.demo`), unless a
+    live demo bridge still holds it (then exit 1: a running demo's journal is never wiped; the
+    lease of one that was killed is wiped with the rest)."""
+    from runtime.demo import demo_store_url, fresh_demo_store
+    from runtime.dispatch_lease import DISPATCHER_LEASE, is_live
+    from runtime.store import Store
+
+    data_dir = Path(settings.data_dir)
+    url = demo_store_url(data_dir)
+    if (data_dir / "demo" / "journal.db").exists():
+        store = Store(url)
+        try:
+            lease = store.get_lease(DISPATCHER_LEASE)
+        finally:
+            store.close()
+        if lease is not None and is_live(lease):
+            err.print(f"[red]A demo bridge still runs on this data folder ({lease.info}): stop it first.[/red]")
+            raise typer.Exit(1)
+    settings.store.url = fresh_demo_store(data_dir)
+    console.print("[bold]Fresh demo:[/bold] shop, AX and journal start anew together (the sandboxes from their "
+                  f"seed, an empty journal in {data_dir / 'demo'}); nothing from an earlier demo run is kept, "
+                  "and your own journal is not touched.")
+
+
 def demo_order(
     config: Path | None = ConfigOpt,
     item: str = typer.Option("A0001", help="AX item the shop product stands for (A0001..A0005 in the demo)"),
-    quantity: int = typer.Option(2, min=1),
+    quantity: int = typer.Option(2, min=1, help="How many of the item to order."),
     email: str | None = typer.Option(None, help="Buyer e-mail (default: a new one each time)"),
 ) -> None:
     """Place a paid order in the demo's sandbox shop, as a shopper would; `make demo` must be running."""
@@ -84,7 +154,9 @@ def demo_order(
 
     import httpx
 
+    from connectors.errors import TransientError
     from connectors.prestashop import Client, ClientConfig
+    from runtime.cli_common import state
     from runtime.demo import place_sample_order
 
     settings = _settings(config)
@@ -101,7 +173,11 @@ def demo_order(
 
     try:
         order = asyncio.run(place())
-    except httpx.HTTPError:
+    except (TransientError, httpx.HTTPError):
+        # the connector wraps network failures in TransientError; a raw httpx error is kept for
+        # safety. Anything else (a refused key, a bad item) goes to the CLI's one-line handler.
+        if state.debug:
+            raise
         err.print("[red]The demo shop does not answer on 127.0.0.1:8081: is `make demo` running?[/red]")
         raise typer.Exit(1) from None
     console.print(f"[green]✓[/green] shop order {order['id']} ({order['reference']}) placed; the shop sends "
@@ -109,27 +185,87 @@ def demo_order(
     console.print("  Watch it: presta-ax messages list --entity order   (then: presta-ax messages show <id>)")
 
 
+def _quiet_local_ray_auth(address: str | None) -> None:
+    """Ray 2.60 turns token authentication on for a new local instance and logs a warning about
+    it. Asking for token mode explicitly gives the same protection without the warning. Ray reads
+    the mode once, when it is imported, so this runs before anything imports Ray; a mode the user
+    set, and any cluster (``address``), are left alone."""
+    if address or "RAY_AUTH_MODE" in os.environ or "ray._raylet" in sys.modules:
+        return
+    os.environ["RAY_AUTH_MODE"] = "token"
+
+
+class _Steps:
+    """Start-up progress: a spinner on the step that runs, a ✓ line with its time when it ends."""
+
+    def __init__(self, status: Any) -> None:
+        self.status = status
+        self.current: str | None = None
+        self.started = 0.0
+
+    def __call__(self, step: str) -> None:
+        self.done()
+        self.current, self.started = step, time.monotonic()
+        self.status.update(f"{step} …")
+
+    def done(self) -> None:
+        if self.current is not None:
+            console.print(f"  [green]✓[/green] {self.current} ({time.monotonic() - self.started:.1f} s)")
+            self.current = None
+
+
 def _serve(settings: Any, address: str | None, num_cpus: int | None) -> None:
+    _quiet_local_ray_auth(address)
     import ray
 
-    from runtime.server import start_bridge, stop_bridge
+    from runtime.dispatch_lease import BridgeConflict, refuse_if_held
+    from runtime.server import start_bridge, stop_bridge, stop_dispatcher
+    from runtime.store import Store
+
+    try:  # a second bridge on this journal is refused before Ray starts (start_bridge decides)
+        Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
+        store = Store(settings.store_url())
+        try:
+            refuse_if_held(store)
+        finally:
+            store.close()
+    except BridgeConflict as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    except Exception as exc:  # noqa: BLE001 - one readable line; the URL may hold a password
+        err.print(f"[red]The store at {settings.store_url().split('@')[-1]} cannot be opened "
+                  f"({type(exc).__name__}): check store.url and that the database runs.[/red]")
+        raise typer.Exit(1) from None
 
     # Ray and Serve write their logs to files (in Ray's session folder); keep the console readable
     for name in ("ray", "ray.serve"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    console.print(f"Starting Ray {'at ' + address if address else 'locally'} …")
     init_kw: dict[str, Any] = {"namespace": settings.namespace, "log_to_driver": False, "include_dashboard": False,
                                "logging_level": logging.WARNING}
-    if address:
-        ray.init(address=address, **init_kw)
-    else:
-        ray.init(num_cpus=num_cpus, **init_kw)
-    try:
-        running = start_bridge(settings)
-    except Exception as exc:  # noqa: BLE001 - one readable line, details in Ray's log files
-        err.print(f"[red]The bridge could not start: {exc}[/red]")
-        ray.shutdown()
-        raise typer.Exit(1) from None
+    with console.status("Starting …") as status:
+        steps = _Steps(status)
+        steps(f"Connecting to Ray at {address}" if address else
+              f"Starting Ray locally ({num_cpus or os.cpu_count()} CPUs)")
+        try:
+            if address:
+                ray.init(address=address, **init_kw)
+            else:
+                # "local": always a new instance, never a `ray start` cluster found on this machine
+                ray.init("local", num_cpus=num_cpus, **init_kw)
+        except Exception as exc:  # noqa: BLE001 - one readable line
+            err.print(f"[red]Ray did not start: {type(exc).__name__}: {exc}[/red]")
+            raise typer.Exit(1) from None
+        try:
+            running = start_bridge(settings, progress=steps)
+        except BridgeConflict as exc:
+            err.print(f"[red]{exc}[/red]")
+            ray.shutdown()
+            raise typer.Exit(1) from None
+        except Exception as exc:  # noqa: BLE001 - one readable line, details in Ray's log files
+            err.print(f"[red]The bridge could not start: {exc}[/red]")
+            ray.shutdown()
+            raise typer.Exit(1) from None
+        steps.done()
     console.print(f"[green]Presta-AX Bridge {__version__} listening on {running.url}[/green]")
     console.print(f"  webhooks   POST {running.url}/webhooks/prestashop")
     console.print(f"  admin API  {running.url}/api/v1   (OpenAPI: {running.url}/api/v1/openapi.json)")
@@ -141,17 +277,18 @@ def _serve(settings: Any, address: str | None, num_cpus: int | None) -> None:
         console.print("[yellow]  no webhook secret configured: set PRESTA_AX_WEBHOOK_SECRETS to accept webhooks[/yellow]")
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if hasattr(signal, "SIGHUP"):  # a closed terminal stops the bridge as cleanly as Ctrl-C
+        signal.signal(signal.SIGHUP, lambda *_: stop.set())
     try:
         while not stop.wait(1.0):
             pass
     except KeyboardInterrupt:
         pass
     console.print("Stopping …")
-    if address:
-        # on a cluster, remove what this command deployed, but never hang on a cluster going away
-        stopper = threading.Thread(target=stop_bridge, args=(running,), daemon=True)
-        stopper.start()
-        stopper.join(timeout=30)
+    # never hang on a cluster (or a local Ray hit by the same Ctrl-C) going away
+    stopper = threading.Thread(target=stop_bridge if address else stop_dispatcher, args=(running,), daemon=True)
+    stopper.start()
+    stopper.join(timeout=30)
     # a local Ray instance takes Serve and the detached actors down with it; the journal keeps the work
     ray.shutdown()
     console.print("Stopped; every acknowledged message is in the journal.")

@@ -4,6 +4,14 @@ Starts the emulated PrestaShop (seeded, its webhook emitter pointed at the bridg
 emulated AX as child processes, then runs ``serve`` in the foreground; Ctrl-C stops all three.
 Everything is local: ``127.0.0.1`` only, data in ``<data_dir>/demo``.
 
+**Every start is a fresh demo.** The sandboxes keep their state in memory and are rebuilt from
+their seed on each start, so the journal must start anew with them: a journal that remembered
+the last run's orders, AX documents, cross-references and poll cursors would meet a shop and an
+AX that re-use the same ids and numbers, and mistake new documents for old ones. So the demo runs
+on a store of its own, ``<data_dir>/demo/journal.db`` (:func:`demo_store_url`), wiped at each
+start by :func:`fresh_demo_store` — never the user's journal (``<data_dir>/journal.db`` or a
+configured ``store.url``), which the demo leaves alone.
+
 So that the order flow runs for real, the demo also:
 
 * points ``systems.prestashop`` and ``systems.ax`` at the two sandboxes (:func:`demo_systems`);
@@ -31,7 +39,9 @@ from typing import Any
 
 import httpx
 
-__all__ = ["DEMO_WEBHOOK_ENTITIES", "configure_demo", "demo_systems", "link_catalog", "start_sandboxes", "stop_children", "write_sandbox_flows"]
+__all__ = ["DEMO_AX_PORT", "DEMO_PS_PORT", "DEMO_WEBHOOK_ENTITIES", "configure_demo", "demo_store_url",
+           "demo_systems", "fresh_demo_store", "link_catalog", "start_sandboxes", "stop_children",
+           "write_sandbox_flows"]
 
 #: what the AX sandbox's company uses where the default mappings name a typical company's values
 SANDBOX_MAPPING_PARAMS = {"default_warehouse": "11", "default_site": "1", "sales_unit": "ea"}
@@ -41,6 +51,27 @@ DEMO_FULFILMENT_INTERVAL_S = 15.0
 DEMO_POLL_INTERVAL_S = 5.0
 #: the shop resources whose changes the demo shop sends: those the default webhook flows handle
 DEMO_WEBHOOK_ENTITIES = ["orders", "customers"]
+#: where the demo's sandboxes listen (``demo-order`` and the README use them)
+DEMO_PS_PORT = 8081
+DEMO_AX_PORT = 8082
+#: the demo's own journal, relative to the data folder, and the files SQLite keeps beside it
+_DEMO_JOURNAL = Path("demo") / "journal.db"
+_SQLITE_SIDE_FILES = ("", "-wal", "-shm", "-journal")
+
+
+def demo_store_url(data_dir: Path) -> str:
+    """The URL of the demo's own store (SQLite in ``<data_dir>/demo``)."""
+    return f"sqlite:///{(Path(data_dir) / _DEMO_JOURNAL).as_posix()}"
+
+
+def fresh_demo_store(data_dir: Path) -> str:
+    """Delete the demo's store (the journal and SQLite's WAL files) and return its URL; the bridge
+    creates it empty on start. Only ever ``<data_dir>/demo/journal.db*``: nothing else is touched.
+    The caller makes sure no demo bridge is using it (ports and the dispatcher lease)."""
+    path = Path(data_dir) / _DEMO_JOURNAL
+    for suffix in _SQLITE_SIDE_FILES:
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
+    return demo_store_url(data_dir)
 
 
 def _wait_http(url: str, timeout_s: float = 30.0) -> bool:
@@ -54,8 +85,8 @@ def _wait_http(url: str, timeout_s: float = 30.0) -> bool:
     return False
 
 
-def start_sandboxes(data_dir: Path, bridge_port: int, webhook_secret: str, *, ps_port: int = 8081,
-                    ax_port: int = 8082, seed: int = 50) -> tuple[list[subprocess.Popen[bytes]], dict[str, str]]:
+def start_sandboxes(data_dir: Path, bridge_port: int, webhook_secret: str, *, ps_port: int = DEMO_PS_PORT,
+                    ax_port: int = DEMO_AX_PORT, seed: int = 50) -> tuple[list[subprocess.Popen[bytes]], dict[str, str]]:
     """Start both sandboxes; return the processes and what to print (URLs; the demo key)."""
     demo_dir = data_dir / "demo"
     demo_dir.mkdir(parents=True, exist_ok=True)
@@ -153,7 +184,7 @@ async def link_catalog(ps_config: Any, items: list[str], price: Decimal = Decima
     return added
 
 
-def configure_demo(settings: Any, ps_port: int = 8081, ax_port: int = 8082, items: int = 5) -> list[str]:
+def configure_demo(settings: Any, ps_port: int = DEMO_PS_PORT, ax_port: int = DEMO_AX_PORT, items: int = 5) -> list[str]:
     """Point ``settings`` at the sandboxes started by :func:`start_sandboxes` (same ports), put
     the sandbox flow folder first in ``flow_dirs`` and link ``items`` AX items into the shop's
     catalog; returns lines to print. Call it after the sandboxes answer."""

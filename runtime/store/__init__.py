@@ -15,9 +15,10 @@ from typing import Any
 
 from runtime.store.backends import MIGRATIONS, backend_for_url
 from runtime.store.journal import Store
+from runtime.store.state import Lease
 from runtime.store.versions import version_newer_or_equal
 
-__all__ = ["AsyncStore", "MIGRATIONS", "Store", "backend_for_url", "version_newer_or_equal"]
+__all__ = ["AsyncStore", "Lease", "MIGRATIONS", "Store", "backend_for_url", "version_newer_or_equal"]
 
 
 class AsyncStore:

@@ -108,6 +108,17 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             acknowledged INTEGER NOT NULL DEFAULT 0
         )""",
     ]),
+    # leases: a named role (the dispatcher) that one process at a time may play on this store
+    (2, [
+        """CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            holder TEXT NOT NULL,
+            info TEXT NOT NULL,
+            acquired_at {REAL} NOT NULL,
+            renewed_at {REAL} NOT NULL,
+            expires_at {REAL} NOT NULL
+        )""",
+    ]),
 ]
 
 

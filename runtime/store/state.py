@@ -3,7 +3,8 @@
 * cross-references: PrestaShop id <-> AX id per entity (both directions unique);
 * sync state: the newest source version applied per record, and hashes of what was last written
   to each side (echo suppression, "skip unchanged" in bulk runs);
-* poll cursors, bulk-run checkpoints, deployed flow versions, alerts.
+* poll cursors, bulk-run checkpoints, deployed flow versions, alerts;
+* leases: a role (the dispatcher) that one holder at a time plays on this store (:class:`Lease`).
 
 Mixed into :class:`runtime.store.Store`; every method is one short transaction.
 """
@@ -11,6 +12,7 @@ Mixed into :class:`runtime.store.Store`; every method is one short transaction.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -18,10 +20,23 @@ import msgspec
 from runtime.store.backends import Backend
 from runtime.store.versions import version_newer_or_equal
 
-__all__ = ["StateMixin"]
+__all__ = ["Lease", "StateMixin"]
 
 _json = msgspec.json.Encoder()
 _dejson = msgspec.json.Decoder()
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Who holds the lease ``name``: ``holder`` (an opaque id), ``info`` (what to tell a user about
+    it), and when it was taken, last renewed and expires (epoch seconds, the holders' clocks)."""
+
+    name: str
+    holder: str
+    info: str
+    acquired_at: float
+    renewed_at: float
+    expires_at: float
 
 
 class StateMixin:
@@ -150,3 +165,43 @@ class StateMixin:
             cur.execute(sql, (int(limit),))
             return [{"id": r[0], "at": r[1], "severity": r[2], "source": r[3], "message": r[4],
                      "acknowledged": bool(r[5])} for r in cur.fetchall()]
+
+    # --------------------------------------------------------------- leases
+    def acquire_lease(self, name: str, holder: str, ttl_s: float, info: str = "",
+                      *, now: float | None = None) -> tuple[bool, Lease]:
+        """Take or renew the lease ``name`` for ``holder`` until ``now + ttl_s``.
+
+        Succeeds when nobody holds it, when ``holder`` already does (a renewal; ``acquired_at``
+        stays), or when the other holder's lease has expired. Returns ``(acquired, lease)`` where
+        ``lease`` is the lease in force afterwards (the other holder's when not acquired). One
+        statement decides, so two processes racing for a free lease never both get it.
+        Expiry compares the callers' clocks: hosts sharing a store must agree within ``ttl_s``.
+        """
+        t = time.time() if now is None else now
+        with self.backend.tx() as cur:
+            cur.execute(
+                "INSERT INTO leases (name, holder, info, acquired_at, renewed_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                "acquired_at = CASE WHEN leases.holder = excluded.holder THEN leases.acquired_at "
+                "ELSE excluded.acquired_at END, holder = excluded.holder, info = excluded.info, "
+                "renewed_at = excluded.renewed_at, expires_at = excluded.expires_at "
+                "WHERE leases.holder = excluded.holder OR leases.expires_at <= excluded.renewed_at",
+                (name, holder, info, t, t, t + ttl_s))
+            cur.execute("SELECT name, holder, info, acquired_at, renewed_at, expires_at FROM leases WHERE name = ?",
+                        (name,))
+            lease = Lease(*cur.fetchone())
+        return lease.holder == holder, lease
+
+    def release_lease(self, name: str, holder: str) -> bool:
+        """Give the lease up if ``holder`` holds it; True if it did (idempotent)."""
+        with self.backend.tx() as cur:
+            cur.execute("DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder))
+            return cur.rowcount > 0
+
+    def get_lease(self, name: str) -> Lease | None:
+        """The lease ``name`` as stored (possibly expired), or None."""
+        with self.backend.tx() as cur:
+            cur.execute("SELECT name, holder, info, acquired_at, renewed_at, expires_at FROM leases WHERE name = ?",
+                        (name,))
+            r = cur.fetchone()
+        return Lease(*r) if r else None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -42,6 +44,18 @@ def test_serve_in_thread_on_a_chosen_port_and_startup_failure() -> None:
         with pytest.raises(RuntimeError, match="test server did not start"):
             with serve_in_thread(_app(), port=busy, name="test server", startup_timeout_s=5):
                 pass
+
+
+def test_serve_in_thread_reports_a_failing_app_startup_in_the_caller() -> None:
+    @contextlib.asynccontextmanager
+    async def broken(app: object) -> AsyncIterator[None]:
+        raise OSError("the app's own startup failed")
+        yield  # pragma: no cover
+
+    app = Starlette(routes=[Route("/", lambda r: PlainTextResponse("x"))], lifespan=broken)
+    with pytest.raises(RuntimeError, match=r"broken server did not start .*\(SystemExit\)"):
+        with serve_in_thread(app, name="broken server", startup_timeout_s=5):
+            pass
 
 
 def test_make_error_gives_retry_after_only_to_transient_errors() -> None:

@@ -166,3 +166,48 @@ async def test_group_commit_appends_concurrently_and_deduplicates(store_url: str
         assert by_key.setdefault(m.idempotency_key, mid) == mid  # both deliveries answer the same id
     assert astore.sync.counts() == {"order": {"new": 150}}
     astore.close()
+
+
+def test_a_lease_has_one_holder_until_it_expires_or_is_released(store: Store) -> None:
+    t = 1_000_000.0
+    ok, lease = store.acquire_lease("dispatcher", "bridge-a", 15, "bridge A", now=t)
+    assert ok and (lease.holder, lease.info, lease.acquired_at, lease.expires_at) == ("bridge-a", "bridge A", t, t + 15)
+    # a second holder is refused while the lease runs, and learns who holds it
+    ok, lease = store.acquire_lease("dispatcher", "bridge-b", 15, "bridge B", now=t + 5)
+    assert not ok and lease.holder == "bridge-a" and lease.info == "bridge A"
+    # the holder renews: the expiry moves, the time it was taken stays
+    ok, lease = store.acquire_lease("dispatcher", "bridge-a", 15, "bridge A", now=t + 10)
+    assert ok and lease.acquired_at == t and lease.renewed_at == t + 10 and lease.expires_at == t + 25
+    assert not store.acquire_lease("dispatcher", "bridge-b", 15, now=t + 24)[0]
+    # an expired lease goes to whoever asks next; the old holder has lost it
+    ok, lease = store.acquire_lease("dispatcher", "bridge-b", 15, "bridge B", now=t + 25)
+    assert ok and lease.holder == "bridge-b" and lease.acquired_at == t + 25
+    assert not store.acquire_lease("dispatcher", "bridge-a", 15, now=t + 26)[0]
+    # other names are independent
+    assert store.acquire_lease("other", "bridge-a", 15, now=t + 26)[0]
+    # only the holder can release
+    assert not store.release_lease("dispatcher", "bridge-a")
+    assert store.get_lease("dispatcher").holder == "bridge-b"
+    assert store.release_lease("dispatcher", "bridge-b")
+    assert store.get_lease("dispatcher") is None
+    assert store.acquire_lease("dispatcher", "bridge-a", 15, now=t + 27)[0]
+
+
+def test_racing_for_a_free_lease_gives_it_to_exactly_one(store_url: str) -> None:
+    stores = [Store(store_url) for _ in range(6)]
+    barrier = threading.Barrier(len(stores))
+    won: list[str] = []
+
+    def race(i: int) -> None:
+        barrier.wait()
+        if stores[i].acquire_lease("dispatcher", f"bridge-{i}", 30)[0]:
+            won.append(f"bridge-{i}")
+
+    threads = [threading.Thread(target=race, args=(i,)) for i in range(len(stores))]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert len(won) == 1 and stores[0].get_lease("dispatcher").holder == won[0]
+    for s in stores:
+        s.close()
