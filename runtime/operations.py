@@ -19,6 +19,8 @@ Contracts (docs/architecture.md, "Delivery semantics"):
 * an AX invoice is not a payment: ``order_invoices.record`` notes it on the shop's invoice (or
   creates one for an order that has none); only ``order_payments.settle``, run when AX settles
   the invoice (a customer payment), adds an ``order_payment``;
+* ``ax SalesOrderService.cancel`` (:mod:`runtime.operations_orders`) cancels the AX order of a
+  cancelled shop order, idempotently, and refuses (permanent error) once AX has shipped it;
 * the fulfilment extract (``ax fulfilment.read``) finds the shop order of an AX packing slip,
   invoice or invoice settlement through the ``order`` cross-reference written by the order
   flow;
@@ -55,6 +57,7 @@ from connectors.prestashop import (
     record_settlement,
     set_tracking_number,
 )
+from runtime import operations_orders
 
 __all__ = ["OPERATION_NAMES", "SystemOperations", "idempotency_key"]
 
@@ -197,7 +200,8 @@ class SystemOperations:
     async def orders_get(self, request: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
         """Extract: the order with what the order mapping reads nested into it (customer, its
         addresses with their countries, delivery/invoice addresses, currency, carrier, country
-        of delivery; see tests/mappings/ps_order_to_ax_sales_order/*.input.json)."""
+        of delivery; see tests/mappings/ps_order_to_ax_sales_order/*.input.json); with
+        ``canceled_state`` the shop's Canceled state id in ``context.ps_canceled_state``."""
         key = _int_id(request.get("key"), "The order key")
         include = set(request.get("include") or ())
         order = _clean(await self.ps.get("orders", key))
@@ -216,6 +220,8 @@ class SystemOperations:
             order["carrier"] = dict(await self.ps.get("carriers", int(order["id_carrier"])))
         if "country_delivery" in include:
             order["country_delivery"] = await self._country_of(order["address_delivery"], countries)
+        if "canceled_state" in include:
+            await operations_orders.canceled_state(self, context)  # -> context.ps_canceled_state
         if isinstance(context, MutableMapping):
             # the customer's shop id, for the customer cross-reference written by a later load
             context.setdefault("ps_customer_id", order.get("id_customer"))
@@ -509,6 +515,7 @@ _HANDLERS: dict[tuple[str, str], Handler] = {
     ("ax", "CustomerService.upsert"): SystemOperations.customer_upsert,
     ("ax", "fulfilment.read"): SystemOperations.fulfilment_read,
     ("ax", "SalesOrderService.create"): SystemOperations.sales_order_create,
+    ("ax", "SalesOrderService.cancel"): operations_orders.sales_order_cancel,
 }
 
 #: operation names per system, for lint (``step.operation in OPERATION_NAMES[step.system]``)

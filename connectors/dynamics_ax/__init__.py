@@ -7,11 +7,11 @@ document operations with AIF's rules), ``models`` (typed views), ``payloads`` (w
 ``errors`` (the one fault table), ``auth`` (NTLM/Negotiate/Basic), ``query`` (QueryCriteria).
 """
 
-from connectors.dynamics_ax.client import ENTITIES, Client, Created, check_port
+from connectors.dynamics_ax.client import ENTITIES, Canceled, Client, Created, check_port
 from connectors.dynamics_ax.config import AuthConfig, AxConfig, ServiceNames
 from connectors.dynamics_ax.context import CallContext, message_id_for
 from connectors.dynamics_ax.documents import DocumentService, DocumentSpec
-from connectors.dynamics_ax.errors import FAULT_TABLE, AifFaultInfo
+from connectors.dynamics_ax.errors import FAULT_TABLE, AifFaultInfo, AlreadyDeliveredError
 from connectors.dynamics_ax.models import (
     Customer,
     CustTrans,
@@ -30,9 +30,11 @@ __all__ = [
     "ENTITIES",
     "FAULT_TABLE",
     "AifFaultInfo",
+    "AlreadyDeliveredError",
     "AuthConfig",
     "AxConfig",
     "CallContext",
+    "Canceled",
     "Client",
     "Created",
     "Criterion",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Sequence
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import httpx
@@ -25,6 +26,7 @@ from opentelemetry import trace
 
 from connectors.dynamics_ax.config import AxConfig
 from connectors.dynamics_ax.documents import DocumentService, DocumentSpec
+from connectors.dynamics_ax.errors import AlreadyDeliveredError
 from connectors.dynamics_ax.models import (
     Customer,
     CustTrans,
@@ -42,7 +44,7 @@ from connectors.dynamics_ax.query import Criterion, eq
 from connectors.dynamics_ax.soap import AxSoapClient
 from connectors.errors import BridgeError, DuplicateError, NotFoundError, PermanentError
 
-__all__ = ["ENTITIES", "REQUIRED_OPERATIONS", "Client", "Created", "check_port"]
+__all__ = ["ENTITIES", "REQUIRED_OPERATIONS", "Canceled", "Client", "Created", "check_port"]
 
 V = TypeVar("V", bound=msgspec.Struct)
 
@@ -52,6 +54,19 @@ class Created(msgspec.Struct, frozen=True):
 
     key: str
     existed: bool = False
+
+
+class Canceled(msgspec.Struct, frozen=True):
+    """A cancelled sales order; ``already`` is true when it was cancelled before this call."""
+
+    sales_id: str
+    already: bool = False
+    lines: int = 0
+
+
+#: the states of an order AX has delivered (a packing slip posted): no longer cancellable
+_DELIVERED = frozenset({"Delivered", "Invoiced"})
+_DELIVERED_DOCS = frozenset({"PackingSlip", "Invoice"})
 
 
 # Entity name (as the bridge calls it) -> (ServiceNames attribute, document, top entity, key, view).
@@ -248,6 +263,54 @@ class Client:
             raise PermanentError("AX SalesOrderService.create returned no entity key.", system="ax")
         _annotate(keys[0].value, new.shop_reference)
         return Created(keys[0].value)
+
+    async def cancel_sales_order(self, sales_id: str, *, idempotency_key: str) -> Canceled:
+        """Cancel a sales order the way AX 2012 does: the deliver remainder (``RemainSalesPhysical``)
+        of every open line set to 0 by a partial ``update``; AX then releases the reservations and
+        sets ``SalesStatus`` Canceled on the lines and the header (``SalesStatus`` cannot be written).
+
+        Idempotent: an order already cancelled returns ``already=True`` without a write; a retry
+        sends the same MessageId. Raises :class:`AlreadyDeliveredError` (permanent) when AX has
+        delivered the order (packing slip posted, also when that happens between the read and the
+        update), :class:`NotFoundError` for an unknown SalesId, :class:`PermanentError` when AX
+        accepted the update but the order is not cancelled (a port whose data policy drops
+        ``RemainSalesPhysical``)."""
+        order = await self.read_sales_order(sales_id)
+        if order is None:
+            raise NotFoundError(f"AX has no sales order {sales_id} to cancel.", system="ax")
+        if order.sales_status == "Canceled":
+            return Canceled(sales_id, already=True)
+        await self._refuse_delivered(order)
+        open_lines = [line for line in order.lines
+                      if line.sales_status != "Canceled" and line.remain_sales_physical > 0 and line.rec_id]
+        if not open_lines:
+            return Canceled(sales_id, already=True)
+        changes = {"SalesLine": [
+            {"action": "update", "RecId": line.rec_id, "RemainSalesPhysical": Decimal(0),
+             "SalesQty": line.sales_qty, "SalesUnit": line.sales_unit} for line in open_lines]}
+        try:
+            await self.service("sales_order").update(EntityKey.of(SalesId=sales_id), changes,
+                                                     idempotency_key=idempotency_key)
+        except PermanentError:
+            # AX refuses the cancellation of a delivered order: say so, whatever its fault text
+            fresh = await self.read_sales_order(sales_id)
+            if fresh is not None:
+                await self._refuse_delivered(fresh)
+            raise
+        after = await self.read_sales_order(sales_id)
+        if after is None or after.sales_status != "Canceled":
+            status = after.sales_status if after is not None else "gone"
+            raise PermanentError(f"AX accepted the cancellation of sales order {sales_id}, but its status is "
+                                 f"{status}, not Canceled: check that the port's data policy lets SalesLine."
+                                 "RemainSalesPhysical through.", system="ax", code="not_canceled")
+        _annotate(sales_id, order.purch_order_form_num or "")
+        return Canceled(sales_id, lines=len(open_lines))
+
+    async def _refuse_delivered(self, order: SalesOrder) -> None:
+        delivered = any(line.delivered_intotal > 0 for line in order.lines)
+        if order.sales_status in _DELIVERED or order.document_status in _DELIVERED_DOCS or delivered:
+            slips = [s.packing_slip_id or "" for s in await self.read_packing_slips(order.sales_id or "")]
+            raise AlreadyDeliveredError(order.sales_id or "", order.sales_status, [s for s in slips if s])
 
     async def read_sales_order(self, sales_id: str) -> SalesOrder | None:
         try:

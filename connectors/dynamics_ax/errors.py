@@ -37,6 +37,7 @@ __all__ = [
     "FAULT_NS",
     "FAULT_TABLE",
     "AifFaultInfo",
+    "AlreadyDeliveredError",
     "FaultMessage",
     "FaultRule",
     "GENERIC_FAULT_TEXT",
@@ -289,3 +290,19 @@ def error_for_network(exc: BaseException, *, service: str, operation: str, compa
 
 def _make(rule: FaultRule, message: str, *, retry_after: float | None = None) -> BridgeError:
     return make_error(rule.error, message, system="ax", code=rule.name, retry_after=retry_after)
+
+
+class AlreadyDeliveredError(PermanentError):
+    """A sales order cannot be cancelled because AX has delivered it (a packing slip is posted):
+    a delivered quantity is returned in AX (a return order), never cancelled.
+
+    ``sales_id``, ``sales_status`` (``Delivered``/``Invoiced``) and ``packing_slips`` (their ids)
+    say what AX holds; none of them is personal data."""
+
+    def __init__(self, sales_id: str, sales_status: str, packing_slips: list[str]) -> None:
+        slips = ", ".join(packing_slips) if packing_slips else "none found"
+        super().__init__(f"AX sales order {sales_id} cannot be canceled: it is {sales_status} (packing slip "
+                         f"{slips}). Handle the return in AX.", system="ax", code="already_delivered")
+        self.sales_id = sales_id
+        self.sales_status = sales_status
+        self.packing_slips = list(packing_slips)

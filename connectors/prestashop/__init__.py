@@ -17,8 +17,10 @@ from .config import ClientConfig
 from .errors import CODE_TABLE, STATUS_TABLE, error_from_response
 from .models import VIEW_RESOURCES, record_of, view, view_type
 from .operations import (
+    CANCELED_STATE,
     change_order_state,
     find_order_by_reference,
+    find_order_state,
     invoice_marker,
     paid_total,
     record_invoice,
@@ -34,6 +36,7 @@ from .signing import SignatureError
 from .webhooks import WebhookEvent, parse_ps_webhooks, parse_signed
 
 __all__ = [
+    "CANCELED_STATE",
     "CODE_TABLE",
     "STATUS_TABLE",
     "VIEW_RESOURCES",
@@ -54,6 +57,7 @@ __all__ = [
     "change_order_state",
     "error_from_response",
     "find_order_by_reference",
+    "find_order_state",
     "invoice_marker",
     "paid_total",
     "parse_ps_webhooks",

@@ -11,6 +11,8 @@
   own invoice when it has one, a new one otherwise); idempotent on the ERP invoice number.
 * :func:`record_settlement` records a customer payment the ERP settled, for only the part of
   it the shop's ``order_payments`` do not hold yet; idempotent on ``transaction_id``.
+* :func:`find_order_state` finds the id of a standard order state (e.g. Canceled) by its mail
+  template, then by name, since ids differ between shops (reference §8.3).
 
 Each function takes a :class:`~connectors.prestashop.Client` and returns the saved record.
 """
@@ -27,10 +29,13 @@ from .client import Client
 from .codec import Record
 from .query import F
 
-__all__ = ["change_order_state", "find_order_by_reference", "invoice_marker", "paid_total", "record_invoice",
+__all__ = ["CANCELED_STATE", "change_order_state", "find_order_by_reference", "find_order_state", "invoice_marker", "paid_total", "record_invoice",
            "record_payment", "record_settlement", "set_stock", "set_tracking_number"]
 
 _SYSTEM = "prestashop"
+
+#: how the stock "Canceled" state (``PS_OS_CANCELED``) is recognised: its mail template, its names
+CANCELED_STATE = ("order_canceled", ("Canceled", "Cancelled", "Annulé"))
 
 
 async def change_order_state(
@@ -274,3 +279,30 @@ async def record_settlement(
     return await record_payment(client, order["reference"], due.quantize(Decimal("0.01")),
                                 payment_method=payment_method, transaction_id=transaction_id,
                                 id_currency=id_currency, conversion_rate=conversion_rate, date_add=date_add)
+
+
+async def find_order_state(client: Client, template: str, names: tuple[str, ...] = ()) -> int:
+    """The id of the order state sending mail template ``template`` (any language), or else the
+    one named one of ``names`` (any language, case-insensitive); deleted states are ignored.
+
+    Ids follow each shop's install history (``PS_OS_*`` differ after upgrades, reference §8.3), so
+    a flow resolves a state this way instead of naming an id. Raises :class:`NotFoundError` when
+    no state or several states match."""
+    rows = [r for r in await client.list("order_states", display="full") if str(r.get("deleted") or "0") != "1"]
+
+    def texts(row: Record, field: str) -> set[str]:
+        value = row.get(field)
+        values = value.values() if isinstance(value, Mapping) else [value]
+        return {str(v).strip().lower() for v in values if v not in (None, "")}
+
+    wanted = {n.strip().lower() for n in names}
+    for matches in ([r for r in rows if template.lower() in texts(r, "template")],
+                    [r for r in rows if texts(r, "name") & wanted]):
+        if len(matches) == 1:
+            return int(matches[0]["id"])
+        if len(matches) > 1:
+            ids = ", ".join(str(r["id"]) for r in matches)
+            raise NotFoundError(f"Several PrestaShop order states ({ids}) match template '{template}' or names "
+                                f"{', '.join(names)}; set the state id in the flow instead.", system=_SYSTEM)
+    raise NotFoundError(f"No PrestaShop order state uses mail template '{template}' or is named "
+                        f"{', '.join(names) or '(no name given)'}.", system=_SYSTEM)

@@ -7,7 +7,8 @@ that is still short stays where it is. Packing posts a ``CustPackingSlipJour`` w
 tracking number; invoicing posts a ``CustInvoiceJour`` with amounts and tax, and an open
 customer transaction (``CustTrans``, read through CustomerTransactionService; a customer
 payment settles it, see ``payments``). Stock moves as AX's InventSum does (reserved -> picked -> deducted ->
-posted). Journal orders are never fulfilled.
+posted). Journal orders and cancelled orders (``SalesStatus`` Canceled, see ``cancel``) are never
+fulfilled; the cancelled lines of a partly cancelled order are neither picked, packed nor invoiced.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import string
 import time
 from decimal import Decimal
 
+from .cancel import is_canceled
 from .entity import Entity
 from .model import Company, World, fmt
 from .rules import _reserve
@@ -35,8 +37,12 @@ def _location(company: Company, line: Entity) -> str:
     return dim.get("InventLocationId") if dim else company.default_warehouse
 
 
+def _open_lines(order: Entity) -> list[Entity]:
+    return [line for line in order.children.get("SalesLine", []) if not is_canceled(line)]
+
+
 def _pick(world: World, company: Company, order: Entity) -> bool:
-    lines = order.children.get("SalesLine", [])
+    lines = _open_lines(order)
     for line in lines:
         if line.dec("~backorder") > 0:
             _reserve(world, company, line)
@@ -67,7 +73,7 @@ def _pack(world: World, company: Company, order: Entity) -> bool:
     })
     total = Decimal(0)
     trans = []
-    for line in order.children.get("SalesLine", []):
+    for line in _open_lines(order):
         qty = line.dec("~picked")
         world.adjust(company, line.get("ItemId"), _location(company, line), Picked=-qty, Deducted=qty)
         total += qty
@@ -93,7 +99,7 @@ def _invoice(world: World, company: Company, order: Entity, tax_rate: Decimal) -
     trans = []
     net = Decimal(0)
     qty_total = Decimal(0)
-    for line in order.children.get("SalesLine", []):
+    for line in _open_lines(order):
         qty = line.dec("~delivered")
         amount = line.dec("LineAmount")
         tax = (amount * tax_rate).quantize(Decimal("0.01"))
@@ -141,7 +147,7 @@ def advance(world: World, company: Company, tax_rate: Decimal, sales_id: str | N
     store = company.store("SalesOrderService")
     done: list[tuple[str, str]] = []
     for order in list(store.docs.values()):
-        if order.get("SalesType") != "Sales":
+        if order.get("SalesType") != "Sales" or order.get("SalesStatus") == "Canceled":
             continue
         if sales_id is not None and order.get("SalesId").lower() != sales_id.lower():
             continue

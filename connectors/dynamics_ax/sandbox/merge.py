@@ -27,7 +27,7 @@ from .faults import AxFault
 from .model import World
 from .schemas import DocumentIndex
 
-__all__ = ["NOT_EDITABLE", "merge", "refuse_uneditable"]
+__all__ = ["NOT_EDITABLE", "match_child", "merge", "refuse_uneditable"]
 
 _SERVER_OWNED = {
     "RecId", "RecVersion", "_DocumentHash", "SalesStatus", "DocumentStatus", "SalesType", "TotalInvoice",
@@ -41,8 +41,9 @@ _SERVER_OWNED = {
 NOT_EDITABLE: dict[str, frozenset[str]] = {
     "SalesTable": frozenset({"SalesId", "SalesStatus", "DocumentStatus", "TotalInvoice", "TotalSalesTax",
                              "TotalBalance", "TotalMiscCharges", "TotalCashDiscount"}),
-    "SalesLine": frozenset({"SalesId", "InventTransId", "SalesStatus", "RemainSalesPhysical",
-                            "RemainSalesFinancial", "DeliveredIntotal"}),
+    # RemainSalesPhysical ("Deliver remainder") is not here: reducing it to 0 cancels the line,
+    # which ``cancel.remainder_requests`` checks before the merge (it stays server-owned below)
+    "SalesLine": frozenset({"SalesId", "InventTransId", "SalesStatus", "RemainSalesFinancial", "DeliveredIntotal"}),
     "CustTable": frozenset({"AccountNum", "Party"}),
     "DirParty": frozenset({"PartyNumber"}),
     "InventTable": frozenset({"ItemId", "Product"}),
@@ -70,7 +71,8 @@ def refuse_uneditable(current: Entity, sent: Entity, xpath: str) -> None:
                           field=name, xpath=f"{xpath}/{current.source}/{name}")
 
 
-def _match(children: list[Entity], rec: Entity) -> Entity | None:
+def match_child(children: list[Entity], rec: Entity) -> Entity | None:
+    """The stored child ``rec`` refers to: by RecId, a sales line also by its lot id."""
     rec_id = rec.get("RecId")
     for child in children:
         if rec_id and str(child.rec_id) == rec_id:
@@ -113,7 +115,7 @@ def merge(world: World, current: Entity, sent: Entity, index: DocumentIndex, *, 
         if not partial:
             result = []
             for rec in received:
-                match = _match(stored, rec)
+                match = match_child(stored, rec)
                 if match is not None:
                     merge(world, match, rec, index, partial=False, clear_nil=clear_nil, xpath=here)
                     result.append(match)
@@ -122,7 +124,7 @@ def merge(world: World, current: Entity, sent: Entity, index: DocumentIndex, *, 
             current.children[child_name] = result
             continue
         for rec in received:
-            match = _match(stored, rec) if rec.action != "create" else None
+            match = match_child(stored, rec) if rec.action != "create" else None
             if rec.action == "delete":
                 if match is None:
                     raise AxFault([f"The {child_name} record to delete was not found in the document."])  # [I]

@@ -6,9 +6,10 @@ create returns one EntityKey per top-level record; read/update/delete of an unkn
 fail with "No valid document identified from the entity key."; update needs the
 ``_DocumentHash`` of a prior read (or RecId+RecVersion on every record), replaces the
 document when the top record has no ``action`` (or ``replace``) and patches it with
-``action="update"``; find/findKeys evaluate QueryCriteria; getKeys/getChangedKeys page
-with opaque bookmarks and report ``ChangedDateTimeOutOfRange`` for cursors older than the
-change-tracking retention.
+``action="update"``; a ``SalesLine`` whose ``RemainSalesPhysical`` is set to 0 is cancelled
+(AX's "Deliver remainder" cancel, :mod:`.cancel`), refused once the order is delivered;
+find/findKeys evaluate QueryCriteria; getKeys/getChangedKeys page with opaque bookmarks and
+report ``ChangedDateTimeOutOfRange`` for cursors older than the change-tracking retention.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from lxml import etree
 
 from ..wsdl import NS, ServiceSpec, wrapper_name
-from . import rules
+from . import cancel, rules
 from .config import SandboxConfig
 from .entity import Entity, document_hash, parse_document, render_document, walk
 from .faults import AxFault
@@ -125,7 +126,10 @@ def op_update(call: Call, wrapper: etree._Element, out: etree._Element) -> None:
     for key, sent in zip(keys, entities, strict=True):
         current = _lookup(call, key)
         _check_concurrency(current, sent)
-        rules.before_update(call.world, call.company, call.spec.name, current)
+        # lines whose "Deliver remainder" the message sets to 0: the way AX cancels (cancel.py)
+        canceling = (cancel.remainder_requests(current, sent, f"/{call.spec.document}")
+                     if call.spec.name == "SalesOrderService" else [])
+        rules.before_update(call.world, call.company, call.spec.name, current, canceling)
         snapshot = current.clone()  # after the release of reservations, so a rollback re-reserves
         for name in call.spec.key_fields:  # primary key fields never change (a different value is refused)
             if name in current.fields and not sent.get(name).strip():
@@ -133,7 +137,7 @@ def op_update(call: Call, wrapper: etree._Element, out: etree._Element) -> None:
         try:
             merge(call.world, current, sent, call.index, partial=sent.action == "update", clear_nil=clear_nil,
                   xpath=f"/{call.spec.document}")
-            rules.after_update(call.world, call.company, call.spec.name, current)
+            rules.after_update(call.world, call.company, call.spec.name, current, canceling)
         except AxFault:
             # AX runs the update in one transaction: put the document (and its reservations) back
             call.store.docs[norm_key(key)] = snapshot

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from decimal import Decimal
 
+from . import cancel
 from .entity import Entity
 from .faults import AxFault
 from .model import Company, World, fmt, norm_key
@@ -189,11 +190,12 @@ def _prepare_lines(world: World, company: Company, order: Entity) -> None:
         if not line.get("SalesPrice") and sales is not None:
             line.fields["SalesPrice"] = sales.get("Price") or "0"
         amount = qty * line.dec("SalesPrice") * (1 - line.dec("LinePercent") / 100) - qty * line.dec("LineDisc")
+        canceled = cancel.is_canceled(line)  # deliver remainder 0: stays cancelled
         line.fields.update({
             "ItemId": item.get("ItemId"), "LineNum": line.get("LineNum") or str(n), "QtyOrdered": fmt(qty),
             "LineAmount": fmt(amount.quantize(Decimal("0.01"))), "CurrencyCode": order.get("CurrencyCode"),
-            "CustAccount": order.get("CustAccount"), "RemainSalesPhysical": fmt(qty),
-            "SalesStatus": order.get("SalesStatus") or "Backorder",
+            "CustAccount": order.get("CustAccount"), "RemainSalesPhysical": "0" if canceled else fmt(qty),
+            "SalesStatus": "Canceled" if canceled else "Backorder",
         })
         line.fields.setdefault("PriceUnit", "1")
         if not line.get("Name"):
@@ -270,10 +272,22 @@ CREATE_RULES = {
 }
 
 
-def before_update(world: World, company: Company, service: str, current: Entity) -> None:
-    """Refuse updates AX refuses; release what the update will recompute."""
+def before_update(world: World, company: Company, service: str, current: Entity,
+                  canceling: list[Entity] | None = None) -> None:
+    """Refuse updates AX refuses; release what the update will recompute.
+
+    ``canceling`` are the lines whose deliver remainder the update sets to 0 (see
+    :mod:`.cancel`): allowed on an open order and on a picked one when every open line goes,
+    refused with the "already delivered" fault once a packing slip is posted."""
     if service == "SalesOrderService":
-        if current.get("DocumentStatus") not in ("", "None"):
+        status = current.get("DocumentStatus") or "None"
+        if canceling and status in ("PackingSlip", "Invoice"):
+            cancel.refuse_delivered(company, current)
+        open_lines = [line for line in current.children.get("SalesLine", []) if not cancel.is_canceled(line)]
+        if canceling and status == "PickingList" and any(line not in canceling for line in open_lines):
+            raise AxFault([f"Sales order {current.get('SalesId')} has been picked: cancel the deliver remainder of "
+                           "all its lines, or reverse the picking list first."])  # [I]
+        if status != "None" and not (canceling and status == "PickingList"):
             raise AxFault([f"Sales order {current.get('SalesId')} cannot be changed because it is already "
                            f"processed (document status {current.get('DocumentStatus')})."])  # [I]
         if current.get("SalesType") == "Sales":
@@ -281,7 +295,8 @@ def before_update(world: World, company: Company, service: str, current: Entity)
         _index_po(company, current, -1)
 
 
-def after_update(world: World, company: Company, service: str, updated: Entity) -> None:
+def after_update(world: World, company: Company, service: str, updated: Entity,
+                 canceling: list[Entity] | None = None) -> None:
     if service == "CustomerService":
         group = updated.get("CustGroup").strip()
         if group.lower() not in {g.lower() for g in company.cust_groups}:
@@ -291,9 +306,13 @@ def after_update(world: World, company: Company, service: str, updated: Entity) 
             updated.fields["Name"] = _prepare_party(company, party, updated.get("AccountNum"))
     if service == "SalesOrderService":
         _prepare_lines(world, company, updated)
+        for line in canceling or ():
+            cancel.cancel_line(world, line)
         if updated.get("SalesType") == "Sales":
             for line in updated.children["SalesLine"]:
-                _reserve(world, company, line)
+                if not cancel.is_canceled(line):
+                    _reserve(world, company, line)
+        updated.fields["SalesStatus"] = cancel.header_status(updated)
         _index_po(company, updated, +1)
 
 

@@ -10,7 +10,8 @@
   1 "Awaiting check payment"), which creates neither an invoice nor a payment.
 * :func:`change_state` is ``OrderHistory::changeIdOrderState``: it moves ``current_state`` and
   ``valid``, creates the invoice/payment a paid or invoiced state implies, and gives stock back
-  when an order leaves a logable state for Canceled or Payment error.
+  when an order leaves a logable state for Canceled or Payment error. Besides ``orders updated``
+  it reports ``orders status_changed`` with the previous state (the webhook ``order.status_changed``).
 """
 
 from __future__ import annotations
@@ -280,4 +281,6 @@ def change_state(m: ShopModel, order: Row, state_id: str, employee: str = "0", c
     m.store.insert("order_histories", history)
     if not creating:
         m.on_change("orders", "updated", order)
+        # what a module hooked on actionOrderStatusPostUpdate sends (newOrderStatus, oldOrderStatus)
+        m.on_change("orders", "status_changed", {**order, "_previous_state": old_state.get("id") if old_state else "0"})
     return history

@@ -9,6 +9,11 @@ resources (and, for orders, only once ``validateOrder`` has finished, like
     {"type": "order.created", "timestamp": "2026-01-01T10:00:00Z",
      "data": {"resource": "orders", "id": 5, ...fields...}}
 
+An order whose state changes (``OrderHistory::changeIdOrderState``, after ``validateOrder``) also
+sends ``order.status_changed``, as a module hooked on ``actionOrderStatusPostUpdate`` does, with
+what that hook passes: ``{"resource": "orders", "id", "reference", "current_state" (the new
+state), "previous_state"}`` (no ``date_upd``: the hook carries the states, not the order).
+
 With ``webhook_format="ps_webhooks"`` it sends instead the unsigned body of the open-source
 ``ps_webhooks`` module, ``{"action": "add", "entity": "Customer", "data": {...}}``.
 
@@ -16,6 +21,10 @@ Delivery is in order, one request at a time, from an in-memory queue drained by 
 on the server's event loop. A failed delivery (network error, timeout, non-2xx answer) is retried
 with exponential backoff and full jitter up to ``webhook_max_attempts``, then dropped and counted.
 Password hashes, secure keys and reset tokens are never sent.
+
+``PUT /_sandbox/webhooks {"paused": true}`` switches the emitter off, as a merchant disabling the
+module would: changes made meanwhile are never sent (counted in ``not_sent``), which is what a
+``date_upd`` poller is for; ``{"paused": false}`` switches it on again.
 """
 
 from __future__ import annotations
@@ -59,7 +68,9 @@ class WebhookEmitter:
         self.secret = config.webhook_secret.get_secret_value() if config.webhook_secret else None
         self.entities = frozenset(config.webhook_entities)
         self.queue: deque[tuple[str, bytes]] = deque()
-        self.stats = {"queued": 0, "delivered": 0, "failed": 0, "attempts": 0, "retries": 0}
+        self.stats = {"queued": 0, "delivered": 0, "failed": 0, "attempts": 0, "retries": 0, "not_sent": 0}
+        #: switched off (the module disabled): changes are not sent at all, only counted in ``not_sent``
+        self.paused = False
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._client: httpx.AsyncClient | None = None
@@ -86,6 +97,13 @@ class WebhookEmitter:
     def payload(self, resource: str, action: str, row: Row) -> dict[str, Any]:
         res = self.model.resources[resource]
         data: dict[str, Any] = {"resource": resource, "id": int(row.get("id") or 0)}
+        stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if action == "status_changed":
+            # actionOrderStatusPostUpdate passes id_order and the new and old OrderState, not the
+            # Order object: the module sends the states (and the reference), no date_upd [I: names]
+            data.update(reference=row.get("reference"), current_state=str(row.get("current_state") or "0"),
+                        previous_state=str(row.get("_previous_state") or "0"))
+            return {"type": f"{EVENT_ENTITIES.get(resource, resource)}.{action}", "timestamp": stamp, "data": data}
         for fld in res.visible_fields:
             if fld.name == "id" or fld.name in _SECRET_FIELDS:
                 continue
@@ -95,14 +113,18 @@ class WebhookEmitter:
             data["associations"] = {
                 a.name: self.model.assoc_items(res, row, a) for a in res.associations
             }
-        stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return {"type": f"{EVENT_ENTITIES.get(resource, resource)}.{action}", "timestamp": stamp, "data": data}
 
     def notify(self, resource: str, action: str, row: Row) -> None:
         """Queue an event for ``resource`` if it is one the module listens to."""
         if not self.enabled or resource not in self.entities:
             return
+        if self.paused:  # a disabled module's hooks do not run: the change is never sent
+            self.stats["not_sent"] += 1
+            return
         if self.config.webhook_format == "ps_webhooks":
+            if action not in ("created", "updated", "deleted"):
+                return  # that module listens to actionObject*After only (reference §11.2)
             body = _encoder.encode(self.ps_webhooks_payload(resource, action, row))
         else:
             body = _encoder.encode(self.payload(resource, action, row))
@@ -168,4 +190,4 @@ class WebhookEmitter:
         log.warning("webhook %s dropped after %d attempts", msg_id, cfg.webhook_max_attempts)
 
     def status(self) -> dict[str, Any]:
-        return {"enabled": self.enabled, "pending": len(self.queue), **self.stats}
+        return {"enabled": self.enabled, "paused": self.paused, "pending": len(self.queue), **self.stats}

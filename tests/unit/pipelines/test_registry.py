@@ -19,10 +19,11 @@ DEFAULT_FLOWS = {
     "ax_stock_to_ps",
     "ax_price_to_ps",
     "ax_fulfilment_to_ps",
+    "ps_order_cancel_to_ax",
 }
 
 
-def test_the_six_default_flows_load_with_their_mappings() -> None:
+def test_the_seven_default_flows_load_with_their_mappings() -> None:
     flows = FlowRegistry().flows()
     assert set(flows) == DEFAULT_FLOWS
     order = flows["ps_order_to_ax"]
