@@ -41,7 +41,7 @@ class EntityActor:
 
     def __init__(self, entity: str, wire: dict[str, Any]) -> None:
         from runtime.worker import EntityWorker
-        from runtime.yaml_flows import register_yaml_flows, systems_configured
+        from runtime.yaml_flows import DeployedFlows, systems_configured
 
         settings = from_wire(wire)
         setup_tracing(settings.tracing)
@@ -50,8 +50,11 @@ class EntityActor:
         registry = FlowRegistry.from_modules(settings.flows)
         if systems_configured(settings):
             # the declarative flows run only where both systems are reachable (not in tests
-            # of the runtime alone, which configure no systems)
-            register_yaml_flows(registry, settings, self.store)
+            # of the runtime alone, which configure no systems); the deployed versions run, and
+            # a new deploy is picked up before the next message (no restart, no Ray call)
+            deployed = DeployedFlows(registry, settings, self.store)
+            deployed.load()
+            registry.set_refresher(deployed.refresh)
         self.worker = EntityWorker(entity, self.store, registry,
                                    RetryPolicy(retry.base_s, retry.cap_s, retry.max_attempts),
                                    lease_s=settings.limits.lease_s,
@@ -76,7 +79,7 @@ class DispatcherActor:
     so a restarted dispatcher resumes at once without anyone calling it.
 
     It works only while it holds the journal's dispatcher lease for ``holder`` (see
-    :mod:`runtime.dispatch_lease`); the AX poller beside it runs only then too."""
+    :mod:`runtime.dispatch_lease`); the pollers beside it (AX and PrestaShop) run only then too."""
 
     def __init__(self, wire: dict[str, Any], holder: str, info: str) -> None:
         from runtime.dispatch_lease import LeaseKeeper
@@ -100,15 +103,15 @@ class DispatcherActor:
         self._thread.start()
 
     async def _main(self) -> None:
-        """The dispatcher loop; the AX poller is started and stopped beside it by :meth:`_on_lease`
-        (it journals changed AX documents; the dispatcher then nudges their actors)."""
+        """The dispatcher loop; the pollers are started and stopped beside it by :meth:`_on_lease`
+        (they journal changed AX documents and shop records; the dispatcher then nudges their actors)."""
         await self.dispatcher.run()
         self._poll_stop.set()
         await asyncio.gather(*self._pollers, return_exceptions=True)
 
     def _on_lease(self, held: bool) -> None:
-        """Runs on the dispatcher's loop: poll AX while this dispatcher holds the lease, and only
-        when both systems are configured."""
+        """Runs on the dispatcher's loop: poll AX and the shop while this dispatcher holds the
+        lease, and only when both systems are configured."""
         if not self._polls:
             return
         self._pollers = [t for t in self._pollers if not t.done()]
@@ -119,12 +122,12 @@ class DispatcherActor:
             self._poll_stop.set()
 
     async def _poll(self, stop: asyncio.Event) -> None:
-        from runtime.pollers import run_ax_poller
+        from runtime.pollers import run_pollers
 
         try:
-            await run_ax_poller(self.settings, self.store, stop)
+            await run_pollers(self.settings, self.store, stop)
         except Exception as exc:  # noqa: BLE001 - a broken flow folder must not stop the dispatcher
-            log.error("the AX poller stopped: %s", exc)
+            log.error("the pollers stopped: %s", exc)
 
     def _nudge(self, entity: str, key: str, carrier: dict[str, str]) -> None:
         handle = self.handles.get(entity)

@@ -94,8 +94,9 @@ class Limits(_Model):
     lease_s: float = Field(60.0, gt=0, description="how long a claimed message may stay 'processing'")
     dispatch_interval_s: float = Field(1.0, gt=0)
     dispatch_batch: int = Field(500, ge=1)
-    #: how often the AX poller lists changed documents (flows with a poll trigger on AX)
-    poll_interval_s: float = Field(30.0, gt=0)
+    #: the longest any poll trigger waits (a trigger's own ``every:`` if shorter), and the interval
+    #: of a trigger without ``every:``; not set: each trigger polls at its ``every:`` (30 s without)
+    poll_interval_s: float | None = Field(None, gt=0)
     #: a message whose event no flow handles: "skip" finishes it (noted in its timeline), "dead"
     #: sends it to the dead-letter queue (strict: every event must have a flow)
     unhandled_events: Literal["skip", "dead"] = "skip"

@@ -17,7 +17,8 @@ So that the order flow runs for real, the demo also:
 * points ``systems.prestashop`` and ``systems.ax`` at the two sandboxes (:func:`demo_systems`);
 * writes a flow folder ``<data_dir>/demo/flows`` with the default order and customer flows whose
   mappings use the AX sandbox company's setup (warehouse ``11`` on site ``1``, customer group
-  ``WEB``, unit ``ea``), and puts it first in ``flow_dirs`` (:func:`write_sandbox_flows`) — the way a user adapts
+  ``WEB``, unit ``ea``; the stock the shop sells is the on-hand of warehouses ``11`` and ``21``,
+  the ``WEB`` group's trade agreements are shop group 3's prices), and puts it first in ``flow_dirs`` (:func:`write_sandbox_flows`) — the way a user adapts
   the shipped defaults to their company;
 * runs the AX sandbox with automatic fulfilment (a stage every
   :data:`DEMO_FULFILMENT_INTERVAL_S` seconds) and polls AX every :data:`DEMO_POLL_INTERVAL_S`
@@ -46,6 +47,10 @@ __all__ = ["DEMO_AX_PORT", "DEMO_PS_PORT", "DEMO_WEBHOOK_ENTITIES", "configure_d
 #: what the AX sandbox's company uses where the default mappings name a typical company's values
 SANDBOX_MAPPING_PARAMS = {"default_warehouse": "11", "default_site": "1", "sales_unit": "ea"}
 SANDBOX_CUSTOMER_GROUP = "WEB"
+#: the AX sandbox company's warehouses (InventLocationId) whose on-hand the shop sells, and the
+#: shop group (Customer) its web customer group's prices are for
+SANDBOX_WAREHOUSES = ("11", "21")
+SANDBOX_PS_GROUP = "3"
 #: seconds between the demo AX's fulfilment stages, and at most between the bridge's AX polls
 DEMO_FULFILMENT_INTERVAL_S = 15.0
 DEMO_POLL_INTERVAL_S = 5.0
@@ -139,7 +144,7 @@ def write_sandbox_flows(root: Path) -> Path:
     (flows / "mappings").mkdir(parents=True, exist_ok=True)
     y = YAML(typ="safe")
     y.default_flow_style = False
-    for name in ("ps_order_to_ax", "customer_sync"):
+    for name in ("ps_order_to_ax", "customer_sync", "ax_stock_to_ps", "ax_price_to_ps"):
         (flows / f"{name}.yaml").write_text((DEFAULT_FLOWS_DIR / f"{name}.yaml").read_text(encoding="utf-8"),
                                             encoding="utf-8")
     mappings = DEFAULT_FLOWS_DIR / "mappings"
@@ -149,7 +154,14 @@ def write_sandbox_flows(root: Path) -> Path:
     groups = customer["lookups"]["customer_group"]
     groups["values"] = {k: SANDBOX_CUSTOMER_GROUP for k in groups["values"]}
     groups["default"] = SANDBOX_CUSTOMER_GROUP
-    for name, data in (("ps_order_to_ax_sales_order", order), ("ps_customer_to_ax_customer", customer)):
+    # the stock the shop sells is what the sandbox company holds in its own warehouses; its
+    # customer group prices (trade agreements) are for its web customer group
+    stock = y.load((mappings / "ax_onhand_to_ps_stock.yaml").read_text(encoding="utf-8"))
+    stock["params"]["warehouses"] = list(SANDBOX_WAREHOUSES)
+    price = y.load((mappings / "ax_price_to_ps_price.yaml").read_text(encoding="utf-8"))
+    price["lookups"]["customer_group"]["values"][SANDBOX_CUSTOMER_GROUP] = SANDBOX_PS_GROUP
+    for name, data in (("ps_order_to_ax_sales_order", order), ("ps_customer_to_ax_customer", customer),
+                       ("ax_onhand_to_ps_stock", stock), ("ax_price_to_ps_price", price)):
         with (flows / "mappings" / f"{name}.yaml").open("w", encoding="utf-8") as f:
             y.dump(data, f)
     return flows
@@ -197,7 +209,7 @@ def configure_demo(settings: Any, ps_port: int = DEMO_PS_PORT, ax_port: int = DE
     settings.systems = Systems.model_validate(demo_systems(ps_port, ax_port, key))
     flows = write_sandbox_flows(demo_dir)
     settings.flow_dirs = [flows, *[d for d in settings.flow_dirs if Path(d) != flows]]
-    settings.limits.poll_interval_s = min(settings.limits.poll_interval_s, DEMO_POLL_INTERVAL_S)
+    settings.limits.poll_interval_s = min(settings.limits.poll_interval_s or DEMO_POLL_INTERVAL_S, DEMO_POLL_INTERVAL_S)
     wanted = [f"A{n:04d}" for n in range(1, items + 1)]
     assert settings.systems.prestashop is not None
     asyncio.run(link_catalog(settings.systems.prestashop, wanted))

@@ -7,6 +7,9 @@ journal :class:`~runtime.messages.Message` per changed document. Only the posted
 polled for now (packing slips, invoices; :func:`poll_event` says why), and the settlement of
 invoices (customer transactions, see below).
 
+:func:`run_pollers` runs it beside the PrestaShop poller (:mod:`runtime.pollers_ps`), each route
+at its own trigger's ``every:`` (:mod:`runtime.poll_schedule`).
+
 Contracts (DESIGN.md, "Pollers"; docs/architecture.md, "Pollers"):
 
 * the cursor of a service is kept in the store as ``ax:<Service>`` (``{"since": <epoch s>}``);
@@ -42,10 +45,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -54,10 +58,13 @@ from connectors.dynamics_ax import Client as AxClient
 from connectors.dynamics_ax.client import ENTITIES as AX_ENTITIES
 from connectors.dynamics_ax.query import Criterion, Operator
 from connectors.errors import BridgeError, ConfigError, NotFoundError
+from connectors.prestashop import Client as PsClient
 from runtime.messages import Message, new_message_id
+from runtime.poll_schedule import PollJob, run_schedule, trigger_interval_s
 from runtime.tracing import get_tracer, traceparent_of_current
 
-__all__ = ["AxPoller", "PollRoute", "cursor_name", "poll_event", "poll_routes", "run_ax_poller"]
+__all__ = ["HASH_POLLED", "AxPoller", "PollRoute", "cursor_name", "poll_event", "poll_routes", "poll_jobs", "run_ax_poller",
+           "run_pollers"]
 
 log = logging.getLogger("presta_ax.pollers")
 
@@ -66,18 +73,29 @@ log = logging.getLogger("presta_ax.pollers")
 OVERLAP_S = 120.0
 
 _EVENTS = {"SalesPackingSlipService": "packing_slip.posted", "SalesInvoiceService": "invoice.posted",
-           "CustomerTransactionService": "invoice.settled"}
+           "CustomerTransactionService": "invoice.settled",
+           # master data (docs/architecture.md, "Pollers")
+           "CustomerService": "customer.changed", "EcoResProductService": "product.changed",
+           "ItemService": "item.changed", "PriceDiscTableService": "price.changed",
+           "InventoryOnHandService": "stock.changed"}
 #: services without change tracking, polled with ``find`` on their settlement date instead
 _SETTLEMENTS = frozenset({"CustomerTransactionService"})
+#: services without change tracking whose published records are read in pages and compared by
+#: content hash (:mod:`runtime.pollers_stock`), not listed by ``getChangedKeys``
+HASH_POLLED = frozenset({"InventoryOnHandService"})
+#: trade agreement lines: a message per changed line, keyed by the item it prices
+_PRICE_LINES = frozenset({"PriceDiscTableService"})
 
 
 def poll_event(service: str) -> str | None:
-    """The message event for a new document of AX ``service`` (the flows route on it), or
-    ``None`` for a service the poller does not list yet.
+    """The message event for a new or changed document of AX ``service`` (the flows route on
+    it, per ``(entity, event)``), or ``None`` for a service the poller does not list.
 
-    Only the posted journals (packing slips, invoices) and the settlement of invoices are
-    polled: they are only ever made by AX alone. Polling master data (customers, items) also lists the bridge's own writes, which
-    would come back to the shop as changes; that needs echo suppression first.
+    Posted journals (``packing_slip.posted``, ``invoice.posted``) and settlements
+    (``invoice.settled``) are made by AX alone. Master data (``customer.changed``,
+    ``product.changed``, ``item.changed``, ``price.changed``, ``stock.changed``) also lists what
+    the bridge itself wrote to AX (customers): the flows' echo suppression finishes those as
+    ``skipped_echo`` instead of writing them back (docs/architecture.md, "Echo suppression").
     """
     return _EVENTS.get(service)
 
@@ -88,11 +106,13 @@ def cursor_name(service: str) -> str:
 
 @dataclass(frozen=True)
 class PollRoute:
-    """One AX service to poll, for the flow ``flow`` of ``entity``."""
+    """One AX service to poll, for the flow ``flow`` of ``entity``; ``every`` as the trigger says."""
 
     flow: str
     entity: str
     service: str
+    #: not part of the route's identity: the same service polled at another interval is the same route
+    every: str | None = field(default=None, compare=False)
 
     @property
     def event(self) -> str:
@@ -107,7 +127,7 @@ def poll_routes(flows: Any) -> list[PollRoute]:
         for trigger in loaded.spec.triggers:
             if (trigger.type == "poll" and trigger.source == "ax" and trigger.service
                     and poll_event(trigger.service) is not None):
-                routes.append(PollRoute(loaded.name, loaded.spec.entity, trigger.service))
+                routes.append(PollRoute(loaded.name, loaded.spec.entity, trigger.service, trigger.every))
     return routes
 
 
@@ -126,44 +146,62 @@ class AxPoller:
     """Lists changed AX documents per :class:`PollRoute` and journals them (module docstring).
 
     ``store`` is a :class:`runtime.store.AsyncStore`; ``clock`` returns epoch seconds (tests).
+    Routes on a service without change tracking (:data:`HASH_POLLED`) are not its business
+    (:mod:`runtime.pollers_stock`) and are left out of :attr:`routes`. Routes of several flows on
+    one service share one listing and one cursor; each flow gets its own message.
     """
 
     def __init__(self, store: Any, ax: AxClient, routes: list[PollRoute], *, overlap_s: float = OVERLAP_S,
                  page_size: int | None = None, clock: Callable[[], float] = time.time) -> None:
         self.store = store
         self.ax = ax
-        self.routes = routes
+        self.routes = [r for r in routes if r.service not in HASH_POLLED]
         self.overlap_s = overlap_s
         self.page_size = page_size
         self.clock = clock
-        self.entities = {r.service: _ax_entity(ax.config, r.service) for r in routes}
+        self.entities = {r.service: _ax_entity(ax.config, r.service) for r in self.routes}
 
-    async def poll(self) -> dict[str, int]:
-        """One poll of every route; returns the number of new messages per service."""
+    def _by_service(self, routes: list[PollRoute]) -> dict[str, list[PollRoute]]:
+        out: dict[str, list[PollRoute]] = {}
+        for route in routes:
+            if route.service not in HASH_POLLED and route not in out.setdefault(route.service, []):
+                out[route.service].append(route)
+        return out
+
+    async def poll(self, routes: list[PollRoute] | None = None) -> dict[str, int]:
+        """One poll of ``routes`` (default: every route); returns the number of new messages per
+        service. Raises the first error when every service failed (AX out of reach)."""
         out: dict[str, int] = {}
+        services = self._by_service(self.routes if routes is None else routes)
         with get_tracer().start_as_current_span("poll") as span:
             span.set_attribute("poll.source", "ax")
             failed: list[BaseException] = []
-            for route in self.routes:
+            for service, service_routes in services.items():
                 try:
-                    out[route.service] = await self.poll_route(route)
+                    out[service] = await self.poll_service(service, service_routes)
                 except BridgeError as exc:  # the other services still get their poll
-                    log.warning("AX poll of %s failed: %s", route.service, exc)
+                    log.warning("AX poll of %s failed: %s", service, exc)
                     failed.append(exc)
                     continue
-                span.set_attribute(f"poll.new.{route.service}", out[route.service])
-            if failed and len(failed) == len(self.routes):
+                span.set_attribute(f"poll.new.{service}", out[service])
+            if failed and len(failed) == len(services):
                 raise failed[0]  # AX itself is out of reach: the caller logs and retries
         return out
 
     async def poll_route(self, route: PollRoute) -> int:
+        """One poll of ``route``'s service for every route of this poller on that service."""
+        return await self.poll_service(route.service, self._by_service(self.routes).get(route.service, [route]))
+
+    async def poll_service(self, service: str, routes: list[PollRoute]) -> int:
         started = self.clock()
-        cursor = await self.store.get_cursor(cursor_name(route.service))
+        cursor = await self.store.get_cursor(cursor_name(service))
         since = (float(cursor["since"]) if cursor else started) - self.overlap_s
-        entity = self.entities[route.service]
-        if route.service in _SETTLEMENTS:
-            new = await self._poll_settlements(route, entity, since)
-            await self.store.put_cursor(cursor_name(route.service), {"since": started})
+        entity = self.entities.get(service) or _ax_entity(self.ax.config, service)
+        if service in _SETTLEMENTS:
+            new = 0
+            for route in routes:
+                new += await self._poll_settlements(route, entity, since)
+            await self.store.put_cursor(cursor_name(service), {"since": started})
             return new
         new = 0
         full = False
@@ -172,13 +210,13 @@ class AxPoller:
             if page.needs_full_resync:
                 full = True
                 break
-            new += await self._journal(route, entity, page.keys)
+            new += await self._journal(routes, entity, page.keys)
         if full:
-            log.warning("AX %s change tracking cannot answer since the cursor; listing every key", route.service)
+            log.warning("AX %s change tracking cannot answer since the cursor; listing every key", service)
             async for page in self.ax.all_keys(entity, page_size=self.page_size):
-                new += await self._journal(route, entity, page.keys)
+                new += await self._journal(routes, entity, page.keys)
         # only now: every change up to ``started`` is in the journal
-        await self.store.put_cursor(cursor_name(route.service), {"since": started})
+        await self.store.put_cursor(cursor_name(service), {"since": started})
         return new
 
     async def _poll_settlements(self, route: PollRoute, entity: str, since: float) -> int:
@@ -202,20 +240,24 @@ class AxPoller:
         return new
 
     async def _append(self, route: PollRoute, key: str, doc: dict[str, Any], traceparent: str | None,
-                      **extra: Any) -> int:
+                      *, shared: bool = False, **extra: Any) -> int:
         rec_id = str(doc.get("RecId") or "")
         version = str(doc.get("RecVersion") or "")
+        # a service feeding flows of several entities: each flow's message is its own
+        suffix = f":{route.entity}" if shared else ""
+        payload = {"service": route.service, "key": key, "rec_id": rec_id, "rec_version": version, **extra}
+        if route.service not in _PRICE_LINES:
+            payload["SalesId"] = doc.get("SalesId")
         message = Message(
             id=new_message_id(), entity=route.entity, key=key, source="ax", event=route.event,
-            payload={"service": route.service, "key": key, "rec_id": rec_id, "rec_version": version,
-                     "SalesId": doc.get("SalesId"), **extra},
-            idempotency_key=f"{cursor_name(route.service)}:{key}:{rec_id}:{version}",
+            payload=payload,
+            idempotency_key=f"{cursor_name(route.service)}:{key}:{rec_id}:{version}{suffix}",
             traceparent=traceparent, source_version=version or rec_id or None,
         )
         _, created = await self.store.append(message)
         return int(created)
 
-    async def _journal(self, route: PollRoute, entity: str, keys: list[EntityKey]) -> int:
+    async def _journal(self, routes: list[PollRoute], entity: str, keys: list[EntityKey]) -> int:
         if not keys:
             return 0
         key_fields = AX_ENTITIES[entity][3]
@@ -223,36 +265,119 @@ class AxPoller:
         for read in await self.ax.service(entity).read(keys, skip_missing=True):
             docs[tuple(str(read.get(f)) for f in key_fields)] = read
         traceparent = traceparent_of_current()
+        shared = len({r.entity for r in routes}) > 1
         new = 0
         for key in keys:
             doc = docs.get(tuple(key.get(f) or "" for f in key_fields))
             if doc is None:
                 continue  # deleted since it was listed: nothing left to send
-            new += await self._append(route, key.value, doc, traceparent)
+            for route in routes:
+                if route.service in _PRICE_LINES:
+                    new += await self._append_price_line(route, doc, traceparent, shared)
+                else:
+                    new += await self._append(route, key.value, doc, traceparent, shared=shared)
         return new
+
+    async def _append_price_line(self, route: PollRoute, doc: dict[str, Any], traceparent: str | None,
+                                 shared: bool) -> int:
+        """A changed trade agreement line: a price message of the item it prices (its
+        ``ItemRelation``). Lines for an item group or of another relation than a sales price are
+        not an item's price and are left out (the price flow reads the same lines)."""
+        item = str(doc.get("ItemRelation") or "")
+        if (not item or (doc.get("ItemCode") or "Table") != "Table"
+                or (doc.get("Relation") or "PriceSales") != "PriceSales"):
+            return 0
+        return await self._append(route, item, doc, traceparent, shared=shared, line=str(doc.get("RecId") or ""))
+
+
+def _flows(settings: Any, flows: Any) -> Any:
+    if flows is not None:
+        return flows
+    from pipelines.registry import FlowRegistry as YamlRegistry
+
+    return YamlRegistry(list(settings.flow_dirs)).flows()
+
+
+def poll_jobs(settings: Any, flows: Any, *, ax_poller: AxPoller | None = None,
+              ps_pollers: dict[str, Any] | None = None, stock_poller: Any = None) -> list[PollJob]:
+    """One :class:`~runtime.poll_schedule.PollJob` per AX service and per shop resource, each at
+    its trigger's interval (:func:`~runtime.poll_schedule.trigger_interval_s`; a service or
+    resource polled by several flows runs at the shortest), and one for ``stock_poller`` (a
+    :class:`runtime.pollers_stock.StockPoller`, fixed rate: due one interval after its last
+    *start*, so a change waits at most one interval). ``ax_poller`` / ``ps_pollers`` (resource
+    -> poller) run them; a side without its poller gets no job."""
+    from runtime.pollers_ps import ps_poll_routes
+
+    cap = settings.limits.poll_interval_s
+    jobs: list[PollJob] = []
+    if ax_poller is not None:
+        grouped: dict[str, list[PollRoute]] = {}
+        every_s: dict[str, float] = {}
+        for route in ax_poller.routes:
+            every = trigger_interval_s(route.every, cap, where=f"flow {route.flow}, poll trigger on {route.service}")
+            grouped.setdefault(route.service, []).append(route)
+            every_s[route.service] = min(every, every_s.get(route.service, every))
+        for service, routes in grouped.items():
+            flows_of = "+".join(dict.fromkeys(r.flow for r in routes))
+            jobs.append(PollJob(f"ax:{flows_of}:{service}", every_s[service],
+                                functools.partial(ax_poller.poll, routes)))
+    if stock_poller is not None:
+        route = stock_poller.route
+        every = trigger_interval_s(route.every or stock_poller.default_every, cap,
+                                   where=f"flow {route.flow}, poll trigger on {route.service}")
+        jobs.append(PollJob(f"ax:{route.flow}:{route.service}", every, stock_poller.poll, fixed_rate=True))
+    if ps_pollers:
+        shortest: dict[str, float] = {}
+        for ps_route in ps_poll_routes(flows):
+            every = trigger_interval_s(ps_route.every, cap,
+                                       where=f"flow {ps_route.flow}, poll trigger on {ps_route.resource}")
+            shortest[ps_route.resource] = min(every, shortest.get(ps_route.resource, every))
+        for resource, every in shortest.items():
+            if resource in ps_pollers:
+                jobs.append(PollJob(f"ps:{resource}", every, ps_pollers[resource].poll))
+    return jobs
+
+
+async def run_pollers(settings: Any, store: Any, stop: asyncio.Event, flows: Any = None) -> None:
+    """Run the AX poller, the AX stock poller and the PrestaShop poller until ``stop`` is set
+    (the dispatcher's loop, while it holds the dispatcher lease), each route at its own
+    interval. The three run side by side, so a long listing on one (a full resync of customers)
+    never holds back a stock poll. Does nothing for a side no flow polls. A failing poll is
+    logged and retried at the route's next interval."""
+    from runtime.pollers_ps import PsPoller, ps_poll_routes
+    from runtime.pollers_stock import run_stock_poller
+
+    flows = _flows(settings, flows)
+    runs: dict[str, Any] = {}
+    routes = poll_routes(flows)
+    if settings.systems.ax is not None:
+        if any(r.service not in HASH_POLLED for r in routes):
+            runs["AX"] = run_ax_poller(settings, store, stop, flows)
+        if any(r.service in HASH_POLLED for r in routes) and settings.systems.prestashop is not None:
+            runs["AX stock"] = run_stock_poller(settings, store, stop, flows)
+    resources = sorted({r.resource for r in ps_poll_routes(flows)})
+    if resources and settings.systems.prestashop is not None:
+        async def run_ps() -> None:
+            async with PsClient(settings.systems.prestashop) as shop:
+                pollers = {res: PsPoller(store, shop, res) for res in resources}
+                await run_schedule(poll_jobs(settings, flows, ps_pollers=pollers), stop)
+        runs["PrestaShop"] = run_ps()
+    results = await asyncio.gather(*runs.values(), return_exceptions=True)
+    for side, result in zip(runs, results, strict=True):
+        if isinstance(result, Exception):  # a broken flow or client: the other side keeps polling
+            log.error("the %s poller stopped: %s", side, result)
 
 
 async def run_ax_poller(settings: Any, store: Any, stop: asyncio.Event, flows: Any = None) -> None:
-    """Poll every ``settings.limits.poll_interval_s`` until ``stop`` is set (the dispatcher's loop).
+    """Poll each change-tracked AX service at its triggers' interval until ``stop`` is set (see
+    :func:`poll_jobs`).
 
     Does nothing when no YAML flow polls AX. A failing poll (AX briefly down) is logged and
-    retried next interval; the cursor did not move, so nothing is lost.
+    retried at the route's next interval; the cursor did not move, so nothing is lost.
     """
-    if flows is None:
-        from pipelines.registry import FlowRegistry as YamlRegistry
-
-        flows = YamlRegistry(list(settings.flow_dirs)).flows()
-    routes = poll_routes(flows)
+    routes = [r for r in poll_routes(_flows(settings, flows)) if r.service not in HASH_POLLED]
     if not routes:
         return
     async with AxClient(settings.systems.ax) as ax:
         poller = AxPoller(store, ax, routes)
-        while not stop.is_set():
-            try:
-                await poller.poll()
-            except Exception as exc:  # noqa: BLE001 - the next interval retries from the same cursor
-                log.warning("AX poll failed: %s", exc)
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=settings.limits.poll_interval_s)
-            except TimeoutError:
-                pass
+        await run_schedule(poll_jobs(settings, flows, ax_poller=poller), stop)

@@ -9,8 +9,20 @@ is not a positive integer (PrestaShop ids are unsigned integers; a stock key may
 ``YYYY-MM-DD HH:MM:SS`` (it orders the updates of a record, so a malformed one would hide
 later updates).
 
-A duplicate (same ``webhook-id``, or same body on ``ps_webhooks``) answers 200 with the
-original message id, as the Standard Webhooks specification asks. When its body differs from
+Idempotency keys: a ``<entity>.created`` / ``<entity>.updated`` webhook about the record itself
+with a ``data.date_upd`` is journaled under the record's **change key**
+``prestashop:<entity>:<id>:<date_upd>``, the key the PrestaShop poller gives the same version
+(:mod:`runtime.pollers_ps`), so a change found by both paths is one message whichever comes
+first. Other events (``order.status_changed``, deletions, a body without ``date_upd``) keep
+``prestashop:webhook:<webhook-id>`` (``prestashop:ps_webhooks:<hash of the body>`` on the
+``ps_webhooks`` route). For a signed webhook under a change key, the webhook id's receipt (the
+message id and a hash of event type and data) is kept in the store (``webhook-id:<id>`` beside
+the poll cursors) and looked up first, so a reused id is still recognised whatever its body; a
+version another *webhook* already brought, sent again under a new webhook id, is a new event by
+the standard and is journaled under that id, as before.
+
+A duplicate (same ``webhook-id``, or same body on ``ps_webhooks``, or a version the poller
+journaled first) answers 200 with the original message id, as the Standard Webhooks specification asks. When its body differs from
 the original's (compared on event type and data, not on whitespace or key order) the new body
 is still not journaled, but the mismatch is recorded: a warning log line (ids and hashes only),
 a ``duplicate_mismatch`` event on the original message's timeline (the new body's SHA-256 and
@@ -39,6 +51,7 @@ from connectors.prestashop.signing import SignatureError, verify
 from connectors.prestashop.webhooks import parse_ps_webhooks
 from runtime.config import ENTITIES
 from runtime.messages import Message, new_message_id
+from runtime.pollers_ps import ps_change_key
 from runtime.store import AsyncStore
 from runtime.tracing import context_from_traceparent, get_tracer, inject_carrier, traceparent_of_current
 
@@ -103,6 +116,27 @@ def _field_problem(entity: str, key: Any, key_field: str, data: dict[str, Any]) 
 
 def _same_content(a: Message, event: str, data: dict[str, Any]) -> bool:
     return a.event == event and _canonical.encode(a.payload) == _canonical.encode(data)
+
+
+def _content_digest(event: str, data: dict[str, Any]) -> str:
+    """What a webhook id's receipt remembers of its body: event type and data, canonical."""
+    return hashlib.sha256(_canonical.encode({"type": event, "data": data})).hexdigest()
+
+
+def _receipt_name(webhook_id: str) -> str:
+    return f"webhook-id:{webhook_id}"
+
+
+def _change_key(entity: str, key: str, event_type: str, data: dict[str, Any]) -> str | None:
+    """The change key of a ``<entity>.created`` / ``<entity>.updated`` webhook about the record
+    itself (``data.id`` is the key) with a ``date_upd``, the key the PrestaShop poller gives the
+    same version (:func:`runtime.pollers_ps.ps_change_key`); ``None`` for any other event."""
+    date_upd = data.get("date_upd")
+    if event_type.rsplit(".", 1)[-1] not in ("created", "updated") or not isinstance(date_upd, str):
+        return None
+    if str(data.get("id")) != key:
+        return None  # a row of the record (an order history of an order), not the record's version
+    return ps_change_key(entity, key, date_upd)
 
 
 class _TooLarge(Exception):
@@ -185,7 +219,7 @@ class WebhookIngest:
         if refusal is not None:
             return refusal
         return await self._persist(span, entity, str(key), env.type, env.data, f"prestashop:webhook:{webhook_id}",
-                                   body)
+                                   body, webhook_id=webhook_id)
 
     async def ps_webhooks(self, request: Request) -> JSONResponse:
         """``POST /webhooks/ps_webhooks?token=...``: the unsigned ``ps_webhooks`` module format,
@@ -214,7 +248,7 @@ class WebhookIngest:
                                        f"prestashop:ps_webhooks:{event.event_id}", body)
 
     async def _persist(self, span: Any, entity: str, key: str, event_type: str, data: dict[str, Any],
-                       idempotency_key: str, body: bytes) -> JSONResponse:
+                       idempotency_key: str, body: bytes, webhook_id: str | None = None) -> JSONResponse:
         version = data.get("date_upd", data.get("version"))
         span.set_attribute("entity", entity)
         span.set_attribute("record.key", key)
@@ -223,17 +257,53 @@ class WebhookIngest:
             payload=data, idempotency_key=idempotency_key, traceparent=traceparent_of_current(),
             source_version=None if version is None else str(version),
         )
-        # shielded: a client that disconnects cannot cancel a write that has started
-        message_id, created = await asyncio.shield(self.store.append(msg))
+        change_key = _change_key(entity, key, event_type, data)
+        if change_key is not None and webhook_id is not None:
+            message_id, created = await self._append_change(msg, change_key, webhook_id, body)
+        elif change_key is not None:
+            # ps_webhooks: its event id is a hash of the body, so the version's key covers it
+            msg.idempotency_key = change_key
+            message_id, created = await asyncio.shield(self.store.append(msg))
+        else:
+            # shielded: a client that disconnects cannot cancel a write that has started
+            message_id, created = await asyncio.shield(self.store.append(msg))
+            if not created:
+                await self._check_duplicate(message_id, idempotency_key, event_type, data, body)
         span.set_attribute("message.id", message_id)
         if not created:
-            await self._check_duplicate(message_id, idempotency_key, event_type, data, body)
             return JSONResponse({"message_id": message_id, "duplicate": True}, status_code=200)
         try:
             self.nudge(entity, key, inject_carrier())
         except Exception as exc:  # noqa: BLE001 - the dispatcher will pick the message up anyway
             log.warning("nudge of the %s actor failed (%s); the dispatcher will retry", entity, type(exc).__name__)
         return JSONResponse({"message_id": message_id}, status_code=202)
+
+    async def _append_change(self, msg: Message, change_key: str, webhook_id: str,
+                             body: bytes) -> tuple[str, bool]:
+        """Journal a signed webhook that carries a version under the change key (see the module
+        docstring): ``(message id, created)``. The webhook id's receipt is looked up first and
+        written after; every write is shielded from client disconnects."""
+        receipt_name = _receipt_name(webhook_id)
+        wid_key = msg.idempotency_key
+        digest = _content_digest(msg.event, msg.payload)
+        receipt = await asyncio.shield(self.store.get_cursor(receipt_name))
+        if receipt and receipt.get("message_id"):
+            if receipt.get("content") != digest:
+                await self._record_mismatch(str(receipt["message_id"]), wid_key, msg.event, body)
+            return str(receipt["message_id"]), False
+        message_id, created = await asyncio.shield(self.store.append(
+            msgspec.structs.replace(msg, idempotency_key=change_key)))
+        if not created:
+            original = await asyncio.shield(self.store.get(message_id))
+            if original is not None and original.payload.get("found_by") != "poll":
+                # another delivery id for a version another webhook brought: a new event by the
+                # standard, journaled under its own id as before (its flow run finds its effects)
+                message_id, created = await asyncio.shield(self.store.append(msg))
+        try:
+            await asyncio.shield(self.store.put_cursor(receipt_name, {"message_id": message_id, "content": digest}))
+        except Exception as exc:  # noqa: BLE001 - a redelivery then dedupes on the change key
+            log.warning("could not record webhook id receipt for message %s (%s)", message_id, type(exc).__name__)
+        return message_id, created
 
     async def _check_duplicate(self, message_id: str, idempotency_key: str, event_type: str, data: dict[str, Any],
                                body: bytes) -> None:
@@ -243,6 +313,14 @@ class WebhookIngest:
             original = await self.store.get(message_id)
             if original is None or _same_content(original, event_type, data):
                 return
+        except Exception as exc:  # noqa: BLE001 - the sender's answer does not depend on this record
+            log.warning("could not check a duplicate of message %s (%s)", message_id, type(exc).__name__)
+            return
+        await self._record_mismatch(message_id, idempotency_key, event_type, body)
+
+    async def _record_mismatch(self, message_id: str, idempotency_key: str, event_type: str, body: bytes) -> None:
+        """The ``duplicate_mismatch`` record: log line, timeline event, counter (ids and hashes only)."""
+        try:
             digest = hashlib.sha256(body).hexdigest()
             self.duplicate_mismatches += 1
             log.warning("webhook id reused with a different body: message %s, idempotency key %s, "

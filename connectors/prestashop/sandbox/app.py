@@ -303,6 +303,15 @@ def create_app(config: SandboxConfig) -> Starlette:
     async def webhooks(request: Request) -> Response:
         if not _admin(request):
             return JSONResponse({"error": "a valid webservice key is required for /_sandbox/webhooks"}, 401)
+        if request.method == "PUT":  # {"paused": true} switches the module off (see webhooks.py)
+            try:
+                data: dict[str, Any] = await request.json()
+                paused = data["paused"]
+                if not isinstance(paused, bool):
+                    raise TypeError
+            except (ValueError, TypeError, KeyError):
+                return JSONResponse({"error": "send a JSON object with paused (true or false)"}, 400)
+            sandbox.emitter.paused = paused
         return JSONResponse(sandbox.emitter.status())
 
     async def checkout(request: Request) -> Response:
@@ -343,7 +352,7 @@ def create_app(config: SandboxConfig) -> Starlette:
         Route("/webservice/dispatcher.php", api, methods=methods),
         Route("/_sandbox/faults", faults, methods=["GET", "PUT", "POST", "DELETE"]),
         Route("/_sandbox/clock", clock, methods=["GET", "PUT"]),
-        Route("/_sandbox/webhooks", webhooks, methods=["GET"]),
+        Route("/_sandbox/webhooks", webhooks, methods=["GET", "PUT"]),
         Route("/_sandbox/checkout", checkout, methods=["POST"]),
         Route("/_sandbox/health", health, methods=["GET"]),
     ], lifespan=lifespan)
