@@ -27,8 +27,20 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from connectors.errors import BridgeError, ValidationError
+from pipelines.hashing import fingerprint, project
 from pipelines.registry import LoadedFlow
 from pipelines.steps import GuardVerdict, resolve_input, run_guard, run_map, run_validate, step_applies
+from pipelines.sync import (
+    SyncStore,
+    conflict_entries,
+    document_hash,
+    echo_plan,
+    owned_by,
+    record_version,
+    side_plans,
+    state_entity,
+    target_key,
+)
 
 __all__ = ["FlowOutcome", "Operations", "run_flow"]
 
@@ -43,7 +55,7 @@ class Operations(Protocol):
 
 @dataclass
 class FlowOutcome:
-    """How a flow run ended: ``status`` is ``done``, ``held``, ``dropped`` or ``failed``;
+    """How a flow run ended: ``status`` is ``done``, ``skipped_echo``, ``held``, ``dropped`` or ``failed``;
     ``steps`` lists ``{"id", "kind", "status"}`` per step; ``failed_step`` names the step of
     ``error`` or of the guard verdict."""
 
@@ -71,16 +83,22 @@ async def run_flow(
     message: Mapping[str, Any],
     operations: Operations,
     context: Mapping[str, Any] | None = None,
+    sync: SyncStore | None = None,
 ) -> FlowOutcome:
     """Run every step of ``flow`` for ``message`` (``key``, ``payload``, ``source``, ``event``...).
 
     ``context`` holds what the runtime knows about the record (cross-references); it is copied,
     extended with ``message`` and ``results``, and visible to expressions as ``context``.
+    With ``sync`` (the runtime's store) the per-record rules of :mod:`pipelines.sync` apply:
+    hashes recorded, unchanged writes skipped (step status ``unchanged``), conflicts logged, and
+    a run whose every write was skipped because the record is the bridge's own write coming
+    back ends with status ``skipped_echo`` (``results["echo"]`` says since when).
     """
     ctx: dict[str, Any] = {**(context or {}), "message": dict(message), "results": {}}
     payload = message.get("payload")
     state: dict[str, Any] = {"record": dict(payload) if isinstance(payload, Mapping) else {}}
     steps: list[dict[str, Any]] = []
+    rules = _SyncRun(flow, message, sync, operations, ctx) if sync is not None else None
     for step in flow.spec.steps:
         entry: dict[str, Any] = {"id": step.id, "kind": step.kind}
         steps.append(entry)
@@ -99,6 +117,8 @@ async def run_flow(
                         f"for key {message.get('key')!r}."
                     )
                 state["record"] = dict(record)
+                if rules is not None and step.system == message.get("source"):
+                    await rules.source_record(state["record"])
             elif step.kind == "map":
                 run_map(flow, step, state, ctx)
             elif step.kind == "validate":
@@ -118,17 +138,154 @@ async def run_flow(
                     )
             else:  # load, write-back
                 document = resolve_input(state, step.input)
+                if rules is not None:
+                    skip, document = await rules.before_write(step, document, state)
+                    if skip:
+                        entry["status"] = "unchanged"
+                        continue
                 result = await operations.call(
                     step.system or "", step.operation or "", document, mode=step.mode, context=ctx
                 )
                 state[step.id] = result
                 ctx["results"][step.id] = result
+                if rules is not None:
+                    await rules.written(step, document, result)
             entry["status"] = "ok"
         except BridgeError as exc:
             entry["status"] = "failed"
             _not_reached(flow, steps)
             return FlowOutcome("failed", steps, state, error=exc, failed_step=step.id, results=ctx["results"])
+    if rules is not None and rules.echo_since is not None and rules.all_unchanged(steps):
+        ctx["results"]["echo"] = {"written_at": rules.echo_since, "source": message.get("source")}
+        return FlowOutcome("skipped_echo", steps, state, results=ctx["results"])
     return FlowOutcome("done", steps, state, results=ctx["results"])
+
+
+class _SyncRun:
+    """The :mod:`pipelines.sync` rules for one run (see that module for the rules)."""
+
+    def __init__(self, flow: LoadedFlow, message: Mapping[str, Any], store: SyncStore, operations: Operations,
+                 ctx: dict[str, Any]) -> None:
+        self.flow, self.message, self.store, self.operations, self.ctx = flow, message, store, operations, ctx
+        self.plans = side_plans(flow)
+        self.source = str(message.get("source") or "")
+        #: when the bridge wrote what the source record holds (set when it still holds exactly that)
+        self.echo_since: float | None = None
+        self.wrote = False
+        #: per step, the target's content after a write that left the target's own fields out
+        self.after: dict[str, Any] = {}
+
+    async def source_record(self, record: Mapping[str, Any]) -> None:
+        """The source side's record is extracted: remember its content in the fields the flow
+        writes to that side (the content both sides hold once synced); note an echo."""
+        plan = echo_plan(self.flow, self.source)
+        key = self.message.get("key")
+        if plan is None or key in (None, ""):
+            return
+        column = _COLUMN[self.source]
+        h = fingerprint(record, plan.shape)
+        row = await self.store.get_sync_state(self.flow.spec.entity, str(key))
+        if row and row.get(column) == h:
+            self.echo_since = row.get(f"{column}_at")
+            return
+        await self.store.put_sync_state(self.flow.spec.entity, str(key), written=False, **{column: h})
+
+    async def before_write(self, step: Any, document: Any, state: dict[str, Any]) -> tuple[bool, Any]:
+        """``(skip, document)``: skip when the target holds this content already; when both sides
+        changed since the last sync, the conflicts are logged and the fields the target owns are
+        left out of the document written."""
+        plan = self.plans.get(step.id)
+        if plan is None:
+            return False, document
+        key = target_key(plan, document)
+        if key is None:
+            return False, document
+        column = _COLUMN[plan.system]
+        row = await self.store.get_sync_state(state_entity(self.flow, plan), key)
+        stored = row.get(column) if row else None
+        if stored is not None and stored == document_hash(plan, document):
+            result = {"unchanged": True, "key": key}
+            state[step.id] = result
+            self.ctx["results"][step.id] = result
+            return True, document
+        if plan.primary and stored is not None and plan.read_operation and row:
+            document = await self._conflicts(plan, step, key, row, state, document)
+        return False, document
+
+    async def _conflicts(self, plan: Any, step: Any, key: str, row: Mapping[str, Any], state: dict[str, Any],
+                         document: Any) -> Any:
+        request = {"key": key, "payload": {}, "include": list(plan.read_include)}
+        current = await self.operations.call(plan.system, plan.read_operation, request, mode=None, context=self.ctx)
+        if not isinstance(current, Mapping):
+            return document
+        version = record_version(plan.system, current)
+        seen = row.get("source_version")
+        moved = version is not None and seen is not None and version != str(seen)
+        if not moved and fingerprint(current, plan.shape) == row.get(_COLUMN[plan.system]):
+            return document  # the target did not change since the bridge last saw it: no conflict
+        producer = next(s for s in self.flow.spec.steps if s.kind == "map" and s.mapping == plan.mapping)
+        source = resolve_input(state, producer.input)
+        full = self.flow.compiled_unowned(plan.mapping)(source, self.ctx)
+        entries = conflict_entries(plan, self.source, full, current, entity=self.flow.spec.entity, key=key,
+                                   flow=self.flow.name, message_id=self.message.get("id"),
+                                   source_version=self.message.get("source_version"), spec=self.flow.spec)
+        if entries:
+            await self.store.add_conflicts(entries)
+            self.ctx["results"][f"{step.id}-conflicts"] = {"fields": [e["field"] for e in entries],
+                                                           "winners": [e["winner"] for e in entries]}
+        kept = owned_by(self.flow.spec, plan, plan.system)  # the target's value wins: not written
+        if not kept or not isinstance(document, Mapping):
+            return document
+        written = _without(document, kept)
+        # what the target holds after the write: its own values of the fields it kept, ours elsewhere
+        self.after[step.id] = _merged(project(current, plan.shape), written)
+        return written
+
+    async def written(self, step: Any, document: Any, result: Any) -> None:
+        self.wrote = True
+        plan = self.plans.get(step.id)
+        if plan is None:
+            return
+        key = target_key(plan, document, result)
+        if key is not None:
+            held = self.after.get(step.id, document)
+            await self.store.put_sync_state(state_entity(self.flow, plan), key,
+                                            **{_COLUMN[plan.system]: document_hash(plan, held)})
+
+    def all_unchanged(self, steps: list[dict[str, Any]]) -> bool:
+        """No write happened, and at least one write was skipped as unchanged."""
+        return not self.wrote and any(s.get("status") == "unchanged" for s in steps)
+
+
+_COLUMN = {"prestashop": "ps_hash", "ax": "ax_hash"}
+
+
+def _merged(base: Any, over: Any) -> Any:
+    """``over`` laid on ``base`` (nested objects merged, anything else replaced)."""
+    if isinstance(base, Mapping) and isinstance(over, Mapping):
+        out = dict(base)
+        for k, v in over.items():
+            out[k] = _merged(base.get(k), v)
+        return out
+    return over
+
+
+def _without(document: Mapping[str, Any], fields: list[str]) -> dict[str, Any]:
+    """A copy of ``document`` without the (dotted) ``fields``."""
+    out = dict(document)
+    for name in fields:
+        node: Any = out
+        *parents, leaf = name.split(".")
+        for p in parents:
+            child = node.get(p) if isinstance(node, dict) else None
+            if not isinstance(child, Mapping):
+                node = None
+                break
+            node[p] = dict(child)
+            node = node[p]
+        if isinstance(node, dict):
+            node.pop(leaf, None)
+    return out
 
 
 def _not_reached(flow: LoadedFlow, steps: list[dict[str, Any]]) -> None:

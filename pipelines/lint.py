@@ -97,6 +97,9 @@ def lint_flow(flow: LoadedFlow) -> list[Problem]:
     for name in dict.fromkeys(files):  # each file once, in order
         if name and name != "<memory>":
             problems += lint_file(Path(name))
+    from pipelines.lint_owners import owner_problems
+
+    problems += [Problem(flow.spec.file, line, path, message) for line, path, message in owner_problems(flow)]
     return sorted(problems)
 
 

@@ -4,7 +4,9 @@ A :class:`LoadedFlow` is a flow with its mappings loaded and compiled on demand.
 ``version_id`` is a hash of the *meaning* of the flow and every mapping it uses (the validated
 models, not the file bytes), so re-indenting or commenting a file keeps the version while any
 change of a field, lookup table or rule makes a new one. The runtime records the deployed
-``version_id`` in the store; :meth:`LoadedFlow.record` is the data model it stores.
+``version_id`` in the store; :meth:`LoadedFlow.record` is the data model it stores, content
+included, and :func:`loaded_from_record` rebuilds the very same flow from it (the runtime runs
+the deployed version, not the files).
 
 Mappings named by a flow are looked up in ``<flow dir>/mappings/``, ``<flow dir>/``, then in
 each extra search directory (and its ``mappings/``), then in the default flows shipped here.
@@ -20,7 +22,7 @@ from typing import Any
 
 from connectors.errors import ConfigError
 from pipelines.compiler import CompiledMapping, compile_mapping
-from pipelines.specs import FlowSpec, MappingSpec, load_flow, load_mapping
+from pipelines.specs import FlowSpec, MappingSpec, load_flow, load_mapping, parse_flow, parse_mapping
 
 __all__ = [
     "DEFAULT_FLOWS_DIR",
@@ -29,6 +31,7 @@ __all__ = [
     "content_hash",
     "find_mapping_file",
     "load_flow_bundle",
+    "loaded_from_record",
 ]
 
 DEFAULT_FLOWS_DIR = Path(__file__).resolve().parent / "flows"
@@ -100,6 +103,20 @@ class LoadedFlow:
             self._compiled[mapping] = cm
         return cm
 
+    def compiled_unowned(self, mapping: str) -> CompiledMapping:
+        """The mapping compiled with no owner filter: every field, whichever system owns it
+        (the conflict log compares both sides' values of every field)."""
+        key = f"{mapping}#unowned"
+        cm = self._compiled.get(key)
+        if cm is None:
+            spec = self.mappings[mapping].model_copy(deep=True)
+            for rules in _field_levels(spec.fields, spec.children):
+                for rule in rules.values():
+                    rule.owner = "both"
+            cm = compile_mapping(spec)
+            self._compiled[key] = cm
+        return cm
+
     def record(self) -> dict[str, Any]:
         """The registry record the store keeps for a deployed version (JSON-safe)."""
         return {
@@ -116,7 +133,37 @@ class LoadedFlow:
                 for s in self.spec.steps
             ],
             "mappings": {n: content_hash(m) for n, m in sorted(self.mappings.items())},
+            # the content itself, so a runtime can rebuild exactly this version (loaded_from_record)
+            "spec": self.spec.model_dump(mode="json", by_alias=True, exclude_unset=True),
+            "mapping_specs": {n: m.model_dump(mode="json", by_alias=True, exclude_unset=True)
+                              for n, m in sorted(self.mappings.items())},
         }
+
+
+def loaded_from_record(record: dict[str, Any]) -> LoadedFlow:
+    """Rebuild the flow of a deployed version from its :meth:`LoadedFlow.record`.
+
+    Raises ConfigError when the record holds no content (recorded before versions carried it) or
+    when the rebuilt content does not hash to the recorded ``version_id`` (a damaged record).
+    """
+    name = record.get("name", "?")
+    if not isinstance(record.get("spec"), dict) or not isinstance(record.get("mapping_specs"), dict):
+        raise ConfigError(f"The deployed version {record.get('version_id')} of flow {name} carries no content "
+                          "(it was deployed by an older version of the bridge); deploy the flow again.")
+    spec = parse_flow(record["spec"], file=f"<deployed {name} {record.get('version_id')}>")
+    mappings = {n: parse_mapping(m, file=f"<deployed mapping {n}>") for n, m in record["mapping_specs"].items()}
+    version = content_hash(spec, *(mappings[n] for n in sorted(mappings)))
+    if version != record.get("version_id"):
+        raise ConfigError(f"The deployed version {record.get('version_id')} of flow {name} does not rebuild to "
+                          f"itself (it hashes to {version}); deploy the flow again.")
+    return LoadedFlow(spec=spec, mappings=mappings, version_id=version)
+
+
+def _field_levels(fields: dict[str, Any], children: dict[str, Any]) -> list[dict[str, Any]]:
+    levels = [fields]
+    for child in children.values():
+        levels += _field_levels(child.fields, child.children)
+    return levels
 
 
 def load_flow_bundle(flow: Path | FlowSpec, search: list[Path] | None = None) -> LoadedFlow:

@@ -34,6 +34,7 @@ __all__ = [
     "GuardRule",
     "LookupTable",
     "MappingSpec",
+    "OWNERS",
     "SourceSpec",
     "Step",
     "TargetSpec",
@@ -48,6 +49,19 @@ __all__ = [
 CONVERSIONS = ("str", "int", "decimal", "date", "datetime", "noyes", "from_noyes", "bool01")
 Rounding = Literal["half_up", "half_even", "half_down", "up", "down", "ceiling", "floor"]
 System = Literal["prestashop", "ax"]
+
+
+OWNERS = ("prestashop", "ax")
+
+
+def _check_owner(value: Any, allow_both: bool) -> Any:
+    """``owner:`` names the system whose value of a field wins (see docs, "Field ownership")."""
+    allowed = (*OWNERS, "both") if allow_both else OWNERS
+    if value not in allowed:
+        hint = " ('shop' is spelled prestashop)" if str(value).lower() in ("shop", "ps", "presta") else ""
+        raise ValueError(f"unknown owner {value!r}{hint}; use one of {', '.join(allowed)}: the system whose "
+                         "value of the field wins")
+    return value
 
 
 class _Model(BaseModel):
@@ -104,7 +118,8 @@ class FieldRule(_Model):
     """How one target field gets its value. Exactly one value source among ``from`` (a path,
     or a list of paths joined with ``join``), ``expr``, ``const``, ``cases``; then, in order:
     ``default`` when missing, ``lookup`` table, ``convert``, ``currency``. ``owner`` says which
-    system owns the field (it is only written when mapping from that system or ``both``);
+    system owns the field (it is only written when mapping from that system or ``both``; the
+    flow's ``owners``/``owner`` decide only conflicts, see :class:`FlowSpec`);
     ``mask`` hides the value in logs and errors; ``required`` makes a missing value an error."""
 
     from_: str | list[str] | None = Field(default=None, alias="from")
@@ -120,6 +135,11 @@ class FieldRule(_Model):
     mask: str | None = None
     owner: Literal["prestashop", "ax", "both"] = "both"
     required: bool = False
+
+    @field_validator("owner", mode="before")
+    @classmethod
+    def _known_owner(cls, value: Any) -> Any:
+        return _check_owner(value, allow_both=True)
 
     @field_validator("convert", mode="before")
     @classmethod
@@ -328,11 +348,33 @@ class FlowSpec(_Model):
     version: int | str = 1
     description: str | None = None
     entity: str
+    #: who wins a field when a record changed on both sides since the last sync: ``owners`` per
+    #: target field name (``email: prestashop``, ``CustGroup: ax``), else ``owner`` for every other
+    #: field (unset: the change processed last wins). A mapping rule's own ``owner:`` is stronger:
+    #: such a field is never written from the other side at all. See docs, "Field ownership".
+    owner: System | None = None
+    owners: dict[str, System] = Field(default_factory=dict)
     triggers: list[Trigger] = Field(min_length=1)
     steps: list[Step] = Field(min_length=1)
 
     _file: str = PrivateAttr(default="<memory>")
     _lines: LineIndex = PrivateAttr(default_factory=LineIndex)
+
+    @field_validator("owner", mode="before")
+    @classmethod
+    def _known_owner(cls, value: Any) -> Any:
+        return None if value is None else _check_owner(value, allow_both=False)
+
+    @field_validator("owners", mode="before")
+    @classmethod
+    def _known_owners(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            for name, owner in value.items():
+                try:
+                    _check_owner(owner, allow_both=False)
+                except ValueError as exc:
+                    raise ValueError(f"field '{name}': {exc}") from None
+        return value
 
     @property
     def file(self) -> str:

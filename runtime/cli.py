@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from connectors.errors import ConfigError
 from runtime import __version__
-from runtime.cli_common import ConfigOpt, HelpGroup, console, err, run_cli, state
+from runtime.cli_common import ConfigOpt, HelpGroup, TokenOpt, UrlOpt, console, err, run_cli, state
 from runtime.cli_common import load as _settings
 from runtime.cli_lint import lint
 from runtime.cli_ops import register as _register_ops
@@ -71,14 +72,54 @@ def ax_check(config: Path | None = ConfigOpt) -> None:
     console.print(f"[green]✓[/green] AX port OK ({len(report.get('operations') or [])} operations)")
 
 
+def _running_bridge_store(settings: Any) -> str | None:
+    """The store URL of a bridge that runs now on this configuration, found by its live
+    dispatcher lease: the demo's own journal (``<data_dir>/demo/journal.db``) first, then the
+    configured store; None when no bridge holds either."""
+    from runtime.demo import demo_store_url
+    from runtime.dispatch_lease import DISPATCHER_LEASE, is_live
+    from runtime.store import Store
+
+    candidates = []
+    if (Path(settings.data_dir) / "demo" / "journal.db").exists():
+        candidates.append(demo_store_url(Path(settings.data_dir)))
+    url = settings.store_url()
+    if not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).exists():
+        candidates.append(url)
+    for candidate in candidates:
+        store = Store(candidate)
+        try:
+            lease = store.get_lease(DISPATCHER_LEASE)
+        finally:
+            store.close()
+        if lease is not None and is_live(lease):
+            return candidate
+    return None
+
+
 def flow_deploy(name: str = typer.Argument(..., help="Flow name (see `presta-ax flow list`)"),
-                config: Path | None = ConfigOpt) -> None:
-    """Lint the flow (and its mappings); if clean, record its content version as deployed."""
+                local: bool = typer.Option(False, "--local", help="Record the version in the configured store "
+                                           "directly, even while a bridge runs."),
+                config: Path | None = ConfigOpt, url: str | None = UrlOpt, token: str | None = TokenOpt) -> None:
+    """Lint the flow (and its mappings); if clean, record its content version as deployed.
+
+    While a bridge runs (``serve`` or ``demo``: found by its live dispatcher lease, or ``--url``),
+    the deploy goes through that bridge's admin API (``POST /api/v1/flows/NAME/deploy``): the
+    bridge lints its own flow folders and records the version in the journal it runs on (the
+    demo's own, too); its entity actors run it from their next message. Otherwise the version is
+    recorded in the configured store, where the actors pick it up when they start."""
     from pipelines.lint import lint_flow
     from pipelines.registry import FlowRegistry
     from runtime.store import Store
 
     settings = _settings(config)
+    running = None if local else (url or _running_bridge_store(settings))
+    if running is not None:
+        from runtime.cli_ops import _Api
+
+        r = _Api(config, url, token)("POST", f"/api/v1/flows/{name}/deploy")
+        console.print(f"[green]✓[/green] {r['name']} {r['version_id']} {r['status']} (through the running bridge)")
+        return
     try:
         flow = FlowRegistry(list(settings.flow_dirs)).get(name)
     except ConfigError as exc:

@@ -1,4 +1,4 @@
-"""Operator commands: ``status``, ``messages list|show``, ``dlq list|replay|discard``.
+"""Operator commands: ``status``, ``messages list|show``, ``dlq list|replay|discard``, ``conflicts list``.
 
 They talk to a running server's admin API; the token comes from ``--token``,
 ``PRESTA_AX_ADMIN_TOKEN``, the config, or ``<data_dir>/admin-token``. Registered on the main app
@@ -34,11 +34,39 @@ EntityOpt = typer.Option(None, "--entity", help="Only messages of this entity (o
 AllOpt = typer.Option(False, "--all", help="Every message in the dead-letter queue (instead of ids).")
 
 
+conflicts_app = typer.Typer(help="The conflict log: field values that lost when a record changed on both sides.",
+                            no_args_is_help=True)
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``status``, ``messages`` and ``dlq`` to ``app``."""
+    """Add ``status``, ``messages``, ``dlq`` and ``conflicts`` to ``app``."""
     app.command()(status)
     app.add_typer(messages_app, name="messages")
     app.add_typer(dlq_app, name="dlq")
+    app.add_typer(conflicts_app, name="conflicts")
+
+
+@conflicts_app.command("list")
+def conflicts_list(entity: str | None = EntityOpt,
+                   key: str | None = typer.Option(None, "--key", help="Only this record (its key on the side written)."),
+                   limit: int = typer.Option(50, "--limit", min=1, max=1000, help="At most this many (1-1000)."),
+                   unmasked: bool = typer.Option(False, "--unmasked", help="Show personal values (masked by default)."),
+                   as_json: bool = typer.Option(False, "--json", help="Print the conflicts as JSON."),
+                   config: Path | None = ConfigOpt, url: str | None = UrlOpt, token: str | None = TokenOpt) -> None:
+    """Conflicts, newest first: the field, both values and versions, who won and by which rule."""
+    params: dict[str, Any] = {"limit": limit, "unmasked": "true" if unmasked else "false"}
+    params.update({k: v for k, v in {"entity": entity, "key": key}.items() if v})
+    items = _Api(config, url, token)("GET", "/api/v1/conflicts", params=params)["items"]
+    if as_json:
+        typer.echo(json.dumps(items, indent=2))
+        return
+    for c in items:
+        console.print(f"[bold]{escape(c['entity'])} {escape(c['key'])}[/bold]  {escape(c['field'])}  "
+                      f"winner={c['winner']}  {_when(c['at'])}  flow={escape(c.get('flow') or '-')}")
+        console.print(f"  shop: {escape(json.dumps(c.get('ps_value')))} (version {escape(str(c.get('ps_version') or '-'))})"
+                      f"   AX: {escape(json.dumps(c.get('ax_value')))} (version {escape(str(c.get('ax_version') or '-'))})")
+        console.print(f"  rule: {escape(c['rule'])}")
+    console.print(f"{len(items)} conflict(s).")
 
 
 class _Api:

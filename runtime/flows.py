@@ -93,6 +93,16 @@ class FlowRegistry:
 
     def __init__(self) -> None:
         self._routes: list[tuple[str, str, Any]] = []
+        self._refresher: Callable[[], Awaitable[bool]] | None = None
+
+    def set_refresher(self, refresh: Callable[[], Awaitable[bool]]) -> None:
+        """Install what :meth:`refresh` awaits (the runtime's deployed-version check)."""
+        self._refresher = refresh
+
+    async def refresh(self) -> bool:
+        """Bring the routes up to date (e.g. with a new deploy) before a message is resolved;
+        cheap when nothing changed. True when the routes changed."""
+        return await self._refresher() if self._refresher is not None else False
 
     def register(self, entity: str, event: str, flow: Any) -> None:
         if not hasattr(flow, "run") or not hasattr(flow, "name"):

@@ -19,6 +19,11 @@ Contracts (docs/architecture.md, "Delivery semantics"):
 * an AX invoice is not a payment: ``order_invoices.record`` notes it on the shop's invoice (or
   creates one for an order that has none); only ``order_payments.settle``, run when AX settles
   the invoice (a customer payment), adds an ``order_payment``;
+* the catalog, stock and price operations (``ax ItemService.read``, ``ax
+  InventoryOnHandService.read``, ``prestashop products.upsert|update``, ``combinations.upsert``,
+  ``stock_availables.update``) are in :mod:`runtime.operations_catalog` and
+  :mod:`runtime.operations_stock`: looked up before created, written only where they differ,
+  cross-references ``product`` and ``combination``, stock never older than what was applied;
 * ``ax SalesOrderService.cancel`` (:mod:`runtime.operations_orders`) cancels the AX order of a
   cancelled shop order, idempotently, and refuses (permanent error) once AX has shipped it;
 * the fulfilment extract (``ax fulfilment.read``) finds the shop order of an AX packing slip,
@@ -57,7 +62,7 @@ from connectors.prestashop import (
     record_settlement,
     set_tracking_number,
 )
-from runtime import operations_orders
+from runtime import operations_catalog, operations_orders, operations_stock
 
 __all__ = ["OPERATION_NAMES", "SystemOperations", "idempotency_key"]
 
@@ -516,6 +521,12 @@ _HANDLERS: dict[tuple[str, str], Handler] = {
     ("ax", "fulfilment.read"): SystemOperations.fulfilment_read,
     ("ax", "SalesOrderService.create"): SystemOperations.sales_order_create,
     ("ax", "SalesOrderService.cancel"): operations_orders.sales_order_cancel,
+    ("ax", "ItemService.read"): operations_catalog.item_read,
+    ("ax", "InventoryOnHandService.read"): operations_stock.on_hand_read,
+    ("prestashop", "products.upsert"): operations_catalog.products_upsert,
+    ("prestashop", "combinations.upsert"): operations_catalog.combinations_upsert,
+    ("prestashop", "products.update"): operations_stock.products_update,
+    ("prestashop", "stock_availables.update"): operations_stock.stock_availables_update,
 }
 
 #: operation names per system, for lint (``step.operation in OPERATION_NAMES[step.system]``)

@@ -7,7 +7,10 @@ Contract of :meth:`EntityWorker.nudge` (what an actor call does):
 * one message at a time per record (an ``asyncio.Lock`` per key inside the process, a lease in
   the store across processes), many records concurrently;
 * a message older (by source version) than what was already applied is finished as
-  ``skipped_stale`` instead of being applied;
+  ``skipped_stale`` instead of being applied; one whose flow recognised the bridge's own write
+  coming back (``{"status": "skipped_echo"}``, :mod:`pipelines.sync`) as ``skipped_echo``;
+* before each message the registry is brought up to date (:meth:`FlowRegistry.refresh`: a new
+  deploy), and every attempt's event names the ``flow_version`` that ran it;
 * on failure the error's class decides: retry with backoff, or ``dead`` with the reason; the
   record's later messages wait behind a retrying one, which keeps journal order.
 """
@@ -40,6 +43,10 @@ def _error_dict(exc: BaseException) -> dict[str, Any]:
         return exc.to_dict()
     # an unexpected exception is a bug: keep its type and text, which never carry secrets here
     return {"type": type(exc).__name__, "message": str(exc) or type(exc).__name__}
+
+
+def _version_detail(flow_version: str | None) -> dict[str, Any]:
+    return {"flow_version": flow_version} if flow_version else {}
 
 
 @dataclass
@@ -128,7 +135,9 @@ class EntityWorker:
             span.set_attribute("record.key", msg.key)
             span.set_attribute("message.attempt", msg.attempts)
             flow_name = None
+            flow_version = None
             try:
+                await self.registry.refresh()  # a new deploy runs from the next message on
                 try:
                     flow = self.registry.resolve(msg.entity, msg.event)
                 except NoFlowError as exc:
@@ -144,7 +153,10 @@ class EntityWorker:
                                               detail={"reason": exc.explain("skip", msg.id), "echo": exc.echo})
                     return True
                 flow_name = flow.name
+                flow_version = getattr(getattr(flow, "loaded", None), "version_id", None)
                 span.set_attribute("flow", flow_name)
+                if flow_version:
+                    span.set_attribute("flow.version", flow_version)
                 version_of = getattr(flow, "version_of", None)
                 version = version_of(msg) if version_of else msg.source_version
                 if version is not None:
@@ -152,7 +164,8 @@ class EntityWorker:
                     if state and state["source_version"] is not None and not version_newer_or_equal(version, state["source_version"]):
                         span.set_attribute("message.outcome", "skipped_stale")
                         await self.store.complete(msg.id, token, flow=flow_name, kind="skipped_stale",
-                                                  detail={"version": version, "applied": state["source_version"]})
+                                                  detail={"version": version, "applied": state["source_version"],
+                                                          **_version_detail(flow_version)})
                         return True
                 ctx = FlowContext(msg, msg.attempts, self.store, flow_name)
                 heartbeat = asyncio.create_task(self._keep_lease(msg.id, token))
@@ -163,9 +176,13 @@ class EntityWorker:
                 if version is not None:
                     await self.store.put_sync_state(msg.entity, msg.key, source_version=version)
                 detail = result if isinstance(result, dict) else None
-                await self.store.complete(msg.id, token, flow=flow_name, detail=detail)
+                if flow_version and (detail is None or "flow_version" not in detail):
+                    detail = {**(detail or {}), "flow_version": flow_version}
+                # the bridge's own write coming back (pipelines.sync): finished without effect
+                kind = "skipped_echo" if detail and detail.get("status") == "skipped_echo" else "attempt_succeeded"
+                await self.store.complete(msg.id, token, flow=flow_name, detail=detail, kind=kind)
                 self.processed += 1
-                span.set_attribute("message.outcome", "done")
+                span.set_attribute("message.outcome", "done" if kind == "attempt_succeeded" else kind)
                 return True
             except asyncio.CancelledError:
                 raise  # the lease expires and the dispatcher hands the message out again
@@ -174,7 +191,8 @@ class EntityWorker:
                 span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
                 delay = self.retry.next_retry_in(msg.attempts, exc)
                 retry_at = time.time() + delay if delay is not None else None
-                status = await self.store.fail(msg.id, token, _error_dict(exc), retry_at=retry_at, flow=flow_name)
+                status = await self.store.fail(msg.id, token, {**_error_dict(exc), **_version_detail(flow_version)},
+                                               retry_at=retry_at, flow=flow_name)
                 source = getattr(exc, "system", None) or msg.entity
                 if classify(exc) == "stop":
                     # credentials refused: retrying alone cannot fix it, an operator must know

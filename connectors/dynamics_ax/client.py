@@ -36,6 +36,8 @@ from connectors.dynamics_ax.models import (
     KeyPage,
     OnHand,
     PackingSlip,
+    PriceAgreement,
+    Product,
     SalesOrder,
     view,
 )
@@ -78,6 +80,8 @@ ENTITIES: dict[str, tuple[str, str, str, tuple[str, ...], type[msgspec.Struct]]]
     "invoice": ("invoice", "SalesInvoice", "CustInvoiceJour", ("RecId",), Invoice),
     "packing_slip": ("packing_slip", "SalesPackingSlip", "CustPackingSlipJour", ("PackingSlipId",), PackingSlip),
     "cust_trans": ("cust_trans", "CustomerTransaction", "CustTrans", ("RecId",), CustTrans),
+    "product": ("product", "EcoResProduct", "Product", ("DisplayProductNumber",), Product),
+    "price_agreement": ("price_agreement", "PriceDiscTable", "PriceDiscTable", ("RecId",), PriceAgreement),
 }
 
 #: Operations the default flows call, per entity; ``check`` lists those the port lacks.
@@ -89,6 +93,8 @@ REQUIRED_OPERATIONS: dict[str, tuple[str, ...]] = {
     "invoice": ("find", "getChangedKeys"),
     "packing_slip": ("find", "getChangedKeys"),
     "cust_trans": ("find", "read"),
+    "product": ("read", "find"),
+    "price_agreement": ("find",),
 }
 
 CUSTOMER_NS = "http://schemas.microsoft.com/dynamics/2008/01/documents/Customer"

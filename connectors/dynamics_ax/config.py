@@ -65,6 +65,8 @@ class ServiceNames(BaseModel):
     invoice: str = "SalesInvoiceService"
     packing_slip: str = "SalesPackingSlipService"
     cust_trans: str = "CustomerTransactionService"
+    #: a custom document service over PriceDiscTable (AX ships none that reads trade agreements)
+    price_agreement: str = "PriceDiscTableService"
 
 
 class AxConfig(BaseModel):

@@ -34,6 +34,8 @@ __all__ = [
     "OnHand",
     "PackingSlip",
     "PackingSlipLine",
+    "PriceAgreement",
+    "Product",
     "SalesLine",
     "SalesOrder",
     "view",
@@ -342,6 +344,34 @@ class CustTrans(_AxView):
     last_settle_voucher: str | None = None
     last_settle_date: dt.date | None = None
     closed: dt.date | None = None
+
+
+class Product(_AxView):
+    """A shared product (EcoResProductService): a distinct product, a product master, or a
+    variant of one (``product_master`` set)."""
+
+    display_product_number: str | None = None
+    search_name: str | None = None
+    product_master: str | None = None
+
+
+class PriceAgreement(_AxView):
+    """A sales trade agreement line (PriceDiscTable, read through the port's custom
+    PriceDiscTableService): a price for an item (``item_code`` Table) for all customers, a
+    customer group or one account (``account_code`` All / Group / Table), from a quantity, in a
+    currency, valid between two dates (AX's empty date is 1900-01-01)."""
+
+    relation: str | None = None
+    item_code: str | None = None
+    item_relation: str | None = None
+    account_code: str | None = None
+    account_relation: str | None = None
+    currency: str | None = None
+    amount: Decimal = ZERO
+    price_unit: Decimal = ZERO
+    quantity_amount_from: Decimal = ZERO
+    from_date: dt.date | None = None
+    to_date: dt.date | None = None
 
 
 def view(cls: type[T], data: Mapping[str, Any]) -> T:

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from runtime import __version__
-from runtime.app.masking import mask
+from runtime.app.masking import DEFAULT_MASKED_FIELDS, mask
 from runtime.app.openapi import openapi_document
 from runtime.app.webhooks import error
 from runtime.messages import STATUSES, Message
@@ -33,6 +33,17 @@ def _message_json(m: Message) -> dict[str, Any]:
     trace_id = m.traceparent.split("-")[1] if m.traceparent and m.traceparent.count("-") == 3 else None
     d["trace_id"] = trace_id
     return d
+
+
+def _masked_conflict(c: dict[str, Any]) -> dict[str, Any]:
+    """A conflict with both values masked when its field is personal (the masking set, judged by
+    the field's last name: ``DirParty.Name`` -> ``Name``), and nested values masked inside."""
+    leaf = str(c.get("field") or "").rsplit(".", 1)[-1]
+    out = dict(c)
+    for side in ("ps_value", "ax_value"):
+        value = out.get(side)
+        out[side] = "***" if leaf in DEFAULT_MASKED_FIELDS and value not in (None, "") else mask(value)
+    return out
 
 
 def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> int:
@@ -193,6 +204,16 @@ def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[
     async def alerts(request: Request) -> Response:
         return JSONResponse({"items": await store.list_alerts()})
 
+    async def conflicts(request: Request) -> Response:
+        """The conflict log; values masked (personal data) unless ``unmasked=true``."""
+        unmasked = request.query_params.get("unmasked", "").lower() in ("1", "true", "yes")
+        items = await store.list_conflicts(request.query_params.get("entity") or None,
+                                           request.query_params.get("key") or None,
+                                           _int_param(request, "limit", 100, 1, 1000))
+        if not unmasked:
+            items = [_masked_conflict(c) for c in items]
+        return JSONResponse({"items": items, "masked": not unmasked})
+
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document())
 
@@ -207,4 +228,5 @@ def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[
         Route("/api/v1/dlq/discard", guarded(discard), methods=["POST"]),
         Route("/api/v1/xrefs", guarded(xrefs), methods=["GET"]),
         Route("/api/v1/alerts", guarded(alerts), methods=["GET"]),
+        Route("/api/v1/conflicts", guarded(conflicts), methods=["GET"]),
     ]

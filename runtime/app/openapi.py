@@ -110,6 +110,20 @@ def openapi_document() -> dict[str, Any]:
                                                      _q("ax_id", "AX id"), _LIMIT],
                                       "responses": {"200": _json("Items"), "400": _ERR, **_AUTH}}},
             "/api/v1/alerts": {"get": {"summary": "Open alerts", "responses": {"200": _json("Items"), **_AUTH}}},
+            "/api/v1/conflicts": {"get": {
+                "summary": "The conflict log: field values that lost when a record changed on both sides",
+                "description": "Newest first. Each item: entity, key, flow, message_id, field, winner "
+                               "(prestashop|ax), rule, ps_value, ax_value, ps_version, ax_version. Personal "
+                               "values are masked unless unmasked=true.",
+                "parameters": [_q("entity", "Entity"), _q("key", "Record key (as the side written names it)"),
+                               _q("unmasked", "true: show personal values", {"type": "boolean"}), _LIMIT],
+                "responses": {"200": _json("Items"), "400": _ERR, **_AUTH}}},
+            "/api/v1/flows/{name}/deploy": {"post": {
+                "summary": "Lint a flow as this bridge's folders hold it and deploy it (the entity actors run it "
+                           "from their next message)",
+                "parameters": [{"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "{name, version_id, deployed, status}"}, "404": _ERR,
+                              "422": _ERR, **_AUTH}}},
             "/api/v1/flows": {"get": {"summary": "Flows on disk with their content version and deployed versions",
                                       "responses": {"200": _json("Items"), "422": _ERR, **_AUTH}}},
             "/api/v1/flows/{name}/test": {"post": {

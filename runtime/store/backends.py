@@ -119,6 +119,27 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
             expires_at {REAL} NOT NULL
         )""",
     ]),
+    # echo suppression and field ownership: when each side's hash was written, and the conflict log
+    (3, [
+        "ALTER TABLE sync_state ADD COLUMN ps_hash_at {REAL}",
+        "ALTER TABLE sync_state ADD COLUMN ax_hash_at {REAL}",
+        """CREATE TABLE conflicts (
+            seq {AUTO},
+            at {REAL} NOT NULL,
+            entity TEXT NOT NULL,
+            key TEXT NOT NULL,
+            flow TEXT,
+            message_id TEXT,
+            field TEXT NOT NULL,
+            winner TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            ps_value TEXT,
+            ax_value TEXT,
+            ps_version TEXT,
+            ax_version TEXT
+        )""",
+        "CREATE INDEX conflicts_record ON conflicts (entity, key, seq)",
+    ]),
 ]
 
 

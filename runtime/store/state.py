@@ -3,7 +3,9 @@
 * cross-references: PrestaShop id <-> AX id per entity (both directions unique);
 * sync state: the newest source version applied per record, and hashes of what was last written
   to each side (echo suppression, "skip unchanged" in bulk runs);
-* poll cursors, bulk-run checkpoints, deployed flow versions, alerts;
+* the conflict log: field values that lost when a record changed on both sides (field ownership);
+* poll cursors, bulk-run checkpoints, deployed flow versions (the latest deployment of a flow is
+  the one that runs), alerts;
 * leases: a role (the dispatcher) that one holder at a time plays on this store (:class:`Lease`).
 
 Mixed into :class:`runtime.store.Store`; every method is one short transaction.
@@ -24,6 +26,19 @@ __all__ = ["Lease", "StateMixin"]
 
 _json = msgspec.json.Encoder()
 _dejson = msgspec.json.Decoder()
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _later_than(cur: Any, name: str) -> float:
+    """Now, or just after the flow's latest deployment when the clock has not moved past it (two
+    deploys in one clock tick must still order)."""
+    cur.execute("SELECT COALESCE(MAX(deployed_at), 0) FROM flow_versions WHERE name = ?", (name,))
+    latest = float(cur.fetchone()[0])
+    now = time.time()
+    return now if now > latest else latest + 1e-6
 
 
 @dataclass(frozen=True)
@@ -79,36 +94,90 @@ class StateMixin:
 
     # --------------------------------------------------------------- sync state
     def get_sync_state(self, entity: str, key: str) -> dict[str, Any] | None:
+        """The record's state: ``source_version`` applied, ``ps_hash``/``ax_hash`` (what the bridge
+        last wrote to each side) and ``ps_hash_at``/``ax_hash_at`` (when), ``updated_at``."""
         with self.backend.tx() as cur:
-            cur.execute("SELECT source_version, ps_hash, ax_hash, updated_at FROM sync_state "
+            cur.execute("SELECT source_version, ps_hash, ax_hash, updated_at, ps_hash_at, ax_hash_at FROM sync_state "
                         "WHERE entity = ? AND key = ?", (entity, key))
             r = cur.fetchone()
-        return {"source_version": r[0], "ps_hash": r[1], "ax_hash": r[2], "updated_at": r[3]} if r else None
+        if not r:
+            return None
+        return {"source_version": r[0], "ps_hash": r[1], "ax_hash": r[2], "updated_at": r[3],
+                "ps_hash_at": r[4], "ax_hash_at": r[5]}
 
     def put_sync_state(self, entity: str, key: str, *, source_version: str | None = None,
-                       ps_hash: str | None = None, ax_hash: str | None = None) -> bool:
+                       ps_hash: str | None = None, ax_hash: str | None = None, written: bool = True) -> bool:
         """Write per-record state unless it would move the source version backwards.
 
         Returns False (and writes nothing) when ``source_version`` is older than the stored one:
-        an older update never lands after a newer one. Hashes left ``None`` keep their value.
+        an older update never lands after a newer one. Hashes left ``None`` keep their value (and
+        their time); a hash given is stamped with the time the bridge wrote that content
+        (``written``), or, for content the side itself reported (``written=False``), its time is
+        cleared: ``*_hash_at`` is set only while the hash is of the bridge's own write.
         """
         now = time.time()
+        ps_at = (now if written else None) if ps_hash is not None else None
+        ax_at = (now if written else None) if ax_hash is not None else None
         with self.backend.tx() as cur:
             cur.execute("SELECT source_version FROM sync_state WHERE entity = ? AND key = ?" + self.backend.for_update,
                         (entity, key))
             r = cur.fetchone()
             if r is None:
-                cur.execute("INSERT INTO sync_state (entity, key, source_version, ps_hash, ax_hash, updated_at) "
-                            "VALUES (?, ?, ?, ?, ?, ?)", (entity, key, source_version, ps_hash, ax_hash, now))
+                cur.execute("INSERT INTO sync_state (entity, key, source_version, ps_hash, ax_hash, updated_at, "
+                            "ps_hash_at, ax_hash_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            (entity, key, source_version, ps_hash, ax_hash, now, ps_at, ax_at))
                 return True
             if source_version is not None and not version_newer_or_equal(source_version, r[0]):
                 return False
             cur.execute(
                 "UPDATE sync_state SET source_version = COALESCE(?, source_version), ps_hash = COALESCE(?, ps_hash), "
-                "ax_hash = COALESCE(?, ax_hash), updated_at = ? WHERE entity = ? AND key = ?",
-                (source_version, ps_hash, ax_hash, now, entity, key),
+                "ax_hash = COALESCE(?, ax_hash), "
+                "ps_hash_at = CASE WHEN ? = 1 THEN ? ELSE ps_hash_at END, "
+                "ax_hash_at = CASE WHEN ? = 1 THEN ? ELSE ax_hash_at END, updated_at = ? WHERE entity = ? AND key = ?",
+                (source_version, ps_hash, ax_hash, int(ps_hash is not None), ps_at, int(ax_hash is not None), ax_at,
+                 now, entity, key),
             )
         return True
+
+    # --------------------------------------------------------------- conflict log
+    def add_conflicts(self, entries: list[dict[str, Any]]) -> int:
+        """Log field conflicts (a record changed on both sides since the last sync). Each entry:
+        ``entity``, ``key``, ``field``, ``winner`` (prestashop|ax), ``rule`` (a sentence), and
+        optionally ``flow``, ``message_id``, ``ps_value``/``ax_value`` (any JSON value) and
+        ``ps_version``/``ax_version``. Returns how many were logged."""
+        now = time.time()
+        with self.backend.tx() as cur:
+            for e in entries:
+                cur.execute(
+                    "INSERT INTO conflicts (at, entity, key, flow, message_id, field, winner, rule, ps_value, "
+                    "ax_value, ps_version, ax_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (now, e["entity"], str(e["key"]), e.get("flow"), e.get("message_id"), e["field"], e["winner"],
+                     e["rule"], _json.encode(e.get("ps_value")).decode(), _json.encode(e.get("ax_value")).decode(),
+                     _opt_str(e.get("ps_version")), _opt_str(e.get("ax_version"))))
+        return len(entries)
+
+    def list_conflicts(self, entity: str | None = None, key: str | None = None,
+                       limit: int = 100) -> list[dict[str, Any]]:
+        """Logged conflicts, newest first, optionally of one entity / record key."""
+        sql = ("SELECT seq, at, entity, key, flow, message_id, field, winner, rule, ps_value, ax_value, "
+               "ps_version, ax_version FROM conflicts")
+        where, params = [], []
+        for col, val in (("entity", entity), ("key", key)):
+            if val is not None:
+                where.append(f"{col} = ?")
+                params.append(val)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY seq DESC LIMIT ?"
+        params.append(int(limit))
+        with self.backend.tx() as cur:
+            cur.execute(sql, params)
+            rows = cur.fetchall()
+        return [{"id": r[0], "at": r[1], "entity": r[2], "key": r[3], "flow": r[4], "message_id": r[5],
+                 "field": r[6], "winner": r[7], "rule": r[8],
+                 "ps_value": _dejson.decode(r[9]) if r[9] is not None else None,
+                 "ax_value": _dejson.decode(r[10]) if r[10] is not None else None,
+                 "ps_version": r[11], "ax_version": r[12]} for r in rows]
 
     # --------------------------------------------------------------- poll cursors
     def get_cursor(self, name: str) -> Any:
@@ -138,17 +207,50 @@ class StateMixin:
 
     # --------------------------------------------------------------- flow versions
     def record_flow_version(self, name: str, version: str, content: str) -> bool:
-        """Record a deployed flow version; False if that exact version was already recorded."""
+        """Record ``version`` of flow ``name`` as the one deployed now; False (nothing written)
+        when it is already the deployed one. Deploying again a version recorded earlier (a
+        roll-back) makes it the deployed one again (its time moves to now)."""
         with self.backend.tx() as cur:
+            cur.execute("SELECT version FROM flow_versions WHERE name = ? ORDER BY deployed_at DESC LIMIT 1"
+                        + self.backend.for_update, (name,))
+            latest = cur.fetchone()
+            if latest is not None and latest[0] == version:
+                return False
             cur.execute("INSERT INTO flow_versions (name, version, content, deployed_at) VALUES (?, ?, ?, ?) "
-                        "ON CONFLICT (name, version) DO NOTHING RETURNING name", (name, version, content, time.time()))
-            return cur.fetchone() is not None
+                        "ON CONFLICT (name, version) DO UPDATE SET deployed_at = excluded.deployed_at, "
+                        "content = excluded.content", (name, version, content, _later_than(cur, name)))
+            return True
+
+    def record_flow_version_if_none(self, name: str, version: str, content: str) -> bool:
+        """Record ``version`` as deployed only when flow ``name`` has no deployed version at all
+        (a flow run before anyone deployed it); True when it was recorded. Safe under races."""
+        with self.backend.tx() as cur:
+            cur.execute("INSERT INTO flow_versions (name, version, content, deployed_at) SELECT ?, ?, ?, ? "
+                        "WHERE NOT EXISTS (SELECT 1 FROM flow_versions WHERE name = ?) "
+                        "ON CONFLICT (name, version) DO NOTHING", (name, version, content, time.time(), name))
+            return cur.rowcount == 1
 
     def flow_versions(self, name: str) -> list[dict[str, Any]]:
+        """The versions of flow ``name`` ever deployed, the one deployed now first."""
         with self.backend.tx() as cur:
             cur.execute("SELECT version, deployed_at FROM flow_versions WHERE name = ? ORDER BY deployed_at DESC",
                         (name,))
             return [{"version": r[0], "deployed_at": r[1]} for r in cur.fetchall()]
+
+    def deployed_flows(self) -> dict[str, dict[str, Any]]:
+        """The version deployed now of every flow: ``{name: {"version", "content", "deployed_at"}}``."""
+        with self.backend.tx() as cur:
+            cur.execute("SELECT f.name, f.version, f.content, f.deployed_at FROM flow_versions f WHERE f.deployed_at = "
+                        "(SELECT MAX(g.deployed_at) FROM flow_versions g WHERE g.name = f.name)")
+            return {r[0]: {"version": r[1], "content": r[2], "deployed_at": r[3]} for r in cur.fetchall()}
+
+    def flow_versions_stamp(self) -> tuple[int, float]:
+        """A cheap fingerprint of the deployments (how many, the latest time): it changes with
+        every deploy, so a process can tell whether to reload :meth:`deployed_flows`."""
+        with self.backend.tx() as cur:
+            cur.execute("SELECT COUNT(*), COALESCE(MAX(deployed_at), 0) FROM flow_versions")
+            r = cur.fetchone()
+        return int(r[0]), float(r[1])
 
     # --------------------------------------------------------------- alerts
     def add_alert(self, severity: str, source: str, message: str) -> None:

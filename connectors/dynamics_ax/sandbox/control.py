@@ -10,6 +10,11 @@ Not part of AX; it lets tests, demos and the CLI drive the emulated company:
 * ``POST /_sandbox/prices`` ``{"company"?, "item_id", "price"}`` - change an item's sales price;
 * ``POST /_sandbox/payments`` ``{"company"?, "invoice_id", "amount"?}`` - post a customer payment
   that settles the invoice (default: what is open), see ``payments.py``.
+* ``POST /_sandbox/price_agreements`` ``{"company"?, "rec_id"? | "item_id", "account_code"?
+  (All|Group|Table), "account_relation"?, "currency"?, "amount", "price_unit"?, "quantity_from"?,
+  "from_date"?, "to_date"?}`` - add a sales trade agreement line, or change the one with
+  ``rec_id``; ``DELETE`` with ``{"company"?, "rec_id"}`` removes one (``agreements.py``);
+* ``POST /_sandbox/variants`` ``{"company"?, "product_master", "number"}`` - add a product variant.
 Each change goes through change tracking, so pollers see it. Bad input answers 400 with
 ``{"error": "<sentence>"}``.
 """
@@ -26,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from .agreements import AgreementError, add_variant, put_agreement, remove_agreement
 from .config import FaultSettings
 from .model import fmt
 from .payments import PaymentError, open_transactions, settle
@@ -191,6 +197,34 @@ async def payments_view(request: Request) -> dict[str, Any]:
     return {"invoice_id": invoice_id, "voucher": voucher, "open_customer_transactions": open_transactions(company)}
 
 
+async def price_agreements_view(request: Request) -> dict[str, Any]:
+    state = _state(request)
+    data = await _json(request)
+    company = _company(state, data)
+    async with state.workers:
+        try:
+            if request.method == "DELETE":
+                remove_agreement(state.world, company, data.get("rec_id"))
+                return {"rec_id": data.get("rec_id"), "deleted": True}
+            line = put_agreement(state.world, company, data)
+        except AgreementError as exc:
+            raise _BadRequest(str(exc)) from None
+    return {"rec_id": line.rec_id, **{k: v for k, v in line.fields.items() if isinstance(v, str)}}
+
+
+async def variants_view(request: Request) -> dict[str, Any]:
+    state = _state(request)
+    data = await _json(request)
+    company = _company(state, data)
+    async with state.workers:
+        try:
+            variant = add_variant(state.world, company, str(data.get("product_master") or ""),
+                                  str(data.get("number") or "").strip())
+        except AgreementError as exc:
+            raise _BadRequest(str(exc)) from None
+    return {"number": variant.get("DisplayProductNumber"), "product_master": variant.get("ProductMaster")}
+
+
 def control_routes() -> list[Route]:
     return [
         Route("/_sandbox/state", _handler(state_view), methods=["GET"]),
@@ -200,4 +234,6 @@ def control_routes() -> list[Route]:
         Route("/_sandbox/stock", _handler(stock_view), methods=["POST"]),
         Route("/_sandbox/prices", _handler(prices_view), methods=["POST"]),
         Route("/_sandbox/payments", _handler(payments_view), methods=["POST"]),
+        Route("/_sandbox/price_agreements", _handler(price_agreements_view), methods=["POST", "DELETE"]),
+        Route("/_sandbox/variants", _handler(variants_view), methods=["POST"]),
     ]

@@ -145,6 +145,17 @@ SERVICES: dict[str, ServiceSpec] = {
             ("RecId",),
             ("read", "find", "findKeys"),
         ),
+        # [I] Sales trade agreements (PriceDiscTable). AX 2012 ships no document service that
+        # reads them; integrators publish them through a custom document service built with the
+        # AIF wizard. documents.json declares it; the bridge reads an item's sales prices.
+        ServiceSpec(
+            "PriceDiscTableService",
+            "PriceDiscTableService",
+            "PriceDiscTable",
+            "PriceDiscTable",
+            ("RecId",),
+            READ_OPS,
+        ),
     )
 }
 

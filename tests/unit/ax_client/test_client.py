@@ -238,7 +238,8 @@ async def test_not_found_is_typed(ax, aif, soap):
 
 async def test_port_operations_from_the_wsdl(ax):
     ops = ax.port_operations()
-    assert set(ops) == {"customer", "sales_order", "item", "on_hand", "invoice", "packing_slip", "cust_trans"}
+    assert set(ops) == {"customer", "sales_order", "item", "on_hand", "invoice", "packing_slip", "cust_trans",
+                        "product", "price_agreement"}
     assert ops["cust_trans"] == ["find", "findKeys", "read"]  # R2+ CustomerTransactionService, read-only
     assert {"create", "read", "update", "delete", "find", "findKeys", "getKeys", "getChangedKeys"} <= set(ops["sales_order"])
     assert "getChangedKeys" in ops["packing_slip"] and "create" not in ops["invoice"]
