@@ -52,7 +52,7 @@ from connectors.prestashop.webhooks import parse_ps_webhooks
 from runtime.config import ENTITIES
 from runtime.messages import Message, new_message_id
 from runtime.pollers_ps import ps_change_key
-from runtime.store import AsyncStore
+from runtime.store import AsyncStore, Receipt
 from runtime.tracing import context_from_traceparent, get_tracer, inject_carrier, traceparent_of_current
 
 __all__ = ["WebhookIngest", "KNOWN_EVENTS", "error"]
@@ -121,10 +121,6 @@ def _same_content(a: Message, event: str, data: dict[str, Any]) -> bool:
 def _content_digest(event: str, data: dict[str, Any]) -> str:
     """What a webhook id's receipt remembers of its body: event type and data, canonical."""
     return hashlib.sha256(_canonical.encode({"type": event, "data": data})).hexdigest()
-
-
-def _receipt_name(webhook_id: str) -> str:
-    return f"webhook-id:{webhook_id}"
 
 
 def _change_key(entity: str, key: str, event_type: str, data: dict[str, Any]) -> str | None:
@@ -281,28 +277,13 @@ class WebhookIngest:
     async def _append_change(self, msg: Message, change_key: str, webhook_id: str,
                              body: bytes) -> tuple[str, bool]:
         """Journal a signed webhook that carries a version under the change key (see the module
-        docstring): ``(message id, created)``. The webhook id's receipt is looked up first and
-        written after; every write is shielded from client disconnects."""
-        receipt_name = _receipt_name(webhook_id)
-        wid_key = msg.idempotency_key
-        digest = _content_digest(msg.event, msg.payload)
-        receipt = await asyncio.shield(self.store.get_cursor(receipt_name))
-        if receipt and receipt.get("message_id"):
-            if receipt.get("content") != digest:
-                await self._record_mismatch(str(receipt["message_id"]), wid_key, msg.event, body)
-            return str(receipt["message_id"]), False
-        message_id, created = await asyncio.shield(self.store.append(
-            msgspec.structs.replace(msg, idempotency_key=change_key)))
-        if not created:
-            original = await asyncio.shield(self.store.get(message_id))
-            if original is not None and original.payload.get("found_by") != "poll":
-                # another delivery id for a version another webhook brought: a new event by the
-                # standard, journaled under its own id as before (its flow run finds its effects)
-                message_id, created = await asyncio.shield(self.store.append(msg))
-        try:
-            await asyncio.shield(self.store.put_cursor(receipt_name, {"message_id": message_id, "content": digest}))
-        except Exception as exc:  # noqa: BLE001 - a redelivery then dedupes on the change key
-            log.warning("could not record webhook id receipt for message %s (%s)", message_id, type(exc).__name__)
+        docstring): ``(message id, created)``. The webhook id's receipt is claimed in the same
+        transaction as the message (group-committed, shielded from client disconnects), so two
+        deliveries of one id racing each other still make one message."""
+        receipt = Receipt(webhook_id, _content_digest(msg.event, msg.payload), change_key)
+        message_id, created = await asyncio.shield(self.store.append(msg, receipt))
+        if receipt.seen_content is not None and receipt.seen_content != receipt.content:
+            await self._record_mismatch(message_id, msg.idempotency_key, msg.event, body)
         return message_id, created
 
     async def _check_duplicate(self, message_id: str, idempotency_key: str, event_type: str, data: dict[str, Any],

@@ -14,11 +14,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from runtime.store.backends import MIGRATIONS, backend_for_url
-from runtime.store.journal import Store
+from runtime.store.journal import Receipt, Store
 from runtime.store.state import Lease
 from runtime.store.versions import version_newer_or_equal
 
-__all__ = ["AsyncStore", "Lease", "MIGRATIONS", "Store", "backend_for_url", "version_newer_or_equal"]
+__all__ = ["AsyncStore", "Lease", "MIGRATIONS", "Receipt", "Store", "backend_for_url", "version_newer_or_equal"]
+
+_Pending = tuple[Any, "Receipt | None", "Future[tuple[str, bool]]"]
 
 
 class AsyncStore:
@@ -31,21 +33,22 @@ class AsyncStore:
     def __init__(self, store: Store, max_workers: int = 4, max_batch: int = 256) -> None:
         self.sync = store
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="store")
-        self._appends: queue.SimpleQueue[tuple[Any, Future[tuple[str, bool]]] | None] = queue.SimpleQueue()
+        self._appends: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._max_batch = max_batch
         self._writer: threading.Thread | None = None
         self._writer_lock = threading.Lock()
 
-    async def append(self, msg: Any) -> tuple[str, bool]:
+    async def append(self, msg: Any, receipt: Receipt | None = None) -> tuple[str, bool]:
         """Group commit: appends waiting at the same moment share one transaction, written by one
-        thread. Each caller still gets its answer only after its message is committed."""
+        thread. Each caller still gets its answer only after its message is committed.
+        ``receipt``: a webhook change (see :class:`runtime.store.journal.Receipt`)."""
         if self._writer is None:
             with self._writer_lock:
                 if self._writer is None:
                     self._writer = threading.Thread(target=self._write_loop, name="store-writer", daemon=True)
                     self._writer.start()
         fut: Future[tuple[str, bool]] = Future()
-        self._appends.put((msg, fut))
+        self._appends.put((msg, receipt, fut))
         return await asyncio.wrap_future(fut)
 
     def _write_loop(self) -> None:
@@ -64,12 +67,12 @@ class AsyncStore:
                     break
                 batch.append(nxt)
             try:
-                results = self.sync.append_many([m for m, _ in batch])
+                results = self.sync.append_many([m for m, _, _ in batch], [r for _, r, _ in batch])
             except BaseException as exc:  # noqa: BLE001 - every waiting caller learns of the failure
-                for _, f in batch:
+                for _, _, f in batch:
                     f.set_exception(exc)
                 continue
-            for (_, f), result in zip(batch, results, strict=True):
+            for (_, _, f), result in zip(batch, results, strict=True):
                 f.set_result(result)
 
     def __getattr__(self, name: str) -> Any:

@@ -140,6 +140,16 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         )""",
         "CREATE INDEX conflicts_record ON conflicts (entity, key, seq)",
     ]),
+    # webhook ids of changes journaled under their change key (entity + id + date_upd): the id's
+    # receipt is claimed in the append's own transaction (journal.Store.append_many)
+    (4, [
+        """CREATE TABLE webhook_receipts (
+            webhook_id TEXT PRIMARY KEY,
+            message_id TEXT NOT NULL,
+            content TEXT NOT NULL,
+            received_at {REAL} NOT NULL
+        )""",
+    ]),
 ]
 
 

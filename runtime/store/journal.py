@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -29,7 +31,7 @@ from runtime.messages import Message
 from runtime.store.backends import Backend, backend_for_url
 from runtime.store.state import StateMixin
 
-__all__ = ["Store"]
+__all__ = ["Receipt", "Store"]
 
 _json = msgspec.json.Encoder()
 _dejson = msgspec.json.Decoder()
@@ -45,6 +47,23 @@ def _row_to_message(r: Any) -> Message:
         attempts=r[12], next_attempt_at=r[13], last_error=_dejson.decode(r[14]) if r[14] else None,
         flow=r[15], updated_at=r[16],
     )
+
+
+@dataclass
+class Receipt:
+    """A signed webhook about a record version, for :meth:`Store.append_many`.
+
+    ``webhook_id`` is the delivery id (Standard Webhooks ``webhook-id``), ``content`` a digest of
+    the event type and data, ``change_key`` the version's idempotency key (entity + id +
+    ``date_upd``, the key the PrestaShop poller uses too). When the webhook id was seen before,
+    the append is a duplicate and the store sets ``seen_content`` to the digest stored then, so
+    the caller can tell a reused id with a different body.
+    """
+
+    webhook_id: str
+    content: str
+    change_key: str
+    seen_content: str | None = None
 
 
 class Store(StateMixin):
@@ -65,30 +84,59 @@ class Store(StateMixin):
         """Persist ``msg``; return ``(id, created)``. Idempotent on ``idempotency_key``."""
         return self.append_many([msg])[0]
 
-    def append_many(self, msgs: list[Message]) -> list[tuple[str, bool]]:
+    def append_many(self, msgs: list[Message],
+                    receipts: Sequence[Receipt | None] | None = None) -> list[tuple[str, bool]]:
         """Persist several messages in **one** transaction (group commit); one result per message,
-        in order. A duplicate inside the batch, or of a stored message, gets the first one's id."""
+        in order. A duplicate inside the batch, or of a stored message, gets the first one's id.
+
+        ``receipts[i]`` (optional) makes message ``i`` a webhook change: see :class:`Receipt`."""
         now = time.time()
         out: list[tuple[str, bool]] = []
         with self.backend.tx() as cur:
-            for msg in msgs:
-                cur.execute(
-                    "INSERT INTO messages (id, entity, key, source, event, payload, idempotency_key, traceparent, "
-                    "received_at, source_version, status, attempts, next_attempt_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', 0, ?, ?) "
-                    "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-                    (msg.id, msg.entity, msg.key, msg.source, msg.event, _json.encode(msg.payload).decode(),
-                     msg.idempotency_key, msg.traceparent, msg.received_at, msg.source_version,
-                     msg.received_at + self.grace_s, now),
-                )
-                row = cur.fetchone()
-                if row is None:
-                    cur.execute("SELECT id FROM messages WHERE idempotency_key = ?", (msg.idempotency_key,))
-                    out.append((str(cur.fetchone()[0]), False))
-                    continue
-                self._event(cur, msg.id, "received", None, {"source": msg.source, "event": msg.event}, now)
-                out.append((msg.id, True))
+            for i, msg in enumerate(msgs):
+                receipt = receipts[i] if receipts else None
+                out.append(self._insert(cur, msg, now) if receipt is None
+                           else self._insert_with_receipt(cur, msg, receipt, now))
         return out
+
+    def _insert_with_receipt(self, cur: Any, msg: Message, receipt: Receipt, now: float) -> tuple[str, bool]:
+        """The webhook id is claimed first: a known id is a duplicate whatever its body (the
+        stored content goes to ``receipt.seen_content``). A new id journals the message under
+        the change key; when that version is already journaled, a poller's message makes this a
+        duplicate, while another webhook's makes it a new event under ``msg.idempotency_key``
+        (the standard: a new webhook id is a new delivery)."""
+        cur.execute("INSERT INTO webhook_receipts (webhook_id, message_id, content, received_at) "
+                    "VALUES (?, '', ?, ?) ON CONFLICT (webhook_id) DO NOTHING RETURNING webhook_id",
+                    (receipt.webhook_id, receipt.content, now))
+        if cur.fetchone() is None:
+            cur.execute("SELECT message_id, content FROM webhook_receipts WHERE webhook_id = ?",
+                        (receipt.webhook_id,))
+            message_id, receipt.seen_content = cur.fetchone()
+            return str(message_id), False
+        result = self._insert(cur, msgspec.structs.replace(msg, idempotency_key=receipt.change_key), now)
+        if not result[1]:
+            cur.execute("SELECT payload FROM messages WHERE id = ?", (result[0],))
+            if _dejson.decode(cur.fetchone()[0]).get("found_by") != "poll":
+                result = self._insert(cur, msg, now)
+        cur.execute("UPDATE webhook_receipts SET message_id = ? WHERE webhook_id = ?", (result[0], receipt.webhook_id))
+        return result
+
+    def _insert(self, cur: Any, msg: Message, now: float) -> tuple[str, bool]:
+        """Insert one message (and its ``received`` event) unless its idempotency key is known."""
+        cur.execute(
+            "INSERT INTO messages (id, entity, key, source, event, payload, idempotency_key, traceparent, "
+            "received_at, source_version, status, attempts, next_attempt_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', 0, ?, ?) "
+            "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+            (msg.id, msg.entity, msg.key, msg.source, msg.event, _json.encode(msg.payload).decode(),
+             msg.idempotency_key, msg.traceparent, msg.received_at, msg.source_version,
+             msg.received_at + self.grace_s, now),
+        )
+        if cur.fetchone() is None:
+            cur.execute("SELECT id FROM messages WHERE idempotency_key = ?", (msg.idempotency_key,))
+            return str(cur.fetchone()[0]), False
+        self._event(cur, msg.id, "received", None, {"source": msg.source, "event": msg.event}, now)
+        return msg.id, True
 
     def get(self, message_id: str) -> Message | None:
         with self.backend.tx() as cur:
