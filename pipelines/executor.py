@@ -38,6 +38,7 @@ from pipelines.sync import (
     owned_by,
     record_version,
     side_plans,
+    source_key,
     state_entity,
     target_key,
 )
@@ -92,7 +93,8 @@ async def run_flow(
     With ``sync`` (the runtime's store) the per-record rules of :mod:`pipelines.sync` apply:
     hashes recorded, unchanged writes skipped (step status ``unchanged``), conflicts logged, and
     a run whose every write was skipped because the record is the bridge's own write coming
-    back ends with status ``skipped_echo`` (``results["echo"]`` says since when).
+    back ends with status ``skipped_echo`` (``results["echo"]`` says since when; the rule is
+    :mod:`pipelines.sync`'s "echo").
     """
     ctx: dict[str, Any] = {**(context or {}), "message": dict(message), "results": {}}
     payload = message.get("payload")
@@ -155,9 +157,11 @@ async def run_flow(
             entry["status"] = "failed"
             _not_reached(flow, steps)
             return FlowOutcome("failed", steps, state, error=exc, failed_step=step.id, results=ctx["results"])
-    if rules is not None and rules.echo_since is not None and rules.all_unchanged(steps):
-        ctx["results"]["echo"] = {"written_at": rules.echo_since, "source": message.get("source")}
-        return FlowOutcome("skipped_echo", steps, state, results=ctx["results"])
+    if rules is not None and rules.all_unchanged(steps):
+        since = await rules.echo(steps)
+        if since is not None:
+            ctx["results"]["echo"] = {"written_at": since, "source": message.get("source")}
+            return FlowOutcome("skipped_echo", steps, state, results=ctx["results"])
     return FlowOutcome("done", steps, state, results=ctx["results"])
 
 
@@ -171,6 +175,11 @@ class _SyncRun:
         self.source = str(message.get("source") or "")
         #: when the bridge wrote what the source record holds (set when it still holds exactly that)
         self.echo_since: float | None = None
+        #: two-way with respect to the source side: the flow reads and writes the source record
+        self.two_way = echo_plan(flow, self.source) is not None
+        #: one-way flows: the bridge's unanswered writes to the source side for this record, made
+        #: for an older version of it -- (state entity, key, column, hash, written at); None: not read yet
+        self.echo_rows: list[tuple[str, str, str, str, float]] | None = None
         self.wrote = False
         #: per step, the target's content after a write that left the target's own fields out
         self.after: dict[str, Any] = {}
@@ -198,6 +207,9 @@ class _SyncRun:
         if plan is None:
             return False, document
         key = target_key(plan, document)
+        if key is None and await self._echo_rows():
+            # a possible echo: a write that names no target is compared by the record it is for
+            key = source_key(plan, self.source, self.message.get("key"))
         if key is None:
             return False, document
         column = _COLUMN[plan.system]
@@ -246,18 +258,66 @@ class _SyncRun:
         plan = self.plans.get(step.id)
         if plan is None:
             return
+        held: dict[str, Any] = {_COLUMN[plan.system]: document_hash(plan, self.after.get(step.id, document))}
         key = target_key(plan, document, result)
         if key is not None:
-            held = self.after.get(step.id, document)
-            await self.store.put_sync_state(state_entity(self.flow, plan), key,
-                                            **{_COLUMN[plan.system]: document_hash(plan, held)})
+            await self.store.put_sync_state(state_entity(self.flow, plan), key, **held)
+        by_source = source_key(plan, self.source, self.message.get("key"))
+        if target_key(plan, document) is None and by_source is not None and by_source != key:
+            # the document did not name its target: found again by the record (and its version) it was made for
+            await self.store.put_sync_state(state_entity(self.flow, plan), by_source,
+                                            source_version=self.message.get("source_version"), **held)
+
+    async def _echo_rows(self) -> list[tuple[str, str, str, str, float]]:
+        """One-way flows (see :mod:`pipelines.sync`, "echo"): the bridge's writes to the source
+        side for this record (by source) that carry a write time and were made for an older
+        version of the record than the message's: what this message may be the echo of."""
+        if self.echo_rows is not None:
+            return self.echo_rows
+        self.echo_rows = []
+        version, key = self.message.get("source_version"), self.message.get("key")
+        if self.two_way or version in (None, ""):
+            return self.echo_rows
+        for plan in self.plans.values():
+            by_source = source_key(plan, self.source, key) if plan.system == self.source else None
+            if by_source is None:
+                continue
+            column, entity = _COLUMN[plan.system], state_entity(self.flow, plan)
+            row = await self.store.get_sync_state(entity, by_source)
+            if not row or not row.get(column) or row.get(f"{column}_at") is None:
+                continue
+            if row.get("source_version") is None or _newer(str(version), str(row["source_version"])):
+                self.echo_rows.append((entity, by_source, column, row[column], row[f"{column}_at"]))
+        return self.echo_rows
 
     def all_unchanged(self, steps: list[dict[str, Any]]) -> bool:
         """No write happened, and at least one write was skipped as unchanged."""
         return not self.wrote and any(s.get("status") == "unchanged" for s in steps)
 
+    async def echo(self, steps: list[dict[str, Any]]) -> float | None:
+        """When every write was unchanged: the time of the bridge's own write to the source side
+        that this message is the echo of, or None (see :mod:`pipelines.sync`, "echo")."""
+        if self.two_way:
+            return self.echo_since
+        found = await self._echo_rows()
+        if not found:
+            return None
+        for entity, row_key, column, stored, _at in found:
+            # answered: the hash stays (what the side holds), the write time goes (no echo twice)
+            await self.store.put_sync_state(entity, row_key, written=False, **{column: stored})
+        return max(at for *_, at in found)
+
 
 _COLUMN = {"prestashop": "ps_hash", "ax": "ax_hash"}
+
+
+def _newer(version: str, than: str) -> bool:
+    """Whether source version ``version`` is strictly newer than ``than`` (numbers such as AX's
+    RecVersion by value, PrestaShop's ``Y-m-d H:i:s`` as text, which sorts by time)."""
+    try:
+        return float(version) > float(than)
+    except ValueError:
+        return version > than
 
 
 def _merged(base: Any, over: Any) -> Any:

@@ -17,11 +17,24 @@ that side's own messages carry: the shop customer id, the AX account), column ``
   has an extract of S and a load to S of the same resource): once the S record is extracted, its
   projection on the fields the flow writes to S is hashed and becomes the S hash (what S holds,
   ``written=False``: no write time) unless it equals the stored one;
-* **echo** — when that S hash equals the stored one *and* the stored one is of the bridge's own
-  write (it has a write time), and every write of the run is then skipped as unchanged (the other
-  side holds the mapped content already), the message ends ``skipped_echo``: nothing is written
-  anywhere. Every write skipped without a bridge write behind the S hash is simply ``done``
-  (a repeated notification, nothing new);
+* **by source** — a write whose document does not name its target (a sales order created by
+  the shop's order reference, an order history row, a cancellation) and that is not the flow's
+  primary write is also recorded under the key of the *source* record it was made for
+  (:func:`source_key`: ``<source system>:<message key>``), with that record's version;
+* **echo** — a message from side S ends ``skipped_echo`` (nothing is written anywhere) when
+  every write of the run that applies is skipped as unchanged (the targets hold the mapped
+  content already) *and* S holds the bridge's own write for this record:
+
+  - two-way flows (a primary write to S): the S hash above equals the stored one *and* the
+    stored one is of the bridge's own write (it has a write time);
+  - other flows (S is written only by write-backs, e.g. the order flow's ``order_histories``
+    row): a write of the flow to S for this record (by source) carries a write time and was
+    made for an older version of the record than the message's; in such a run, writes that
+    name no target are compared by source too. The first message that finds it is the echo: it
+    marks the write answered (the hash stays, its write time is cleared), so a repeat is no echo.
+
+  Every write skipped without such a bridge write behind it is simply ``done`` (a repeated
+  notification: nothing new);
 * **conflicts** — before a write to T of a record the bridge synced before (a T hash exists),
   when the flow can read T's record and T's version (``date_upd``, ``RecVersion``,
   ``ModifiedDateTime``) differs from the version last seen from T, or its content in the fields
@@ -43,7 +56,7 @@ from pipelines.registry import LoadedFlow
 from pipelines.specs import FieldRule, FlowSpec, MappingSpec
 
 __all__ = ["SidePlan", "SyncStore", "conflict_entries", "field_owner", "owned_by", "record_version", "side_plans",
-           "written_shape"]
+           "source_key", "written_shape"]
 
 #: fields an AX write result may name the written record by
 _AX_RESULT_KEYS = ("AccountNum", "SalesId", "ItemId", "PackingSlipId", "InvoiceId", "RecId")
@@ -162,6 +175,16 @@ def target_key(plan: SidePlan, document: Any, result: Any = None) -> str | None:
             if value not in (None, ""):
                 return str(value)
     return None
+
+
+def source_key(plan: SidePlan, source: str, key: Any) -> str | None:
+    """The key a write is recorded under when its document does not name its target: the
+    source record's, ``<source system>:<message key>`` (the system prefix keeps it apart from
+    the keys the written side gives its records). None for the flow's primary writes (they name
+    their record) and for messages without a key."""
+    if plan.primary or key in (None, "") or not source:
+        return None
+    return f"{source}:{key}"
 
 
 def state_entity(flow: LoadedFlow, plan: SidePlan) -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from connectors.errors import ConfigError, PermanentError
+from runtime.flow_group import FlowGroup
 from runtime.messages import Message
 
 __all__ = ["Flow", "FlowRegistry", "FunctionFlow", "NoFlowError"]
@@ -118,9 +119,14 @@ class FlowRegistry:
         return wrap
 
     def resolve(self, entity: str, event: str) -> Any:
-        """The flow for a message; the most specific (exact before wildcard, first registered wins)."""
+        """The flow for a message; the most specific (exact before wildcard, first registered wins).
+        When the first exact route is a declarative flow and other declarative flows subscribe the
+        same event, they all run: a :class:`runtime.flow_group.FlowGroup` of them, in order."""
         exact = [f for e, ev, f in self._routes if e == entity and ev == event]
         if exact:
+            declarative = [f for f in exact if hasattr(f, "loaded")]
+            if len(declarative) > 1 and exact[0] is declarative[0]:
+                return FlowGroup(declarative)
             return exact[0]
         for e, ev, f in self._routes:
             if e == entity and fnmatch.fnmatchcase(event, ev):

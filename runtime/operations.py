@@ -37,10 +37,17 @@ Contracts (docs/architecture.md, "Delivery semantics"):
 
 Clients are opened lazily on the first call, inside the caller's event loop, and closed by
 :meth:`SystemOperations.aclose`.
+
+Test hook (never set in production): with the environment variable
+``PRESTA_AX_TEST_CRASH_DIR`` naming a folder, ``sales_order_create`` ends its process with
+``os._exit`` right after AX created the sales order and before the cross-reference is written,
+once per file ``after_ax_create`` found in that folder (the file is removed first, so the
+restarted process goes on). The crash tests use it to kill the entity actor at exactly that point.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from decimal import Decimal
 from typing import Any
@@ -71,6 +78,22 @@ CUSTOMER_NS = "http://schemas.microsoft.com/dynamics/2008/01/documents/Customer"
 _SECRET_FIELDS = ("passwd", "secure_key", "reset_password_token", "last_passwd_gen")
 
 Handler = Callable[["SystemOperations", Any, Mapping[str, Any], str], Awaitable[Any]]
+
+
+#: the test hook's environment variable (module docstring)
+CRASH_DIR_ENV = "PRESTA_AX_TEST_CRASH_DIR"
+
+
+def _test_crash_point(name: str) -> None:
+    """End the process here when the test hook asks for it (module docstring); else nothing."""
+    folder = os.environ.get(CRASH_DIR_ENV)
+    if not folder:
+        return
+    try:
+        os.remove(os.path.join(folder, name))
+    except OSError:
+        return  # not asked for (or already used): go on
+    os._exit(70)
 
 
 def idempotency_key(context: Mapping[str, Any], step: str) -> str:
@@ -388,18 +411,71 @@ class SystemOperations:
         return await self._create_customer(doc, context, step)
 
     async def customer_upsert(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
-        """Load: create the AX customer, or update the top-level fields of an existing one
-        (party name, contacts and addresses are AX-side records and are left to AX)."""
+        """Load: create the AX customer, or update an existing one with one partial
+        ``CustomerService.update``: its top-level fields, and, where they differ from what AX holds,
+        the party's name (``DirParty.Name`` and the person's ``PersonName`` or the organisation's
+        ``OrganizationName``) and its primary e-mail contact (``DirPartyContactInfoView``), as
+        child records carrying their own ``action`` (``update`` by RecId, ``create`` for an e-mail
+        AX does not have). Postal addresses, other contacts and the party type are AX-side
+        records and are left to AX. Returns ``updated``: the top-level fields sent and
+        ``DirParty`` when the party changed."""
         account = str(doc.get("AccountNum") or "")
         if not account or not await self._customer_exists(account):
             return await self._create_customer(doc, context, step)
-        changes = {k: v for k, v in doc.items()
-                   if k != "AccountNum" and v is not None and not isinstance(v, (Mapping, list))}
+        changes: dict[str, Any] = {k: v for k, v in doc.items()
+                                   if k != "AccountNum" and v is not None and not isinstance(v, (Mapping, list))}
+        party = await self._party_changes(account, doc.get("DirParty"))
+        if party is not None:
+            changes["DirParty"] = party
         if changes:
             await self.ax.service("customer").update(EntityKey.of(AccountNum=account), changes,
                                                      idempotency_key=idempotency_key(context, step))
         await self._xref("customer", context.get("ps_customer_id"), account)
         return {"AccountNum": account, "existed": True, "updated": sorted(changes)}
+
+    async def _party_changes(self, account: str, sent: Any) -> Any:
+        """The partial ``DirParty`` update for what ``sent`` changes in the AX party of
+        ``account`` (see :meth:`customer_upsert`), or None when AX holds it already."""
+        if not isinstance(sent, Mapping):
+            return None
+        found = await self.ax.service("customer").read([EntityKey.of(AccountNum=account)])
+        current = (_ax_document(found[0]).get("DirParty") or {}) if found else {}
+        if not current.get("RecId"):
+            return None
+        entry: dict[str, Any] = {}
+        if sent.get("Name") not in (None, "") and str(sent["Name"]) != str(current.get("Name") or ""):
+            entry["Name"] = sent["Name"]
+        for child, names in (("PersonName", ("FirstName", "MiddleName", "LastName")), ("OrganizationName", ("Name",))):
+            want, have = sent.get(child), current.get(child)
+            if not isinstance(want, Mapping) or not isinstance(have, Mapping) or not have.get("RecId"):
+                continue  # the party type is AX's: a person's name is not made an organisation's
+            differ = {n: want[n] for n in names if want.get(n) not in (None, "") and str(want[n]) != str(have.get(n) or "")}
+            if differ:
+                entry[child] = {"action": "update", "RecId": have["RecId"], **differ}
+        contact = self._email_change(sent.get("DirPartyContactInfoView"), current.get("DirPartyContactInfoView"))
+        if contact is not None:
+            entry["DirPartyContactInfoView"] = [contact]
+        if not entry:
+            return None
+        kind = "DirOrganization" if "OrganizationName" in current or (
+            "PersonName" not in current and "OrganizationName" in sent) else "DirPerson"
+        entry.update({"action": "update", "RecId": current["RecId"]})
+        return self.ax.soap.type(f"{{{CUSTOMER_NS}}}AxdEntity_DirParty_{kind}")(**entry)
+
+    @staticmethod
+    def _email_change(sent: Any, current: Any) -> dict[str, Any] | None:
+        """The contact record that makes AX's primary e-mail the one sent, or None."""
+        wanted = next((c for c in sent or () if isinstance(c, Mapping) and c.get("Type") == "Email"
+                       and c.get("Locator")), None)
+        if wanted is None:
+            return None
+        emails = [c for c in current or () if isinstance(c, Mapping) and c.get("Type") == "Email"]
+        primary = next((c for c in emails if c.get("IsPrimary") == "Yes"), emails[0] if emails else None)
+        if primary is None:
+            return {"action": "create", **{k: v for k, v in wanted.items() if v is not None}}
+        if str(primary.get("Locator") or "") == str(wanted["Locator"]) or not primary.get("RecId"):
+            return None
+        return {"action": "update", "RecId": primary["RecId"], "Locator": wanted["Locator"]}
 
     async def fulfilment_read(self, request: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
         """Extract: the posted AX packing slip (``packing_slip.posted``, key ``PackingSlipId``),
@@ -496,6 +572,7 @@ class SystemOperations:
             if not keys:
                 raise PermanentError("AX SalesOrderService.create returned no entity key.", system="ax")
             sales_id, existed = keys[0].value, False
+            _test_crash_point("after_ax_create")  # test hook: a crash before the xref is written
         # the order's trace can be found by either number (the current span is the step's)
         span = trace.get_current_span()
         span.set_attribute("ax.sales_id", sales_id)

@@ -153,7 +153,8 @@ class EntityWorker:
                                               detail={"reason": exc.explain("skip", msg.id), "echo": exc.echo})
                     return True
                 flow_name = flow.name
-                flow_version = getattr(getattr(flow, "loaded", None), "version_id", None)
+                flow_version = getattr(flow, "version_id", None) or \
+                    getattr(getattr(flow, "loaded", None), "version_id", None)  # a FlowGroup names each
                 span.set_attribute("flow", flow_name)
                 if flow_version:
                     span.set_attribute("flow.version", flow_version)

@@ -103,7 +103,10 @@ def _party_name(party: Entity) -> str:
 def _prepare_party(company: Company, party: Entity, account: str) -> str:
     number = party.get("PartyNumber") or company.next_number("Party", "", 9)
     party.fields["PartyNumber"] = number
-    name = party.get("Name") or _party_name(party)
+    # a person's name is the one of its PersonName record (AX keeps DirPerson.Name in step with
+    # DirPersonName, also when an update changes only the PersonName child)
+    person = _party_name(party) if party.child("PersonName") is not None else ""
+    name = person or party.get("Name") or _party_name(party)
     if not name:
         raise _missing("Name")
     party.fields["Name"] = name

@@ -17,7 +17,7 @@ from connectors.errors import ConfigError
 from pipelines.executor import run_flow
 from pipelines.hashing import canonical, content_hash, fingerprint, project
 from pipelines.lint import lint_flow
-from pipelines.registry import FlowRegistry, load_flow_bundle, loaded_from_record
+from pipelines.registry import DEFAULT_FLOWS_DIR, FlowRegistry, load_flow_bundle, loaded_from_record
 from pipelines.specs import parse_flow
 from pipelines.sync import field_owner, side_plans
 
@@ -251,3 +251,102 @@ def test_a_deployed_record_rebuilds_the_same_flow_and_refuses_a_damaged_one() ->
         loaded_from_record(record)
     with pytest.raises(ConfigError, match="carries no content"):
         loaded_from_record({"name": "old", "version_id": "sha256:x", "steps": []})
+
+
+# ------------------------------------------------------------------ orders: a one-way flow with a write-back
+
+class OrderWorld:
+    """A shop order (the default order flow's sample record) and AX, speaking the order flow's
+    operations: AX sales orders found by PurchOrderFormNum, order histories that move the order."""
+
+    def __init__(self, state: str = "2") -> None:
+        sample = json.loads((DEFAULT_FLOWS_DIR / "samples" / "ps_order_to_ax.json").read_text(encoding="utf-8"))
+        self.order = {**sample["record"], "current_state": state, "date_upd": "2026-01-01 10:00:00"}
+        self.sales_orders: dict[str, dict[str, Any]] = {}
+        self.writes: list[tuple[str, str, dict[str, Any]]] = []
+
+    async def call(self, system: str, operation: str, payload: Any, *, mode: str | None,
+                   context: Mapping[str, Any]) -> Any:
+        if operation == "orders.get":
+            return copy.deepcopy(self.order)
+        doc = {k: v for k, v in payload.items() if v is not None}
+        if operation != "SalesOrderService.create":
+            self.writes.append((system, operation, doc))
+        if operation == "CustomerService.create":
+            return {"AccountNum": doc["AccountNum"], "existed": False}
+        if operation == "SalesOrderService.create":
+            existing = next((sid for sid, o in self.sales_orders.items()
+                             if o["PurchOrderFormNum"] == doc["PurchOrderFormNum"]), None)
+            sales_id = existing or f"SO-{len(self.sales_orders) + 1}"
+            if existing is None:  # found by the shop's reference: only a new order is a write
+                self.sales_orders[sales_id] = doc
+                self.writes.append((system, operation, doc))
+            return {"SalesId": sales_id, "PurchOrderFormNum": doc["PurchOrderFormNum"], "existed": bool(existing)}
+        if operation == "order_histories.create":
+            self.order["current_state"] = str(doc["id_order_state"])
+            self.order["date_upd"] = self.order["date_upd"][:-2] + "59"  # the shop's date_upd moves on
+            return {"id": "900", "id_order": doc["id_order"], "id_order_state": doc["id_order_state"]}
+        raise AssertionError(operation)
+
+
+def order_msg(world: OrderWorld, n: int, event: str = "order.updated") -> dict[str, Any]:
+    return {"id": f"O{n}", "key": str(world.order["id"]), "source": "prestashop", "event": event,
+            "payload": {"id": world.order["id"]}, "source_version": world.order["date_upd"]}
+
+
+async def run_order(flow: Any, world: OrderWorld, sync: MemorySync, message: dict[str, Any]) -> Any:
+    context = {"ax_customer_account": "PS-7" if world.sales_orders else None}
+    return await run_flow(flow, message, world, context, sync=sync)
+
+
+@pytest.fixture
+def order_flow() -> Any:
+    return FlowRegistry().get("ps_order_to_ax")
+
+
+async def test_the_shops_echo_of_the_order_write_back_is_skipped_once(order_flow: Any) -> None:
+    world, sync = OrderWorld(), MemorySync()
+    created = await run_order(order_flow, world, sync, order_msg(world, 1, "order.created"))
+    assert created.status == "done"
+    assert [w[1] for w in world.writes] == ["CustomerService.create", "SalesOrderService.create",
+                                             "order_histories.create"]
+    assert world.order["current_state"] == "3"  # the write-back moved the paid order on
+    writes = len(world.writes)
+    # the shop announces that move: the sales order maps to what the bridge wrote, and the
+    # order's write-back to the shop (which no longer applies) is the bridge's own
+    echo = await run_order(order_flow, world, sync, order_msg(world, 2))
+    assert echo.status == "skipped_echo" and echo.results["echo"]["source"] == "prestashop"
+    statuses = {s["id"]: s["status"] for s in echo.steps}
+    assert (statuses["load-order"], statuses["write-back"], statuses["load-customer"]) == \
+        ("unchanged", "skipped", "skipped")
+    assert len(world.writes) == writes
+    # the same notification again is no second echo: simply done; the sales order is looked up
+    # by the shop's reference and found, nothing is written
+    again = await run_order(order_flow, world, sync, order_msg(world, 3))
+    assert again.status == "done" and again.results["load-order"]["existed"] is True
+    assert len(world.writes) == writes and len(world.sales_orders) == 1
+
+
+async def test_an_order_update_without_a_bridge_write_back_is_done_and_a_real_change_reaches_ax(
+        order_flow: Any) -> None:
+    world, sync = OrderWorld(state="10"), MemorySync()  # awaiting bank wire: no write-back
+    assert (await run_order(order_flow, world, sync, order_msg(world, 1, "order.created"))).status == "done"
+    assert [w[1] for w in world.writes] == ["CustomerService.create", "SalesOrderService.create"]
+    # an update the flow's mappings do not read, with no bridge write to the shop behind it
+    world.order["date_upd"] = "2026-01-01 11:00:00"
+    repeat = await run_order(order_flow, world, sync, order_msg(world, 2))
+    assert repeat.status == "done" and repeat.results["load-order"]["existed"] is True
+    assert len(world.writes) == 2
+    # the staff change the delivery city: the sales order goes to AX's lookup again (no second order)
+    world.order["address_delivery"] = {**world.order["address_delivery"], "city": "Lyon"}
+    changed = await run_order(order_flow, world, sync, order_msg(world, 3))
+    assert changed.status == "done" and changed.results["load-order"]["existed"] is True
+    assert len(world.sales_orders) == 1 and len(world.writes) == 2
+    # paid now: the write-back happens once, and the shop's echo of it is skipped
+    world.order["current_state"] = "2"
+    world.order["date_upd"] = "2026-01-01 11:30:00"
+    paid = await run_order(order_flow, world, sync, order_msg(world, 4))
+    assert paid.status == "done" and world.writes[-1][1] == "order_histories.create"
+    writes = len(world.writes)
+    assert (await run_order(order_flow, world, sync, order_msg(world, 5))).status == "skipped_echo"
+    assert len(world.writes) == writes
