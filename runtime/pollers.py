@@ -3,9 +3,10 @@
 :class:`AxPoller` (a plain class, usable without Ray) runs one :meth:`AxPoller.poll` per call:
 for each poll-triggered YAML flow with ``source: ax`` (:func:`poll_routes`) it lists the keys
 of the documents of the trigger's ``service`` changed since a durable cursor, and appends one
-journal :class:`~runtime.messages.Message` per changed document. Only the posted journals are
-polled for now (packing slips, invoices; :func:`poll_event` says why), and the settlement of
-invoices (customer transactions, see below).
+journal :class:`~runtime.messages.Message` per changed document: the posted journals (packing
+slips, invoices), the settlement of invoices (customer transactions, see below) and master data
+with change tracking (customers, products, items, trade agreements; :func:`poll_event`). On-hand
+stock has no change tracking: :mod:`runtime.pollers_stock` polls it by paging and content hash.
 
 :func:`run_pollers` runs it beside the PrestaShop poller (:mod:`runtime.pollers_ps`), each route
 at its own trigger's ``every:`` (:mod:`runtime.poll_schedule`).
@@ -36,9 +37,18 @@ Contracts (DESIGN.md, "Pollers"; docs/architecture.md, "Pollers"):
   changes the transaction's RecVersion, so each settlement is one message;
 * one service failing (a port without CustomerTransactionService) is logged and does not stop
   the others; its cursor does not move;
+* trade agreement lines (``PriceDiscTableService``, key RecId) are journaled as price messages
+  keyed by the line's ``ItemRelation`` (sales lines of one item only), idempotency key
+  ``ax:PriceDiscTableService:<ItemRelation>:<RecId>:<RecVersion>``;
+* routes of several flows on one service share one listing and one cursor; each flow gets its
+  own message, its idempotency key then ending with ``:<entity>``;
 * messages: ``source="ax"``, ``entity`` = the flow's entity, ``key`` = the document key,
   ``event`` = :func:`poll_event` of the service, payload ``{"service", "key", "rec_id",
-  "rec_version", "SalesId"}``, traceparent of the poll's ``poll`` span (the trace starts at the poll).
+  "rec_version", "SalesId"}``, traceparent of the poll's ``poll`` span (the trace starts at the
+  poll) — except for a document of a sales order the bridge created from a shop order (found
+  through the ``order`` cross-reference): that one carries the ``traceparent`` of the order's
+  ``order.created`` message, so its processing continues the **order's** trace and the order's
+  trace runs from the webhook to the tracking number (:meth:`AxPoller._order_traceparent`).
 """
 
 from __future__ import annotations
@@ -248,6 +258,7 @@ class AxPoller:
         payload = {"service": route.service, "key": key, "rec_id": rec_id, "rec_version": version, **extra}
         if route.service not in _PRICE_LINES:
             payload["SalesId"] = doc.get("SalesId")
+            traceparent = await self._order_traceparent(payload["SalesId"], traceparent)
         message = Message(
             id=new_message_id(), entity=route.entity, key=key, source="ax", event=route.event,
             payload=payload,
@@ -256,6 +267,23 @@ class AxPoller:
         )
         _, created = await self.store.append(message)
         return int(created)
+
+    async def _order_traceparent(self, sales_id: Any, poll_traceparent: str | None) -> str | None:
+        """The trace a posted document of ``sales_id`` joins: the ``traceparent`` of the shop
+        order's ``order.created`` message (else of its oldest message), found through the
+        ``order`` cross-reference; ``poll_traceparent`` for an AX order the shop did not place.
+        No span is made here: a document listed again inside the overlap window must not add
+        spans to the order's trace."""
+        if not sales_id:
+            return poll_traceparent
+        xref = await self.store.get_xref("order", ax_id=str(sales_id))
+        if xref is None:
+            return poll_traceparent
+        messages = [m for m in await self.store.list_messages(entity="order", key=str(xref["ps_id"]), limit=100)
+                    if m.traceparent]
+        first = next((m for m in reversed(messages) if m.event == "order.created"),
+                     messages[-1] if messages else None)
+        return first.traceparent if first is not None else poll_traceparent
 
     async def _journal(self, routes: list[PollRoute], entity: str, keys: list[EntityKey]) -> int:
         if not keys:
