@@ -94,13 +94,20 @@ class NotFoundError(PermanentError):
 
 
 class TransientError(BridgeError):
-    """A passing failure: retry with backoff. ``retry_after`` (seconds) overrides the backoff."""
+    """A passing failure: retry with backoff. ``retry_after`` (seconds) overrides the backoff.
+
+    ``unavailable`` marks a failure of the system as a whole, not of the record: it could not
+    be reached (network), or refused all work for now (HTTP 502/503/504, 429, a stopped IIS
+    application pool). The runtime does not count those against a message's attempts limit:
+    an outage must not fill the dead-letter queue."""
 
     disposition = "retry"
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, unavailable: bool = False,
+                 **kw: object) -> None:
         super().__init__(message, **kw)  # type: ignore[arg-type]
         self.retry_after = retry_after
+        self.unavailable = unavailable
 
 
 class AuthError(BridgeError):
@@ -126,15 +133,17 @@ def make_error(
     system: str | None = None,
     code: str | int | None = None,
     retry_after: float | None = None,
+    unavailable: bool = False,
 ) -> BridgeError:
     """Instantiate the class a connector's mapping table chose for a failure.
 
     Every connector ends its one table lookup the same way: build ``cls`` with the message, the
-    system and the code, and hand ``retry_after`` (seconds) only to :class:`TransientError` and its
-    subclasses, the only branch that carries one; for any other class it is ignored.
+    system and the code, and hand ``retry_after`` (seconds) and ``unavailable`` only to
+    :class:`TransientError` and its subclasses, the only branch that carries them; for any other
+    class they are ignored.
     """
     if issubclass(cls, TransientError):
-        return cls(message, system=system, code=code, retry_after=retry_after)
+        return cls(message, system=system, code=code, retry_after=retry_after, unavailable=unavailable)
     return cls(message, system=system, code=code)
 
 

@@ -288,8 +288,13 @@ def error_for_network(exc: BaseException, *, service: str, operation: str, compa
     return _make(rule, msg)
 
 
+#: rows that say AX as a whole cannot be reached or takes no work now (not the record's fault)
+_UNAVAILABLE_ROWS = frozenset({"unavailable", "network"})
+
+
 def _make(rule: FaultRule, message: str, *, retry_after: float | None = None) -> BridgeError:
-    return make_error(rule.error, message, system="ax", code=rule.name, retry_after=retry_after)
+    return make_error(rule.error, message, system="ax", code=rule.name, retry_after=retry_after,
+                      unavailable=rule.name in _UNAVAILABLE_ROWS)
 
 
 class AlreadyDeliveredError(PermanentError):

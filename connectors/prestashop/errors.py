@@ -61,6 +61,9 @@ STATUS_TABLE: dict[int, tuple[ErrorClass, str]] = {
     504: (TransientError, "a proxy in front of the shop timed out"),
 }
 
+#: statuses that say the shop as a whole takes no work now (with no webservice error code)
+_UNAVAILABLE_STATUSES = frozenset({429, 502, 503, 504})
+
 #: PrestaShop error code -> class. Codes not listed fall back to the status.
 CODE_TABLE: dict[int, ErrorClass] = {
     **{code: TransientError for code in range(2, 16)},  # PHP warnings/notices turned into errors
@@ -147,7 +150,10 @@ def error_from_response(
     if cls is TransientError and retry_after is not None:
         message += f" Retry after {retry_after:g} s."
 
-    return make_error(cls, message, system="prestashop", code=code, retry_after=retry_after)
+    # the shop (or its host) takes no work now, whatever the record: an outage, not a bad record
+    unavailable = code is None and status in _UNAVAILABLE_STATUSES
+    return make_error(cls, message, system="prestashop", code=code, retry_after=retry_after,
+                      unavailable=unavailable)
 
 
 def plain_text_write_error(body: bytes, *, where: str) -> BridgeError:
@@ -165,4 +171,5 @@ def plain_text_write_error(body: bytes, *, where: str) -> BridgeError:
 def transport_error(exc: Exception, *, where: str) -> TransientError:
     """A network failure (connect, read, timeout) talking to the shop: always transient."""
     kind = type(exc).__name__
-    return TransientError(f"Could not complete {where} with the shop: {kind} (network).", system="prestashop")
+    return TransientError(f"Could not complete {where} with the shop: {kind} (network).", system="prestashop",
+                          unavailable=True)

@@ -37,6 +37,7 @@ from .faults import (
     AxFault,
     action_not_supported_envelope,
     fault_envelope,
+    lost_answer_hold,
 )
 from .fulfilment import advance
 from .iis_auth import IisAuth, WindowsAccount
@@ -227,8 +228,11 @@ async def _service(request: Request) -> Response:
                                                service=service, operation=operation), status_code=500,
                                 media_type=_XML)
             status, payload = _process(state, action, body)
+            hold = lost_answer_hold(state.config.faults, *_ACTIONS[action], status)
         finally:
             state.in_flight -= 1
+    if hold:  # committed; the answer comes too late for the client (the worker is free again)
+        await asyncio.sleep(hold)
     return Response(payload, status_code=status, media_type=_XML if payload else None)
 
 

@@ -20,6 +20,12 @@ class FaultSettings:
     deadlock_next: int = 0
     timeout_next: int = 0
     error_next: int = 0
+    # the AOS commits the next N create/update/delete calls (of ``commit_then_timeout_service``
+    # when set), then the answer is lost: it is held ``commit_then_timeout_hold_s`` seconds, so
+    # the client's read times out (a WCF sendTimeout / a proxy giving up after the commit)
+    commit_then_timeout_next: int = 0
+    commit_then_timeout_service: str = ""
+    commit_then_timeout_hold_s: float = 30.0
 
     def update(self, values: dict[str, object]) -> list[str]:
         """Apply known keys from a JSON object; returns the unknown keys (not applied)."""

@@ -14,7 +14,10 @@ Not part of AX; it lets tests, demos and the CLI drive the emulated company:
   (All|Group|Table), "account_relation"?, "currency"?, "amount", "price_unit"?, "quantity_from"?,
   "from_date"?, "to_date"?}`` - add a sales trade agreement line, or change the one with
   ``rec_id``; ``DELETE`` with ``{"company"?, "rec_id"}`` removes one (``agreements.py``);
-* ``POST /_sandbox/variants`` ``{"company"?, "product_master", "number"}`` - add a product variant.
+* ``POST /_sandbox/variants`` ``{"company"?, "product_master", "number"}`` - add a product variant;
+* ``POST /_sandbox/items`` ``{"company"?, "item_id", "name"?, "price"}`` - release a new item
+  (a distinct product of that number, released to the company with a sales price; what an AX
+  user does in *Product information management*), through the same rules as an AIF create.
 Each change goes through change tracking, so pollers see it. Bad input answers 400 with
 ``{"error": "<sentence>"}``.
 """
@@ -33,8 +36,11 @@ from starlette.routing import Route
 
 from .agreements import AgreementError, add_variant, put_agreement, remove_agreement
 from .config import FaultSettings
+from .entity import Entity
+from .faults import AxFault
 from .model import fmt
 from .payments import PaymentError, open_transactions, settle
+from .rules import create_item, create_product
 
 if TYPE_CHECKING:
     from .app import SandboxState
@@ -225,6 +231,31 @@ async def variants_view(request: Request) -> dict[str, Any]:
     return {"number": variant.get("DisplayProductNumber"), "product_master": variant.get("ProductMaster")}
 
 
+async def items_view(request: Request) -> dict[str, Any]:
+    state = _state(request)
+    data = await _json(request)
+    company = _company(state, data)
+    item_id = str(data.get("item_id") or "").strip()
+    if not item_id or len(item_id) > 20:
+        raise _BadRequest("Field 'item_id' must be an item number of 1 to 20 characters.")
+    price = _decimal(data, "price")
+    name = str(data.get("name") or item_id)
+    product = Entity("Product", "AxdEntity_Product_EcoResDistinctProduct",
+                     {"DisplayProductNumber": item_id, "ProductType": "Item", "SearchName": name[:20]})
+    product.children["Translation"] = [Entity("Translation", "AxdEntity_Translation",
+                                              {"LanguageId": "en-us", "Name": name})]
+    item = Entity("InventTable", "AxdEntity_InventTable", {"ItemId": item_id, "Product": item_id})
+    item.children["Sales"] = [Entity("Sales", "AxdEntity_Sales", {"UnitId": "ea", "Price": fmt(price)})]
+    async with state.workers:
+        try:
+            if state.world.products.get((item_id,)) is None:
+                state.world.put(state.world.products, create_product(state.world, company, product))
+            state.world.put(company.store("ItemService"), create_item(state.world, company, item))
+        except AxFault as exc:  # e.g. the item is released already
+            raise _BadRequest(str(exc)) from None
+    return {"item_id": item_id, "price": fmt(price)}
+
+
 def control_routes() -> list[Route]:
     return [
         Route("/_sandbox/state", _handler(state_view), methods=["GET"]),
@@ -236,4 +267,5 @@ def control_routes() -> list[Route]:
         Route("/_sandbox/payments", _handler(payments_view), methods=["POST"]),
         Route("/_sandbox/price_agreements", _handler(price_agreements_view), methods=["POST", "DELETE"]),
         Route("/_sandbox/variants", _handler(variants_view), methods=["POST"]),
+        Route("/_sandbox/items", _handler(items_view), methods=["POST"]),
     ]

@@ -7,6 +7,11 @@ Unless the port runs with "Include exceptions in fault", the faultstring is the 
 "Request Failed. See the Exception Log for details." and the infolog stays on the server;
 framework faults (duplicate message, injected deadlock/timeout) show their own text, as
 faults thrown through X++ ``AifFault`` do [I].
+
+``lost_answer_hold`` decides the "committed, then timed out" fault: the AOS has processed and
+committed a write, but its answer never reaches the client in time (a WCF ``sendTimeout`` or a
+proxy giving up). The client sees a timeout; retrying the same message is AX's duplicate-message
+check's business, or the caller's lookup of what it created.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ __all__ = [
     "AxFault",
     "action_not_supported_envelope",
     "fault_envelope",
+    "lost_answer_hold",
 ]
 
 GENERIC_TEXT = "Request Failed. See the Exception Log for details."
@@ -51,6 +57,23 @@ class AxFault(Exception):
         self.field = field
         self.xpath = xpath
         self.line = line
+
+
+_WRITES = frozenset({"create", "update", "delete"})
+
+
+def lost_answer_hold(faults: object, service: str, operation: str, status: int) -> float:
+    """Seconds to hold the answer of a call that AX has just committed (0: answer at once).
+
+    Counts down ``faults.commit_then_timeout_next`` for each committed (HTTP 200) create,
+    update or delete, of ``faults.commit_then_timeout_service`` when that is set."""
+    if status != 200 or operation not in _WRITES or getattr(faults, "commit_then_timeout_next", 0) <= 0:
+        return 0.0
+    only = getattr(faults, "commit_then_timeout_service", "")
+    if only and only != service:
+        return 0.0
+    faults.commit_then_timeout_next -= 1  # type: ignore[attr-defined]
+    return float(getattr(faults, "commit_then_timeout_hold_s", 0.0))
 
 
 def _nil(tag: str) -> str:

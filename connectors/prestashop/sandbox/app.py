@@ -4,7 +4,7 @@
 the webhook emitter and the fault injector. Requests go through the dispatcher's order of checks
 (reference §1): webservice enabled, key present (401 plain text), key valid (codes 17/18/20/21),
 shop context (999), ``language`` (78-81), resource (27/26), method (23/101/25), then the handler.
-Sandbox controls live under ``/_sandbox/`` (faults, clock, webhook status, health) and require a
+Sandbox controls live under ``/_sandbox/`` (faults, request log, clock, webhook status, health) and require a
 valid webservice key, sent the same way as for ``/api/``.
 """
 
@@ -257,7 +257,9 @@ def create_app(config: SandboxConfig) -> Starlette:
         path = request.path_params.get("path", "")
         if request.url.path.endswith("dispatcher.php"):
             path = request.query_params.get("url", "")
-        decision = sandbox.faults.decide()
+        body = await request.body() if request.method in ("POST", "PUT", "PATCH") else b""
+        method = request.query_params.get("ps_method") or request.method
+        decision = sandbox.faults.decide(method, path, body)
         if decision.status is not None and not decision.notice_xml:
             if decision.delay_s:
                 await asyncio.sleep(decision.delay_s)
@@ -265,7 +267,6 @@ def create_app(config: SandboxConfig) -> Starlette:
                             media_type=decision.content_type)
         sandbox.faults.in_flight += 1
         try:
-            body = await request.body() if request.method in ("POST", "PUT", "PATCH") else b""
             if decision.delay_s:
                 await asyncio.sleep(decision.delay_s)
             return _Call(sandbox, request, body).run(path, decision.notice_xml)
@@ -288,6 +289,14 @@ def create_app(config: SandboxConfig) -> Starlette:
         elif request.method == "DELETE":
             sandbox.faults.configure(Faults())
         return JSONResponse(sandbox.faults.faults.model_dump())
+
+    async def requests_log(request: Request) -> Response:
+        """The API requests seen (``FaultInjector.requests``); DELETE empties the log."""
+        if not _admin(request):
+            return JSONResponse({"error": "a valid webservice key is required for /_sandbox/requests"}, 401)
+        if request.method == "DELETE":
+            sandbox.faults.requests.clear()
+        return JSONResponse({"requests": list(sandbox.faults.requests)})
 
     async def clock(request: Request) -> Response:
         if not _admin(request):
@@ -351,6 +360,7 @@ def create_app(config: SandboxConfig) -> Starlette:
         Route("/api/{path:path}", api, methods=methods),
         Route("/webservice/dispatcher.php", api, methods=methods),
         Route("/_sandbox/faults", faults, methods=["GET", "PUT", "POST", "DELETE"]),
+        Route("/_sandbox/requests", requests_log, methods=["GET", "DELETE"]),
         Route("/_sandbox/clock", clock, methods=["GET", "PUT"]),
         Route("/_sandbox/webhooks", webhooks, methods=["GET", "PUT"]),
         Route("/_sandbox/checkout", checkout, methods=["POST"]),

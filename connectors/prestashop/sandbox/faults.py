@@ -11,7 +11,16 @@ webservice runs:
 * ``error_rate``: that fraction of requests answers 500 with an HTML error page;
 * ``php_notice_rate``: that fraction answers 500 with a PHP notice turned into webservice error
   code 8 (XML, production mode) or, with ``php_notice_style="html"``, the raw notice page;
-* ``latency_ms`` / ``latency_jitter_ms`` / ``latency_distribution``: added delay per request.
+* ``latency_ms`` / ``latency_jitter_ms`` / ``latency_distribution``: added delay per request;
+* ``unavailable_next`` / ``throttled_next``: the next N requests answer 503 / 429 with
+  ``Retry-After: retry_after_s`` (deterministic, for tests; 503 first);
+* ``only_methods`` / ``only_resources``: faults apply only to requests with these methods / on
+  these resources (empty: every request), e.g. a storm on the writes of ``order_histories``.
+
+:attr:`FaultInjector.requests` is the request log the sandbox serves at ``/_sandbox/requests``:
+per API request its arrival (``t``, seconds of a monotonic clock), ``method``, ``resource``,
+``path``, a digest of its body (``body_sha1``: the same write sent again has the same digest),
+and what the injector answered (``status``, ``retry_after``; ``None`` when it was served).
 
 Random draws come from a generator seeded at construction, so a run with the same seed and the
 same request sequence injects the same faults.
@@ -19,9 +28,11 @@ same request sequence injects the same faults.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import time
-from typing import Literal
+from collections import deque
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -44,6 +55,10 @@ class Faults(BaseModel):
     rate_limit_burst: int = Field(default=10, ge=1)
     retry_after_s: int = Field(default=1, ge=0, description="Retry-After sent with 429 and 503")
     max_concurrency: int = Field(default=0, ge=0, description="in-flight cap answered 503 beyond; 0 disables")
+    unavailable_next: int = Field(default=0, ge=0, description="answer the next N requests 503 + Retry-After")
+    throttled_next: int = Field(default=0, ge=0, description="answer the next N requests 429 + Retry-After")
+    only_methods: list[str] = Field(default_factory=list, description="faults apply to these methods only")
+    only_resources: list[str] = Field(default_factory=list, description="faults apply to these resources only")
 
 
 class FaultDecision:
@@ -74,9 +89,13 @@ _NOTICE_PAGE = ("<br />\n<b>Notice</b>:  Undefined index: id_shop in <b>modules/
 class FaultInjector:
     """Applies :class:`Faults` to incoming requests; keep one per app (it tracks concurrency)."""
 
+    #: how many requests the log keeps (the oldest go first)
+    LOG_SIZE = 10_000
+
     def __init__(self, faults: Faults, seed: int = 0) -> None:
         self.rng = random.Random(seed)
         self.in_flight = 0
+        self.requests: deque[dict[str, Any]] = deque(maxlen=self.LOG_SIZE)
         self.configure(faults)
 
     def configure(self, faults: Faults) -> None:
@@ -100,10 +119,32 @@ class FaultInjector:
             ms = f.latency_ms + self.rng.uniform(-f.latency_jitter_ms, f.latency_jitter_ms)
         return max(ms, 0.0) / 1000.0
 
-    def decide(self) -> FaultDecision:
-        """Decide the fate of one request (call once per request, before :meth:`enter`)."""
+    def decide(self, method: str = "", path: str = "", body: bytes = b"") -> FaultDecision:
+        """Decide the fate of one request (call once per request) and log it; ``path`` is the
+        API path without ``/api/`` (``order_histories``, ``orders/5``)."""
+        d = self._decide(method.upper(), path.split("/", 1)[0])
+        self.requests.append({
+            "t": time.monotonic(), "method": method.upper(), "resource": path.split("/", 1)[0], "path": path,
+            "body_sha1": hashlib.sha1(body).hexdigest() if body else None, "status": d.status,
+            "retry_after": d.headers.get("Retry-After")})
+        return d
+
+    def _decide(self, method: str, resource: str) -> FaultDecision:
         f, d = self.faults, FaultDecision()
+        if (f.only_methods and method not in {m.upper() for m in f.only_methods}) or \
+                (f.only_resources and resource not in f.only_resources):
+            return d
         now = time.monotonic()
+        if f.unavailable_next or f.throttled_next:
+            if f.unavailable_next:
+                f.unavailable_next -= 1
+                d.status, d.body = 503, _OUTAGE_PAGE
+            else:
+                f.throttled_next -= 1
+                d.status, d.body = 429, "Too Many Requests\n"
+                d.content_type = "text/plain; charset=utf-8"
+            d.headers["Retry-After"] = str(f.retry_after_s)
+            return d
         if self.outage_until and now < self.outage_until:
             d.status, d.body = 503, _OUTAGE_PAGE
             d.headers["Retry-After"] = str(max(1, int(self.outage_until - now + 0.999)))
