@@ -92,8 +92,9 @@ async def run_flow(
     extended with ``message`` and ``results``, and visible to expressions as ``context``.
     With ``sync`` (the runtime's store) the per-record rules of :mod:`pipelines.sync` apply:
     hashes recorded, unchanged writes skipped (step status ``unchanged``), conflicts logged, and
-    a run whose every write was skipped because the record is the bridge's own write coming
-    back ends with status ``skipped_echo`` (``results["echo"]`` says since when; the rule is
+    a run for a record that is the bridge's own write coming back ends with status
+    ``skipped_echo`` having written nothing (its writes ``unchanged``, or ``echo`` when the
+    source record alone decides it; ``results["echo"]`` says since when; the rule is
     :mod:`pipelines.sync`'s "echo").
     """
     ctx: dict[str, Any] = {**(context or {}), "message": dict(message), "results": {}}
@@ -140,6 +141,9 @@ async def run_flow(
                     )
             else:  # load, write-back
                 document = resolve_input(state, step.input)
+                if rules is not None and rules.source_echo:
+                    entry["status"] = "echo"  # the source holds our own write: nothing goes back
+                    continue
                 if rules is not None:
                     skip, document = await rules.before_write(step, document, state)
                     if skip:
@@ -157,6 +161,9 @@ async def run_flow(
             entry["status"] = "failed"
             _not_reached(flow, steps)
             return FlowOutcome("failed", steps, state, error=exc, failed_step=step.id, results=ctx["results"])
+    if rules is not None and rules.source_echo and not rules.wrote:
+        ctx["results"]["echo"] = {"written_at": rules.echo_since, "source": message.get("source")}
+        return FlowOutcome("skipped_echo", steps, state, results=ctx["results"])
     if rules is not None and rules.all_unchanged(steps):
         since = await rules.echo(steps)
         if since is not None:
@@ -177,6 +184,9 @@ class _SyncRun:
         self.echo_since: float | None = None
         #: two-way with respect to the source side: the flow reads and writes the source record
         self.two_way = echo_plan(flow, self.source) is not None
+        #: the source record is all the flow writes to the source side (no other write to it),
+        #: so its content in the fields the flow writes there decides an echo on its own
+        self.whole_source = self.two_way and all(p.primary for p in self.plans.values() if p.system == self.source)
         #: one-way flows: the bridge's unanswered writes to the source side for this record, made
         #: for an older version of it -- (state entity, key, column, hash, written at); None: not read yet
         self.echo_rows: list[tuple[str, str, str, str, float]] | None = None
@@ -289,6 +299,13 @@ class _SyncRun:
             if row.get("source_version") is None or _newer(str(version), str(row["source_version"])):
                 self.echo_rows.append((entity, by_source, column, row[column], row[f"{column}_at"]))
         return self.echo_rows
+
+    @property
+    def source_echo(self) -> bool:
+        """The source record holds exactly the bridge's own write, and it is all the flow writes
+        to that side: the message is that write coming back, whatever the reverse mapping would
+        make of it (see :mod:`pipelines.sync`, "echo")."""
+        return self.whole_source and self.echo_since is not None
 
     def all_unchanged(self, steps: list[dict[str, Any]]) -> bool:
         """No write happened, and at least one write was skipped as unchanged."""

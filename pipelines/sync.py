@@ -22,8 +22,15 @@ that side's own messages carry: the shop customer id, the AX account), column ``
   primary write is also recorded under the key of the *source* record it was made for
   (:func:`source_key`: ``<source system>:<message key>``), with that record's version;
 * **echo** — a message from side S ends ``skipped_echo`` (nothing is written anywhere) when
-  every write of the run that applies is skipped as unchanged (the targets hold the mapped
-  content already) *and* S holds the bridge's own write for this record:
+  S holds the bridge's own write for this record and either S's record is all the flow writes
+  to S (its only write to S is the primary one: AX in ``customer_sync``) — then the message is
+  that write coming back and no write of the run is made (step status ``echo``), whatever the
+  mapping back would make of it: a round trip through a mapping is not always the identity (a
+  lookup's default, a many-to-one table: the shop's ``id_lang`` ``0`` goes to AX as its default
+  language and would come back as ``1``), and writing it back would change the side the
+  content came from — or every write of the run that applies is skipped as unchanged (the
+  targets hold the mapped content already; needed when the flow writes S through other
+  records too, e.g. the shop's addresses, whose changes S's record does not show):
 
   - two-way flows (a primary write to S): the S hash above equals the stored one *and* the
     stored one is of the bridge's own write (it has a write time);

@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +61,18 @@ def serve(
 def demo(
     config: Path | None = ConfigOpt,
     seed: int = typer.Option(50, help="Products in the PrestaShop sandbox (and items in AX)"),
+    port: int | None = typer.Option(None, "--port", "-p", help="The bridge's HTTP port (default 8000 or PRESTA_AX_PORT)"),
+    shop_port: int | None = typer.Option(None, "--shop-port", help="The PrestaShop sandbox's port (default 8081)"),
+    ax_port: int | None = typer.Option(None, "--ax-port", help="The AX sandbox's port (default 8082)"),
+    traffic: bool = typer.Option(True, "--traffic/--no-traffic",
+                                 help="Make demo traffic: shop orders, customer edits on both sides, AX stock "
+                                      "and price changes."),
+    rate: float = typer.Option(1.0, "--rate", min=0.1, max=5.0, help="Traffic events per second (at most 5)."),
+    summary_every: float = typer.Option(5.0, "--summary-every", min=0.0,
+                                        help="Seconds between summary lines (0: no summary)."),
 ) -> None:
-    """Run both sandboxes and the bridge together (the sandbox shop's webhooks go to the bridge).
+    """Run both sandboxes and the bridge together (the sandbox shop's webhooks go to the bridge),
+    with demo traffic and a summary line every few seconds (README: what the line means).
 
     Every start is a fresh demo: shop, AX and the demo's own journal start anew together."""
     from pydantic import SecretStr
@@ -74,31 +85,77 @@ def demo(
         err.print("[red]The demo runs on a fresh journal of its own and never on yours: unset store.url "
                   "(or PRESTA_AX_STORE_URL) to run the demo, or use `presta-ax serve` with your store.[/red]")
         raise typer.Exit(2)
-    wanted = [("127.0.0.1", DEMO_PS_PORT, "the demo's PrestaShop sandbox", _DEMO_ADVICE),
-              ("127.0.0.1", DEMO_AX_PORT, "the demo's AX sandbox", _DEMO_ADVICE)]
+    if port is not None:
+        settings.server.port = port
+    shop_port, ax_port = shop_port or DEMO_PS_PORT, ax_port or DEMO_AX_PORT
+    wanted = [("127.0.0.1", shop_port, "the demo's PrestaShop sandbox", _DEMO_ADVICE + " Or use --shop-port."),
+              ("127.0.0.1", ax_port, "the demo's AX sandbox", _DEMO_ADVICE + " Or use --ax-port.")]
     if not settings.ray_address:
         wanted.insert(0, (settings.server.host, settings.server.port, "the bridge's HTTP port",
                           "is another `presta-ax demo` or `serve` running? Stop it first, or choose "
-                          "another port with PRESTA_AX_PORT."))
+                          "another port with --port or PRESTA_AX_PORT."))
     _refuse_taken_ports(wanted)
     _fresh_demo_journal(settings)
     if not settings.server.webhook_secrets:
         settings.server.webhook_secrets = [SecretStr("whsec_ZGVtby1zZWNyZXQtZGVtby1zZWNyZXQ=")]
     children, info = start_sandboxes(Path(settings.data_dir), settings.server.port,
-                                     settings.server.webhook_secrets[0].get_secret_value(), seed=seed)
+                                     settings.server.webhook_secrets[0].get_secret_value(), seed=seed,
+                                     ps_port=shop_port, ax_port=ax_port)
     try:
         for k, v in info.items():
             console.print(f"  {k:<20} {v}")
+        linked = False
         try:
             # the declarative flows run against the two sandboxes (systems + adapted flows)
-            for line in configure_demo(settings):
+            for line in configure_demo(settings, shop_port, ax_port, items=len(_DEMO_ITEMS)):
                 console.print(f"  {line}")
+            linked = True
         except Exception as exc:  # noqa: BLE001 - the bridge still runs; the flows need the systems
             err.print(f"[yellow]The demo could not link the sandboxes ({type(exc).__name__}: {exc}); "
                       "orders will not reach AX.[/yellow]")
-        _serve(settings, settings.ray_address, None)
+        _serve(settings, settings.ray_address, None, stop_timeout_s=_DEMO_STOP_S,
+               on_ready=lambda running: _start_demo_traffic(settings, ax_port, traffic and linked, rate,
+                                                            summary_every))
     finally:
         stop_children(children)
+
+
+#: the AX items the demo shop sells (``configure_demo`` links them): the traffic orders the
+#: first three and changes the prices of the others
+_DEMO_ITEMS = [f"A{n:04d}" for n in range(1, 6)]
+#: how long the demo waits for the dispatcher to stop on Ctrl-C: the whole demo stops within 10 s
+_DEMO_STOP_S = 4.0
+
+
+def _start_demo_traffic(settings: Any, ax_port: int, traffic: bool, rate: float, every_s: float) -> Any:
+    """Start the traffic generator (when ``traffic``) and the summary line; returns their stop."""
+    from rich.markup import escape
+
+    from runtime.demo_traffic import DemoTraffic, TrafficGenerator
+    from runtime.store import Store
+
+    generator = None
+    if traffic:
+        accounts_store = Store(settings.store_url())
+
+        def accounts() -> list[tuple[str, str]]:
+            return [(x["ps_id"], x["ax_id"]) for x in accounts_store.list_xrefs("customer", limit=200)]
+        # prices change on items the orders do not buy (runtime.demo_traffic: a paid order must pay
+        # the shop's own cart total)
+        generator = TrafficGenerator(settings.systems.prestashop, settings.systems.ax, f"http://127.0.0.1:{ax_port}",
+                                     _DEMO_ITEMS[:3], _DEMO_ITEMS[3:], accounts=accounts, rate_per_s=rate)
+        console.print(f"  Demo traffic: about {rate:g} event(s) a second (orders, customer edits on both sides, "
+                      "AX stock and prices); --no-traffic turns it off.")
+    if every_s > 0:
+        console.print(f"  A summary line every {every_s:g} s (the README's demo section says what each figure counts).")
+    running = DemoTraffic(settings.store_url(), lambda line: console.print(escape(line)), generator=generator,
+                          every_s=every_s).start()
+
+    def stop() -> None:
+        running.stop(timeout_s=2.0)
+        if generator is not None:
+            accounts_store.close()
+    return stop
 
 
 _DEMO_ADVICE = "is another `presta-ax demo` running? Stop it first."
@@ -214,7 +271,11 @@ class _Steps:
             self.current = None
 
 
-def _serve(settings: Any, address: str | None, num_cpus: int | None) -> None:
+def _serve(settings: Any, address: str | None, num_cpus: int | None, *, stop_timeout_s: float = 30.0,
+           on_ready: Callable[[Any], Callable[[], None]] | None = None) -> None:
+    """Start the bridge and block until Ctrl-C (SIGTERM, SIGHUP). ``on_ready(running)`` runs once
+    the bridge listens and returns what to call first when stopping (the demo's traffic);
+    ``stop_timeout_s`` bounds the wait for the dispatcher before Ray is shut down."""
     _quiet_local_ray_auth(address)
     import ray
 
@@ -276,6 +337,12 @@ def _serve(settings: Any, address: str | None, num_cpus: int | None) -> None:
     if not settings.server.webhook_secrets:
         console.print("[yellow]  no webhook secret configured: set PRESTA_AX_WEBHOOK_SECRETS to accept webhooks[/yellow]")
     stop = threading.Event()
+    stop_extra = None
+    if on_ready is not None:
+        try:
+            stop_extra = on_ready(running)
+        except Exception as exc:  # noqa: BLE001 - the bridge runs on without the extra
+            err.print(f"[yellow]{type(exc).__name__} while starting beside the bridge: {exc}[/yellow]")
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     if hasattr(signal, "SIGHUP"):  # a closed terminal stops the bridge as cleanly as Ctrl-C
         signal.signal(signal.SIGHUP, lambda *_: stop.set())
@@ -285,10 +352,12 @@ def _serve(settings: Any, address: str | None, num_cpus: int | None) -> None:
     except KeyboardInterrupt:
         pass
     console.print("Stopping …")
+    if stop_extra is not None:
+        stop_extra()
     # never hang on a cluster (or a local Ray hit by the same Ctrl-C) going away
     stopper = threading.Thread(target=stop_bridge if address else stop_dispatcher, args=(running,), daemon=True)
     stopper.start()
-    stopper.join(timeout=30)
+    stopper.join(timeout=stop_timeout_s)
     # a local Ray instance takes Serve and the detached actors down with it; the journal keeps the work
     ray.shutdown()
     console.print("Stopped; every acknowledged message is in the journal.")

@@ -1,6 +1,8 @@
 """AX master data reaches the shop on Ray + Serve with both sandboxes over HTTP: an AX customer
-edit, an AX on-hand change and an AX sales price change each arrive in the shop through the AX
-pollers and their flows; the bridge's own writes do not come back (the journal settles)."""
+edit, an AX-only customer (with its address), an AX on-hand change and an AX sales price change
+each arrive in the shop through the AX pollers and their flows; the bridge's own writes come
+back as echoes that end ``skipped_echo`` in both directions and write nothing (the shop's
+``date_upd``, AX's ``RecVersion``/``_DocumentHash`` unchanged), and the journal settles."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from connectors.dynamics_ax import AxConfig, EntityKey
 from connectors.dynamics_ax import Client as AxClient
 from connectors.prestashop import Client, ClientConfig, F
 from runtime.demo import SANDBOX_WAREHOUSES, link_catalog
+from runtime.operations import SystemOperations
 from runtime.store import Store
 from tests.contract.runtime_operations.support import PS_KEY, sandbox_flow_dir
 from tests.e2e.support import wait_until
@@ -40,6 +43,24 @@ async def _shop_quantity(shop: Client, product_id: str) -> int | None:
     rows = await shop.list("stock_availables", display="full",
                            filters={"id_product": F.eq(int(product_id)), "id_product_attribute": F.eq(0)})
     return int(rows[0]["quantity"]) if rows else None
+
+
+async def _ax_version(ax: AxClient, account: str) -> tuple[Any, Any]:
+    """The customer's ``RecVersion`` and ``_DocumentHash``: both move with any write to it."""
+    found = (await ax.service("customer").read([EntityKey.of(AccountNum=account)]))[0]
+    doc = dict(found) if isinstance(found, dict) else {"RecVersion": found.RecVersion,
+                                                       "_DocumentHash": found.document_hash}
+    return doc["RecVersion"], doc["_DocumentHash"]
+
+
+def _outcome(store: Store, message_id: str) -> str | None:
+    """How a finished message ended: the kind of its last timeline event."""
+    events = store.timeline(message_id)
+    return events[-1]["kind"] if events else None
+
+
+async def _nonempty(rows: Any) -> bool:
+    return bool(await rows)
 
 
 def _describe(messages: list[Any]) -> list[tuple[Any, ...]]:
@@ -83,14 +104,14 @@ async def test_ax_master_data_reaches_the_shop_and_nothing_comes_back(
             return Decimal(str(product["price"])) == Decimal("23.50")
         await wait_until(priced, timeout_s=60)
 
-        # customer: a shop customer the bridge carried to AX (the shop poller finds it), then
-        # blocked in AX, is an inactive customer in the shop
+        # customer: a shop customer the bridge carries to AX (the shop poller finds it) ...
         email = f"e2e.master.{uuid.uuid4().hex[:8]}@example.com"
         customer = await shop.create("customers", {"lastname": "Master", "firstname": "Mia", "email": email,
                                                    "passwd": "buyer-pass-1", "id_default_group": 3, "active": 1})
         await shop.create("addresses", {"id_customer": customer["id"], "id_country": 8, "alias": "Home",
                                         "lastname": "Master", "firstname": "Mia", "address1": "3 rue de Rivoli",
                                         "postcode": "75001", "city": "Paris"})
+        shop_written = (await shop.get("customers", int(customer["id"]), display=["id", "date_upd"]))["date_upd"]
 
         async def in_ax() -> bool:
             return store.get_xref("customer", ps_id=str(customer["id"])) is not None
@@ -100,8 +121,21 @@ async def test_ax_master_data_reaches_the_shop_and_nothing_comes_back(
             raise AssertionError(f"the shop customer did not reach AX: "
                                  f"{_describe(store.list_messages(entity='customer', limit=50))}") from None
         account = store.get_xref("customer", ps_id=str(customer["id"]))["ax_id"]
+
+        # ... and AX's poll of that create is its echo: skipped, nothing written to the shop
+        async def ax_echo_finished() -> bool:
+            return any(m.status == "done" for m in store.list_messages(entity="customer", key=account, limit=10))
+        await wait_until(ax_echo_finished, timeout_s=60)
+        (ax_echo,) = store.list_messages(entity="customer", key=account, limit=10)
+        assert ax_echo.source == "ax" and _outcome(store, ax_echo.id) == "skipped_echo", _describe([ax_echo])
+        await asyncio.sleep(1.0)  # one more shop poll: the shop customer is as the shopper left it
+        assert (await shop.get("customers", int(customer["id"]), display=["id", "date_upd"]))["date_upd"] == \
+            shop_written
+
+        # an AX edit (blocked) reaches the shop as an inactive customer ...
         await ax.service("customer").update(EntityKey.of(AccountNum=account), {"Blocked": "All"},
                                             idempotency_key=f"e2e-{uuid.uuid4().hex}")
+        ax_edited = await _ax_version(ax, account)
 
         async def customer_in_shop() -> bool:
             return str((await shop.get("customers", int(customer["id"]), display=["id", "active"]))["active"]) == "0"
@@ -110,7 +144,55 @@ async def test_ax_master_data_reaches_the_shop_and_nothing_comes_back(
         except AssertionError:
             raise AssertionError(f"the AX customer edit did not reach the shop: "
                                  f"{_describe(store.list_messages(entity='customer', limit=50))}") from None
-        # what AX said about the customer until now (the bridge's own create, echoed, and the edit)
+        ps_written = (await shop.get("customers", int(customer["id"]), display=["id", "date_upd"]))["date_upd"]
+
+        # ... and the shop's echo of that write (customer and address polls) is skipped: AX is untouched
+        def shop_echoes() -> list[Any]:
+            return [m for m in store.list_messages(entity="customer", key=str(customer["id"]), limit=100)
+                    if m.source_version == ps_written]
+
+        async def shop_echo_finished() -> bool:
+            found = shop_echoes()
+            return bool(found) and all(m.status == "done" for m in found)
+        await wait_until(shop_echo_finished, timeout_s=60)
+        assert [_outcome(store, m.id) for m in shop_echoes()] == ["skipped_echo"] * len(shop_echoes()), \
+            _describe(shop_echoes())
+
+        # an AX-only customer (created in AX, unknown to the shop) becomes a shop customer with its address
+        only = f"AXO-{uuid.uuid4().hex[:6].upper()}"
+        only_email = f"{only.lower()}@example.com"
+        ax_ops = SystemOperations(None, AxConfig(**ax_config))
+        try:
+            await ax_ops.call("ax", "CustomerService.create", {
+                "AccountNum": only, "CustGroup": "WEB", "Currency": "EUR",
+                "DirParty": {"Name": "Lena Vogel", "LanguageId": "en-us",
+                             "PersonName": {"FirstName": "Lena", "LastName": "Vogel"},
+                             "DirPartyContactInfoView": [{"Type": "Email", "Locator": only_email,
+                                                          "LocationName": "E-mail", "IsPrimary": "Yes"}],
+                             "DirPartyPostalAddressView": [{"LocationName": "Home", "Street": "Schillerstrasse 4",
+                                                            "ZipCode": "10625", "City": "Berlin",
+                                                            "CountryRegionId": "DEU", "Roles": "Delivery;Invoice"}]},
+            }, mode=None, context={"message": {"id": f"e2e-{only}", "key": only, "source": "test"}}, step="setup")
+        finally:
+            await ax_ops.aclose()
+
+        async def only_in_shop() -> bool:
+            return bool(await shop.list("customers", filters={"email": F.eq(only_email)}))
+        try:
+            await wait_until(only_in_shop, timeout_s=60)
+        except AssertionError:
+            raise AssertionError(f"the AX-only customer did not reach the shop: "
+                                 f"{_describe(store.list_messages(entity='customer', key=only, limit=50))}") from None
+        (shop_only,) = await shop.list("customers", display="full", filters={"email": F.eq(only_email)})
+        assert (shop_only["firstname"], shop_only["lastname"], shop_only["active"]) == ("Lena", "Vogel", "1")
+        assert store.get_xref("customer", ax_id=only)["ps_id"] == str(shop_only["id"])
+
+        async def only_address() -> list[Any]:
+            return await shop.list("addresses", display="full", filters={"id_customer": F.eq(int(shop_only["id"]))})
+        await wait_until(lambda: _nonempty(only_address()), timeout_s=30)
+        assert [(a["alias"], a["address1"], a["postcode"], a["city"], a["id_country"])
+                for a in await only_address()] == [("Home", "Schillerstrasse 4", "10625", "Berlin", "1")]
+        # what AX said about the customers until now (the echo, the edit, the AX-only customer)
         ax_seen = {m.id for m in store.list_messages(entity="customer", limit=1000) if m.source == "ax"}
         assert ax_seen
 
@@ -130,6 +212,13 @@ async def test_ax_master_data_reaches_the_shop_and_nothing_comes_back(
         back_in_ax = [m for m in store.list_messages(entity="customer", limit=1000)
                       if m.source == "ax" and m.id not in ax_seen]
         assert back_in_ax == [], _describe(back_in_ax)
+        # nothing was written back to AX by the shop's echoes: the edited customer is as the edit left it
+        assert await _ax_version(ax, account) == ax_edited
+        # and every shop message about the AX-only customer (its creation and address, found by
+        # the shop poller) is the echo of the bridge's own writes
+        only_back = store.list_messages(entity="customer", key=str(shop_only["id"]), limit=100)
+        assert only_back and [_outcome(store, m.id) for m in only_back] == ["skipped_echo"] * len(only_back), \
+            _describe(only_back)
 
         mine = [m for e in ("stock", "price", "customer") for m in store.list_messages(entity=e, limit=1000)]
         assert {m.event for m in mine} >= {"stock.changed", "item.changed", "customer.changed"}

@@ -156,6 +156,25 @@ async def test_the_shops_echo_of_a_write_back_is_skipped_and_a_real_change_is_no
     assert world.ax["PS-5"]["DirParty"]["DirPartyContactInfoView"][0]["Locator"] == "ann.new@example.com"
 
 
+async def test_axs_echo_of_our_own_write_is_skipped_even_when_mapping_back_is_lossy(flow: Any) -> None:
+    world, sync = World(), MemorySync()
+    world.shop["5"]["id_lang"] = "0"  # no language: AX gets its default, which maps back to "1"
+    assert (await run(flow, world, sync, shop_msg(world, 1))).status == "done"  # creates the AX customer
+    world.ax["PS-5"]["RecVersion"] = "40"  # AX's poll lists the bridge's own create
+    writes, shop = len(world.writes), copy.deepcopy(world.shop)
+    echo = await run(flow, world, sync, ax_msg(world, 1))
+    assert echo.status == "skipped_echo" and echo.results["echo"]["source"] == "ax"
+    statuses = {s["id"]: s["status"] for s in echo.steps}
+    assert statuses["load-ps"] == "echo" and statuses["load-ps-address"] == "skipped"  # AX has no address
+    assert len(world.writes) == writes and world.shop == shop  # the shop keeps id_lang "0"
+    # a real AX change afterwards is no echo: it reaches the shop (with what AX now says)
+    world.ax["PS-5"]["Blocked"] = "All"
+    world.ax["PS-5"]["RecVersion"] = "41"
+    applied = await run(flow, world, sync, ax_msg(world, 2))
+    assert applied.status == "done" and world.shop["5"]["active"] == "0"
+    assert world.writes[-1][1] == "customers.upsert" and len(world.writes) == writes + 1
+
+
 async def test_both_sides_changed_each_field_takes_its_owners_value_and_the_losers_are_logged(flow: Any) -> None:
     world, sync = World(), MemorySync()
     await run(flow, world, sync, shop_msg(world, 1))
