@@ -263,7 +263,8 @@ class AxPoller:
             id=new_message_id(), entity=route.entity, key=key, source="ax", event=route.event,
             payload=payload,
             idempotency_key=f"{cursor_name(route.service)}:{key}:{rec_id}:{version}{suffix}",
-            traceparent=traceparent, source_version=version or rec_id or None,
+            # no nudge follows a poll: due at once, for the dispatcher's next tick
+            next_attempt_at=time.time(), traceparent=traceparent, source_version=version or rec_id or None,
         )
         _, created = await self.store.append(message)
         return int(created)

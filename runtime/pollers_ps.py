@@ -197,7 +197,8 @@ class PsPoller:
         message = Message(
             id=new_message_id(), entity=self.entity, key=key, source="prestashop", event=event, payload=payload,
             idempotency_key=ps_change_key(self.record_entity, change.id, change.date_upd),
-            traceparent=traceparent, source_version=change.date_upd or None,
+            # no nudge follows a poll: due at once, for the dispatcher's next tick
+            next_attempt_at=time.time(), traceparent=traceparent, source_version=change.date_upd or None,
         )
         _, created_now = await self.store.append(message)
         return int(created_now)

@@ -198,7 +198,8 @@ class StockPoller:
             payload={"service": self.route.service, "key": item, "figure": figure, "rows_version": rows_version,
                      "found_by": "poll"},
             idempotency_key=f"{self.cursor}:{item}:{figure}:{rows_version}",
-            traceparent=traceparent, source_version=rows_version,
+            # no nudge follows a poll: due at once, for the dispatcher's next tick
+            next_attempt_at=time.time(), traceparent=traceparent, source_version=rows_version,
         )
         _, created = await self.store.append(message)
         return int(created)

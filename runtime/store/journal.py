@@ -122,7 +122,11 @@ class Store(StateMixin):
         return result
 
     def _insert(self, cur: Any, msg: Message, now: float) -> tuple[str, bool]:
-        """Insert one message (and its ``received`` event) unless its idempotency key is known."""
+        """Insert one message (and its ``received`` event) unless its idempotency key is known.
+
+        It is due ``grace_s`` after its receipt (its ingest nudge comes first), or at
+        ``msg.next_attempt_at`` when the writer sets it: a poller, which nudges no actor, makes
+        its messages due at once so the dispatcher's next tick takes them up."""
         cur.execute(
             "INSERT INTO messages (id, entity, key, source, event, payload, idempotency_key, traceparent, "
             "received_at, source_version, status, attempts, next_attempt_at, updated_at) "
@@ -130,7 +134,7 @@ class Store(StateMixin):
             "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
             (msg.id, msg.entity, msg.key, msg.source, msg.event, _json.encode(msg.payload).decode(),
              msg.idempotency_key, msg.traceparent, msg.received_at, msg.source_version,
-             msg.received_at + self.grace_s, now),
+             msg.received_at + self.grace_s if msg.next_attempt_at is None else msg.next_attempt_at, now),
         )
         if cur.fetchone() is None:
             cur.execute("SELECT id FROM messages WHERE idempotency_key = ?", (msg.idempotency_key,))
