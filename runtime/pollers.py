@@ -264,7 +264,7 @@ class AxPoller:
             payload=payload,
             idempotency_key=f"{cursor_name(route.service)}:{key}:{rec_id}:{version}{suffix}",
             # no nudge follows a poll: due at once, for the dispatcher's next tick
-            next_attempt_at=time.time(), traceparent=traceparent, source_version=version or rec_id or None,
+            next_attempt_at=time.time(), traceparent=traceparent, source_version=read_version(),
         )
         _, created = await self.store.append(message)
         return int(created)
@@ -317,6 +317,14 @@ class AxPoller:
                 or (doc.get("Relation") or "PriceSales") != "PriceSales"):
             return 0
         return await self._append(route, item, doc, traceparent, shared=shared, line=str(doc.get("RecId") or ""))
+
+
+def read_version() -> str:
+    """The source version of a polled AX document: when the bridge read it (epoch seconds, as a
+    number). AX's ``RecVersion`` is a random integer, not a counter, so it cannot say which of
+    two reads is the newer one; the read time can, and the worker orders a record's messages by
+    it (an older read never lands after a newer one)."""
+    return f"{time.time():.6f}"
 
 
 def _flows(settings: Any, flows: Any) -> Any:

@@ -26,8 +26,9 @@ Contracts:
   journals every published item: the shop has never had a figure from this bridge;
 * the message: ``source="ax"``, ``entity`` of the flow (``stock``), ``key`` = the ItemId,
   ``event`` ``stock.changed``, payload ``{"service", "key", "figure", "rows_version",
-  "found_by": "poll"}`` (``figure`` is the hash), ``source_version`` = ``rows_version``, a hash
-  of the on-hand rows' ``RecId:RecVersion`` (every change of a row moves its RecVersion);
+  "found_by": "poll"}`` (``figure`` is the hash), ``rows_version`` a hash of the on-hand rows'
+  ``RecId:RecVersion`` (every change of a row moves its RecVersion); ``source_version`` = the
+  read time (:func:`runtime.pollers.read_version`: a hash cannot order two figures, a time can);
   idempotency key ``ax:InventoryOnHandService:<ItemId>:<figure>:<rows_version>``: the same
   figure read twice (a poll repeated after a crash) is one message, while a figure that changes
   and changes back (5, 3, 5) is three, as its rows changed each time. An item without rows has
@@ -52,7 +53,7 @@ from connectors.prestashop import Client as PsClient
 from pipelines.hashing import content_hash
 from runtime.messages import Message, new_message_id
 from runtime.poll_schedule import run_schedule
-from runtime.pollers import HASH_POLLED, PollRoute, cursor_name, poll_jobs, poll_routes
+from runtime.pollers import HASH_POLLED, PollRoute, cursor_name, poll_jobs, poll_routes, read_version
 from runtime.tracing import get_tracer, traceparent_of_current
 
 __all__ = ["DEFAULT_EVERY", "StockPoller", "run_stock_poller", "stock_figure"]
@@ -199,7 +200,7 @@ class StockPoller:
                      "found_by": "poll"},
             idempotency_key=f"{self.cursor}:{item}:{figure}:{rows_version}",
             # no nudge follows a poll: due at once, for the dispatcher's next tick
-            next_attempt_at=time.time(), traceparent=traceparent, source_version=rows_version,
+            next_attempt_at=time.time(), traceparent=traceparent, source_version=read_version(),
         )
         _, created = await self.store.append(message)
         return int(created)

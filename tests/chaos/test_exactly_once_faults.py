@@ -67,7 +67,8 @@ async def test_ax_timing_out_after_it_committed_still_makes_one_customer_and_one
     (held past the bridge's AX timeout). The retries find what AX committed (the customer by
     account, the order by PurchOrderFormNum): one AX customer, one AX sales order."""
     ps_url, ax_url = sandboxes
-    bridge, store = start_bridge(bridge_factory, tmp_path, ps_url, ax_url, timeout_seconds=1.5)
+    bridge, store = start_bridge(bridge_factory, tmp_path, ps_url, ax_url, timeout_seconds=1.5,
+                                 customer_polls=False)
     shop, ax = _clients(ps_url, ax_url)
     async with shop, ax, httpx.AsyncClient(base_url=ax_url, timeout=10) as control:
         faults = await control.post("/_sandbox/faults", json={"commit_then_timeout_next": 2,

@@ -52,9 +52,22 @@ def systems(ps_url: str, ax_url: str, **ax_extra: Any) -> dict[str, Any]:
 
 
 def start_bridge(bridge_factory: Any, tmp_path: Path, ps_url: str, ax_url: str, *,
-                 limits: dict[str, Any] | None = None, **ax_extra: Any) -> tuple[Any, Store]:
+                 limits: dict[str, Any] | None = None, customer_polls: bool = True,
+                 **ax_extra: Any) -> tuple[Any, Store]:
+    """A bridge on the demo's sandbox flows. ``customer_polls=False`` leaves out the shop poll
+    triggers of ``customer_sync``: the test's order then is the only writer of its AX customer
+    (otherwise the customer poller may create it concurrently, consuming an injected fault)."""
+    flows = sandbox_flow_dir(tmp_path)
+    if not customer_polls:
+        flow = flows / "customer_sync.yaml"
+        text = flow.read_text(encoding="utf-8")
+        polls = [line for line in text.splitlines(keepends=True)
+                 if line.strip().startswith("- {type: poll, source: prestashop")]
+        assert polls, "customer_sync has no shop poll trigger to leave out"
+        flow.write_text("".join(line for line in text.splitlines(keepends=True) if line not in polls),
+                        encoding="utf-8")
     bridge = bridge_factory(systems=systems(ps_url, ax_url, **ax_extra), flows=[], limits=limits or LIMITS,
-                            flow_dirs=[str(sandbox_flow_dir(tmp_path))])
+                            flow_dirs=[str(flows)])
     return bridge, Store(bridge.settings.store_url())
 
 

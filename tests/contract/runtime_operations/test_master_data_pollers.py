@@ -24,7 +24,7 @@ from runtime.demo import link_catalog
 from runtime.messages import Message
 from runtime.pollers import AxPoller, PollRoute, cursor_name, poll_routes
 from runtime.pollers_stock import StockPoller, _stock_mapping
-from runtime.store import AsyncStore, Store
+from runtime.store import AsyncStore, Store, version_newer_or_equal
 from tests.contract.runtime_operations.support import PS_KEY, sandbox_flow_dir
 
 CUSTOMERS = PollRoute("customer_sync", "customer", "CustomerService")
@@ -110,6 +110,15 @@ async def test_a_customer_changed_in_ax_is_one_message_and_the_overlap_adds_none
     # listed again inside the overlap window: nothing new
     assert await poller.poll() == {"CustomerService": 0}
     assert len(await messages(journal, "customer")) == len(before) + 1
+
+    # changed again: a second message whose source version is newer than the first's, so the
+    # worker applies it (AX's RecVersion is random and cannot order the two; the read time can)
+    await ax.service("customer").update(EntityKey.of(AccountNum=account), {"Blocked": blocked == "All" and "No" or "All"},
+                                        idempotency_key=f"test-{uuid.uuid4().hex}")
+    assert await poller.poll() == {"CustomerService": 1}
+    (second,) = await new_since(journal, "customer", [*before, message])
+    assert version_newer_or_equal(second.source_version, message.source_version)
+    assert second.source_version != message.source_version
 
 
 async def test_a_changed_trade_agreement_line_is_a_price_message_of_its_item(
