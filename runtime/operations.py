@@ -28,7 +28,8 @@ Contracts (docs/architecture.md, "Delivery semantics"):
   cancelled shop order, idempotently, and refuses (permanent error) once AX has shipped it;
 * the fulfilment extract (``ax fulfilment.read``) finds the shop order of an AX packing slip,
   invoice or invoice settlement through the ``order`` cross-reference written by the order
-  flow;
+  flow; it and the write-backs of the way back are in :mod:`runtime.operations_fulfilment`,
+  the helpers all role modules share in :mod:`runtime.operations_common`;
 * a cross-reference is written right after each successful create (``store.put_xref``):
   ``order`` (PrestaShop order id <-> AX SalesId), ``customer`` (PrestaShop customer id <-> AX
   account), ``address`` (PrestaShop address id <-> AX account);
@@ -49,7 +50,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from decimal import Decimal
 from typing import Any
 
 from opentelemetry import trace
@@ -62,14 +62,11 @@ from connectors.prestashop import Client as PsClient
 from connectors.prestashop import (
     ClientConfig,
     F,
-    change_order_state,
-    paid_total,
-    record_invoice,
-    record_payment,
-    record_settlement,
-    set_tracking_number,
 )
-from runtime import operations_catalog, operations_orders, operations_stock
+from runtime import operations_catalog, operations_fulfilment, operations_orders, operations_stock
+from runtime.operations_common import ax_document as _ax_document
+from runtime.operations_common import idempotency_key
+from runtime.operations_common import int_id as _int_id
 
 __all__ = ["OPERATION_NAMES", "SystemOperations", "idempotency_key"]
 
@@ -96,45 +93,9 @@ def _test_crash_point(name: str) -> None:
     os._exit(70)
 
 
-def idempotency_key(context: Mapping[str, Any], step: str) -> str:
-    """``<message id>:<step>``: the same for every attempt of one message's step."""
-    message = context.get("message") or {}
-    mid = message.get("id") or message.get("idempotency_key")
-    if not mid:
-        raise ValidationError(f"An AX write for step {step} needs the message id in the flow context.")
-    return f"{mid}:{step}"
-
-
-#: AX child entities that occur at most once (the reads return every child as a list)
-_SINGLE_CHILDREN = frozenset({"DirParty", "PersonName", "OrganizationName", "InventDim", "TableDlvAddr"})
-
-
-def _ax_document(value: Any) -> Any:
-    """An AX read as the mappings see it: single children as objects, lists for repeated ones,
-    without the ``class`` marker of the wire format."""
-    if isinstance(value, Mapping):
-        out = {}
-        for k, v in value.items():
-            if k == "class":
-                continue
-            if k in _SINGLE_CHILDREN and isinstance(v, list):
-                v = v[0] if v else None
-            out[k] = _ax_document(v)
-        return out
-    if isinstance(value, list):
-        return [_ax_document(v) for v in value]
-    return value
-
-
 def _clean(record: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in _SECRET_FIELDS}
 
-
-def _int_id(value: Any, what: str) -> int:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
-        raise ValidationError(f"{what} must be a numeric PrestaShop id, got {str(value)[:40]!r}.") from None
 
 
 class SystemOperations:
@@ -266,60 +227,6 @@ class SystemOperations:
         return customer
 
     # ------------------------------------------------------------------ PrestaShop writes
-
-    async def order_histories_create(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
-        """Write-back: move the order to ``id_order_state`` (no second history row if it is there)."""
-        row = await change_order_state(self.ps, _int_id(doc.get("id_order"), "id_order"),
-                                       _int_id(doc.get("id_order_state"), "id_order_state"),
-                                       employee_id=_int_id(doc.get("id_employee") or 0, "id_employee"))
-        return {"id": row.get("id"), "id_order": row.get("id_order"), "id_order_state": row.get("id_order_state")}
-
-    async def order_carriers_update(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
-        """Write-back: the tracking number on the order's carrier row (no write when it is there).
-
-        Only the number is written: the carrier the AX mode of delivery maps to may differ from
-        the carrier the shopper chose, and the row stays the shopper's."""
-        row = await set_tracking_number(self.ps, _int_id(doc.get("id_order"), "id_order"),
-                                        str(doc.get("tracking_number") or ""))
-        return {"id": row.get("id"), "id_order": row.get("id_order"), "tracking_number": row.get("tracking_number")}
-
-    async def order_payments_create(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
-        """Write-back: an order payment carrying the AX invoice number as ``transaction_id``; a
-        payment already recorded for that order reference and invoice is returned instead."""
-        row = await record_payment(self.ps, str(doc.get("order_reference") or ""), doc.get("amount") or "0",
-                                   payment_method=str(doc.get("payment_method") or "AX invoice"),
-                                   transaction_id=str(doc.get("transaction_id") or ""),
-                                   id_currency=doc.get("id_currency"), conversion_rate=doc.get("conversion_rate"),
-                                   date_add=doc.get("date_add"))
-        return {"id": row.get("id"), "order_reference": row.get("order_reference"),
-                "transaction_id": row.get("transaction_id"), "amount": str(row.get("amount"))}
-
-    async def order_invoices_record(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
-        """Write-back: the AX invoice (``context.ax_invoice_id``, set by ``fulfilment.read``) on the
-        order's ``order_invoice``: its note gets the AX number, date and amount when the shop made
-        an invoice (paid orders), otherwise ``doc`` is created as the order's invoice. No payment."""
-        invoice_id = str(context.get("ax_invoice_id") or "")
-        if not invoice_id:
-            raise ValidationError("order_invoices.record needs the AX invoice number (context.ax_invoice_id); "
-                                  "run it after the ax fulfilment.read extract.", system="prestashop")
-        row = await record_invoice(self.ps, _int_id(doc.get("id_order"), "id_order"), invoice_id, doc)
-        return {"id": row.get("id"), "id_order": row.get("id_order"), "number": row.get("number"),
-                "ax_invoice_id": invoice_id}
-
-    async def order_payments_settle(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
-        """Write-back: AX settled ``amount`` of the order's invoice; an ``order_payment`` is added
-        for only what the shop's payments of the order reference do not cover yet (none when the
-        shop took the payment itself), carrying the AX settlement voucher as ``transaction_id``."""
-        row = await record_settlement(self.ps, str(doc.get("order_reference") or ""), doc.get("amount") or "0",
-                                      payment_method=str(doc.get("payment_method") or "AX customer payment"),
-                                      transaction_id=str(doc.get("transaction_id") or ""),
-                                      id_currency=doc.get("id_currency"), conversion_rate=doc.get("conversion_rate"),
-                                      date_add=doc.get("date_add"))
-        if row is None:
-            return {"id": None, "order_reference": doc.get("order_reference"), "recorded": False,
-                    "reason": "the shop's payments already cover the settled amount"}
-        return {"id": row.get("id"), "order_reference": row.get("order_reference"), "recorded": True,
-                "transaction_id": row.get("transaction_id"), "amount": str(row.get("amount"))}
 
     async def _ps_upsert(self, resource: str, entity: str, doc: Any, context: Mapping[str, Any]) -> dict[str, Any]:
         ax_key = (context.get("message") or {}).get("key")
@@ -477,78 +384,6 @@ class SystemOperations:
             return None
         return {"action": "update", "RecId": primary["RecId"], "Locator": wanted["Locator"]}
 
-    async def fulfilment_read(self, request: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
-        """Extract: the posted AX packing slip (``packing_slip.posted``, key ``PackingSlipId``),
-        invoice (``invoice.posted``, key ``RecId``) or the invoice's customer transaction
-        (``invoice.settled``, key its ``RecId``, with the ``SalesId`` of its invoice added) as AX
-        element names, with ``SalesOrder`` (the sales order document) and ``Shipment``
-        (``TrackingNumber``) when included. For invoices and settlements it puts the AX invoice
-        number into the context as ``ax_invoice_id``.
-
-        Puts the shop order found through the ``order`` cross-reference into the context:
-        ``ps_order_id``, ``ps_order_reference``, ``ps_order_carrier_id`` (all ``None`` for an
-        AX order the bridge did not create, which the flow's guard drops) and ``ps_order_paid``
-        (the shop's payments of the order reference cover its total)."""
-        message = context.get("message") or {}
-        event, key = str(message.get("event") or ""), str(request.get("key") or "")
-        if event.startswith("packing_slip."):
-            entity, ax_key = "packing_slip", EntityKey.of(PackingSlipId=key)
-        elif event == "invoice.settled":
-            entity, ax_key = "cust_trans", EntityKey.of(RecId=key)
-        elif event.startswith("invoice."):
-            entity, ax_key = "invoice", EntityKey.of(RecId=key)
-        else:
-            raise PermanentError(f"fulfilment.read handles packing slip, invoice and invoice settlement events, "
-                                 f"not '{event}'.", system="ax")
-        found = await self.ax.service(entity).read([ax_key])
-        if not found:
-            raise NotFoundError(f"AX has no {entity.replace('_', ' ')} with key {key}.", system="ax")
-        doc: dict[str, Any] = _ax_document(found[0])
-        if entity == "cust_trans":
-            # a customer transaction names its invoice, not the sales order: the invoice does
-            doc["SalesId"] = await self._sales_id_of_invoice(str(doc.get("Invoice") or ""))
-        if entity in ("invoice", "cust_trans") and isinstance(context, MutableMapping):
-            context["ax_invoice_id"] = doc.get("InvoiceId") or doc.get("Invoice")
-        sales_id = str(doc.get("SalesId") or "")
-        include = set(request.get("include") or ())
-        if "SalesOrder" in include and sales_id:
-            orders = await self.ax.service("sales_order").read([EntityKey.of(SalesId=sales_id)])
-            doc["SalesOrder"] = _ax_document(orders[0]) if orders else None
-        if "Shipment" in include:
-            doc["Shipment"] = {"TrackingNumber": doc.get("ShipCarrierTrackingNum")}
-        found_xref = await self._get_xref("order", ax_id=sales_id) if sales_id else None
-        order_id = found_xref["ps_id"] if found_xref else None
-        reference = carrier_id = None
-        paid = False
-        if order_id is not None:
-            order = await self.ps.get("orders", _int_id(order_id, "The cross-referenced order id"),
-                                      display=["id", "reference", "total_paid"])
-            reference = order.get("reference")
-            # the shop's own view: do its payments cover the order? (a state with paid=1, such
-            # as Shipped, would make PrestaShop record the payment of an unpaid order itself)
-            recorded, _rows = await paid_total(self.ps, str(reference or ""))
-            paid = recorded >= Decimal(str(order.get("total_paid") or "0"))
-            rows = await self.ps.list("order_carriers", display=["id"], sort=["id_DESC"], limit=1,
-                                      filters={"id_order": F.eq(_int_id(order_id, "id_order"))})
-            carrier_id = rows[0]["id"] if rows else None
-        span = trace.get_current_span()
-        span.set_attribute("ax.sales_id", sales_id)
-        if reference:
-            span.set_attribute("shop.order_reference", str(reference))
-        if isinstance(context, MutableMapping):
-            context.update(ps_order_id=order_id, ps_order_reference=reference, ps_order_carrier_id=carrier_id,
-                           ps_order_paid=paid)
-        return doc
-
-    async def _sales_id_of_invoice(self, invoice_id: str) -> str | None:
-        if not invoice_id:
-            return None
-        try:
-            found = await self.ax.service("invoice").find([eq("CustInvoiceJour", "InvoiceId", invoice_id)])
-        except NotFoundError:
-            return None
-        return next((str(i.get("SalesId")) for i in found if str(i.get("InvoiceId")) == invoice_id), None)
-
     async def sales_order_create(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
         """Load: the AX sales order, found by ``PurchOrderFormNum`` first (a crashed attempt may
         have created it), created otherwise; xref order (PrestaShop id <-> SalesId)."""
@@ -585,17 +420,17 @@ class SystemOperations:
 _HANDLERS: dict[tuple[str, str], Handler] = {
     ("prestashop", "orders.get"): SystemOperations.orders_get,
     ("prestashop", "customers.get"): SystemOperations.customers_get,
-    ("prestashop", "order_histories.create"): SystemOperations.order_histories_create,
-    ("prestashop", "order_carriers.update"): SystemOperations.order_carriers_update,
-    ("prestashop", "order_payments.create"): SystemOperations.order_payments_create,
-    ("prestashop", "order_payments.settle"): SystemOperations.order_payments_settle,
-    ("prestashop", "order_invoices.record"): SystemOperations.order_invoices_record,
+    ("prestashop", "order_histories.create"): operations_fulfilment.order_histories_create,
+    ("prestashop", "order_carriers.update"): operations_fulfilment.order_carriers_update,
+    ("prestashop", "order_payments.create"): operations_fulfilment.order_payments_create,
+    ("prestashop", "order_payments.settle"): operations_fulfilment.order_payments_settle,
+    ("prestashop", "order_invoices.record"): operations_fulfilment.order_invoices_record,
     ("prestashop", "customers.upsert"): SystemOperations.customers_upsert,
     ("prestashop", "addresses.upsert"): SystemOperations.addresses_upsert,
     ("ax", "CustomerService.read"): SystemOperations.customer_read,
     ("ax", "CustomerService.create"): SystemOperations.customer_create,
     ("ax", "CustomerService.upsert"): SystemOperations.customer_upsert,
-    ("ax", "fulfilment.read"): SystemOperations.fulfilment_read,
+    ("ax", "fulfilment.read"): operations_fulfilment.fulfilment_read,
     ("ax", "SalesOrderService.create"): SystemOperations.sales_order_create,
     ("ax", "SalesOrderService.cancel"): operations_orders.sales_order_cancel,
     ("ax", "ItemService.read"): operations_catalog.item_read,

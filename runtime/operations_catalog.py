@@ -53,7 +53,7 @@ _MODULES = ("Sales", "Invent", "Purch")
 
 
 async def _find(ops: SystemOperations, entity: str, table: str, field: str, value: str) -> list[dict[str, Any]]:
-    from runtime.operations import _ax_document  # the table module imports this one
+    from runtime.operations_common import ax_document as _ax_document
 
     # find, not read: a read of an unknown key is a fault that a port may not explain
     try:

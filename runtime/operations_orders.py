@@ -49,7 +49,7 @@ async def sales_order_cancel(ops: SystemOperations, doc: Any, context: Mapping[s
     ``doc`` carries the shop reference (``PurchOrderFormNum``); the shop order id is the
     message key. Returns ``{"SalesId", "PurchOrderFormNum", "canceled", "already"}`` (``SalesId``
     ``None`` and ``canceled`` false when AX has no order for it)."""
-    from runtime.operations import idempotency_key  # the table module imports this one
+    from runtime.operations_common import idempotency_key
 
     message = context.get("message") or {}
     ps_id = str(message.get("key") or "")

@@ -55,7 +55,7 @@ async def _maybe(result: Any) -> Any:
 async def on_hand_read(ops: SystemOperations, request: Any, context: Mapping[str, Any], step: str
                        ) -> dict[str, Any]:
     """Extract: the on-hand rows of item ``key`` (see the module docstring)."""
-    from runtime.operations import _ax_document
+    from runtime.operations_common import ax_document as _ax_document
 
     key = str(request.get("key") or "")
     version = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -181,14 +181,14 @@ async def products_update(ops: SystemOperations, doc: Any, context: Mapping[str,
     created = updated = 0
     for sp in wanted:
         sp["id_product"] = ps_id
-        row = by_key.pop(_sp_key(sp), None)
-        if row is None:
+        found = by_key.pop(_sp_key(sp), None)
+        if found is None:
             await ops.ps.create("specific_prices", sp)
             created += 1
             continue
-        diff = {k: sp[k] for k in _SP_VALUES if k in sp and not same_value(row.get(k), sp[k])}
+        diff = {k: sp[k] for k in _SP_VALUES if k in sp and not same_value(found.get(k), sp[k])}
         if diff:
-            await ops.ps.update("specific_prices", int(row["id"]), diff)
+            await ops.ps.update("specific_prices", int(found["id"]), diff)
             updated += 1
     gone = extra + [str(r["id"]) for r in by_key.values()]
     if gone:

@@ -133,7 +133,7 @@ class StockPoller:
 
     async def on_hand(self, items: list[str]) -> dict[str, list[dict[str, Any]]]:
         """The on-hand rows of ``items`` (one ``find``), per item, as the flow's extract has them."""
-        from runtime.operations import _ax_document
+        from runtime.operations_common import ax_document as _ax_document
 
         try:
             rows = await self.ax.service("on_hand").find([eq("InventSum", "ItemId", item) for item in items])

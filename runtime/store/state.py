@@ -161,7 +161,8 @@ class StateMixin:
         """Logged conflicts, newest first, optionally of one entity / record key."""
         sql = ("SELECT seq, at, entity, key, flow, message_id, field, winner, rule, ps_value, ax_value, "
                "ps_version, ax_version FROM conflicts")
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         for col, val in (("entity", entity), ("key", key)):
             if val is not None:
                 where.append(f"{col} = ?")
