@@ -242,7 +242,10 @@ class _SyncRun:
             return document
         version = record_version(plan.system, current)
         seen = row.get("source_version")
-        moved = version is not None and seen is not None and version != str(seen)
+        # the shop's date_upd orders its changes, so a moved one says the shop changed; AX's
+        # RecVersion is random and the journal orders AX messages by read time, so for AX the
+        # content (its hash against what the bridge last saw) is the only sign of a change
+        moved = plan.system != "ax" and version is not None and seen is not None and version != str(seen)
         if not moved and fingerprint(current, plan.shape) == row.get(_COLUMN[plan.system]):
             return document  # the target did not change since the bridge last saw it: no conflict
         producer = next(s for s in self.flow.spec.steps if s.kind == "map" and s.mapping == plan.mapping)
@@ -250,7 +253,7 @@ class _SyncRun:
         full = self.flow.compiled_unowned(plan.mapping)(source, self.ctx)
         entries = conflict_entries(plan, self.source, full, current, entity=self.flow.spec.entity, key=key,
                                    flow=self.flow.name, message_id=self.message.get("id"),
-                                   source_version=self.message.get("source_version"), spec=self.flow.spec)
+                                   source_version=_record_version_of(self.message), spec=self.flow.spec)
         if entries:
             await self.store.add_conflicts(entries)
             self.ctx["results"][f"{step.id}-conflicts"] = {"fields": [e["field"] for e in entries],
@@ -368,3 +371,11 @@ def _without(document: Mapping[str, Any], fields: list[str]) -> dict[str, Any]:
 def _not_reached(flow: LoadedFlow, steps: list[dict[str, Any]]) -> None:
     for step in flow.spec.steps[len(steps) :]:
         steps.append({"id": step.id, "kind": step.kind, "status": "not_reached"})
+
+
+def _record_version_of(message: Mapping[str, Any]) -> Any:
+    """The version the source system gave the record (AX's ``RecVersion`` a poller puts in the
+    payload), else the message's source version (the shop's ``date_upd``): what a conflict entry
+    shows an operator, who knows the record's own version, not the bridge's read time."""
+    payload = message.get("payload") or {}
+    return (payload.get("rec_version") if isinstance(payload, Mapping) else None) or message.get("source_version")

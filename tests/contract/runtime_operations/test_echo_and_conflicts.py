@@ -10,6 +10,7 @@ import pytest
 
 from connectors.dynamics_ax.query import eq
 from runtime.messages import Message
+from runtime.pollers import read_version
 from runtime.yaml_flows import YamlFlow
 
 pytestmark = pytest.mark.contract
@@ -26,8 +27,12 @@ def shop_message(customer: dict[str, Any], mid: str, event: str = "customer.upda
 
 
 def ax_message(account: str, mid: str, version: str | None = None) -> Message:
+    """An AX customer message as the AX poller journals it: the record's ``RecVersion`` in the
+    payload, the read time as the source version (``runtime.pollers.read_version``)."""
+    payload = {"AccountNum": account, **({"rec_version": version} if version is not None else {})}
     return Message(id=mid, entity="customer", key=account, source="ax", event="customer.updated",
-                   payload={"AccountNum": account}, idempotency_key=f"k-{mid}", source_version=version)
+                   payload=payload, idempotency_key=f"k-{mid}",
+                   source_version=read_version() if version is not None else None)
 
 
 async def _new_customer(shop: Any, email: str) -> dict[str, Any]:
@@ -102,6 +107,12 @@ async def test_a_customer_changed_on_both_sides_resolves_per_field_and_logs_the_
     c2 = await _run(flow, store, shop_message(echo, "C2"))
     assert c2["status"] == "done" and "load-ax:unchanged" in c2["steps"], c2
     assert await store.list_conflicts("customer") == []
+    # a change in the shop alone reaches AX and is no conflict (AX did not change since it was read)
+    await shop.update("customers", int(customer["id"]), {"firstname": "Carla"})
+    one_sided = await _run(flow, store, shop_message(dict(await shop.get("customers", int(customer["id"]))), "C2b"))
+    assert one_sided["status"] == "done" and "load-ax:ok" in one_sided["steps"], one_sided
+    assert await store.list_conflicts("customer") == []
+    echo = dict(await shop.get("customers", int(customer["id"])))
     group_before = echo["id_default_group"]
     # both sides change the customer before the bridge hears of either
     await shop.update("customers", int(customer["id"]), {"lastname": "Changed", "id_default_group": 4})
