@@ -231,8 +231,12 @@ def mapping_error(
 def expression_error(text: str, exc: Exception) -> MappingError:
     """The MappingError for a standalone expression (a step condition, guard or validation
     rule) that failed on a record: it names the expression and what was wrong."""
-    if isinstance(exc, (ValueError, ArithmeticError)):
-        reason = str(exc) or type(exc).__name__
+    if isinstance(exc, (OperandError, ArithmeticError)):
+        reason = str(exc) or type(exc).__name__  # names the operand's path, never its value
+    elif isinstance(exc, ValueError):
+        # conversions say which text they could not read: that text may be personal data,
+        # and this error travels to the dead-letter queue and the logs
+        reason = "a value cannot be converted (for example text that is not a number or a date)"
     elif isinstance(exc, (TypeError, AttributeError)):
         reason = "a value has the wrong type (for example text where a number or an object is expected)"
     else:

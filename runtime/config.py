@@ -92,7 +92,8 @@ class RetrySettings(_Model):
 
 class Limits(_Model):
     lease_s: float = Field(60.0, gt=0, description="how long a claimed message may stay 'processing'")
-    dispatch_interval_s: float = Field(1.0, gt=0)
+    #: at most 5 s: the dispatcher renews its lease on its ticks (runtime/dispatch_lease.py)
+    dispatch_interval_s: float = Field(1.0, gt=0, le=5.0)
     dispatch_batch: int = Field(500, ge=1)
     #: the longest any poll trigger waits (a trigger's own ``every:`` if shorter), and the interval
     #: of a trigger without ``every:``; not set: each trigger polls at its ``every:`` (30 s without)

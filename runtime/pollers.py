@@ -209,8 +209,9 @@ class AxPoller:
         entity = self.entities.get(service) or _ax_entity(self.ax.config, service)
         if service in _SETTLEMENTS:
             new = 0
+            shared = len({r.entity for r in routes}) > 1  # one message per flow entity, as _journal does
             for route in routes:
-                new += await self._poll_settlements(route, entity, since)
+                new += await self._poll_settlements(route, entity, since, shared)
             await self.store.put_cursor(cursor_name(service), {"since": started})
             return new
         new = 0
@@ -229,7 +230,7 @@ class AxPoller:
         await self.store.put_cursor(cursor_name(service), {"since": started})
         return new
 
-    async def _poll_settlements(self, route: PollRoute, entity: str, since: float) -> int:
+    async def _poll_settlements(self, route: PollRoute, entity: str, since: float, shared: bool = False) -> int:
         day = dt.datetime.fromtimestamp(since, dt.UTC).date()
         try:
             docs = await self.ax.service(entity).find(
@@ -246,7 +247,8 @@ class AxPoller:
                 continue
             if not invoice or invoiced <= 0 or settled <= 0:
                 continue  # a payment's own transaction, or nothing settled yet
-            new += await self._append(route, str(doc.get("RecId") or ""), doc, traceparent, Invoice=invoice)
+            new += await self._append(route, str(doc.get("RecId") or ""), doc, traceparent, shared=shared,
+                                      Invoice=invoice)
         return new
 
     async def _append(self, route: PollRoute, key: str, doc: dict[str, Any], traceparent: str | None,

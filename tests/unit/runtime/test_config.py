@@ -123,3 +123,15 @@ def test_lint_of_a_missing_or_non_mapping_file_is_a_problem_not_an_exception(tmp
     assert [x.format() for x in lint_config(missing, env={})] == [f"{missing}:1: file not found"]
     listed = write(tmp_path, "- a\n- b\n")
     assert [x.format() for x in lint_config(listed, env={})] == [f"{listed}:1: the top level is not a mapping"]
+
+
+def test_the_dispatch_interval_stays_below_the_dispatcher_lease() -> None:
+    # the dispatcher renews its 15 s lease on its ticks: a slower tick would let a second bridge
+    # take the journal from a live one
+    from pydantic import ValidationError as PydanticError
+
+    from runtime.config import Limits
+
+    assert Limits(dispatch_interval_s=5).dispatch_interval_s == 5
+    with pytest.raises(PydanticError, match="dispatch_interval_s"):
+        Limits(dispatch_interval_s=6)
