@@ -253,14 +253,16 @@ async def demo_product(shop: Any, reference: str) -> dict[str, Any]:
     }))
 
 
-async def place_sample_order(shop: Any, email: str, quantity: int = 2, reference: str = "A0001") -> dict[str, Any]:
-    """Place an order the way a shop does: customer -> address -> cart -> order, with
-    ``total_paid`` equal to the cart total (free carrier 1, France) so it starts paid (state 11)."""
+async def sample_cart(shop: Any, email: str, quantity: int = 2, reference: str = "A0001", *,
+                      lastname: str = "Buyer", firstname: str = "Bea",
+                      street: str = "1 rue de Rivoli") -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """A shopper's first steps: a new customer, its address in Paris, and a cart of ``quantity``
+    of the shop product ``reference`` with the free carrier 1; returns (customer, address, cart)."""
     product = await demo_product(shop, reference)
-    customer = await shop.create("customers", {"lastname": "Buyer", "firstname": "Bea", "email": email,
+    customer = await shop.create("customers", {"lastname": lastname, "firstname": firstname, "email": email,
                                                "passwd": "buyer-pass-1", "id_default_group": 3, "active": 1})
     address = await shop.create("addresses", {"id_customer": customer["id"], "id_country": 8, "alias": "Home",
-                                              "lastname": "Buyer", "firstname": "Bea", "address1": "1 rue de Rivoli",
+                                              "lastname": lastname, "firstname": firstname, "address1": street,
                                               "postcode": "75001", "city": "Paris"})
     cart = await shop.create("carts", {
         "id_currency": 1, "id_lang": 1, "id_customer": customer["id"], "id_address_delivery": address["id"],
@@ -268,6 +270,13 @@ async def place_sample_order(shop: Any, email: str, quantity: int = 2, reference
         "associations": {"cart_rows": [{"id_product": product["id"], "id_product_attribute": 0,
                                         "id_address_delivery": address["id"], "quantity": quantity}]},
     })
+    return dict(customer), dict(address), dict(cart)
+
+
+async def place_sample_order(shop: Any, email: str, quantity: int = 2, reference: str = "A0001") -> dict[str, Any]:
+    """Place an order the way a shop does: customer -> address -> cart -> order, with
+    ``total_paid`` equal to the cart total (free carrier 1, France) so it starts paid (state 11)."""
+    customer, address, cart = await sample_cart(shop, email, quantity, reference)
     total = (DEMO_PRICE * Decimal("1.2") * quantity).quantize(Decimal("0.01"))
     return dict(await shop.create("orders", {
         "id_cart": cart["id"], "module": "ps_wirepayment", "payment": "Bank wire", "id_currency": 1, "id_lang": 1,

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 
-from runtime.demo import DEMO_PRICE, demo_product, place_sample_order, write_sandbox_flows
+from runtime.demo import DEMO_PRICE, demo_product, place_sample_order, sample_cart, write_sandbox_flows
 
 PS_KEY = "RTOPSKEY0123456789ABCDEFGHIJKLMN"
 #: the AX sandbox's seeded item that the test product in the shop stands for
@@ -48,18 +48,8 @@ async def place_bank_wire_order(shop: Any, ps_url: str, email: str, quantity: in
                                 reference: str = AX_ITEM) -> dict[str, Any]:
     """An order checked out in the front office with bank wire: state 10 "Awaiting bank wire
     payment", neither invoice nor payment yet. Returns the order as the webservice reads it."""
-    product = await shop_product(shop, reference)
-    customer = await shop.create("customers", {"lastname": "Wire", "firstname": "Wim", "email": email,
-                                               "passwd": "buyer-pass-1", "id_default_group": 3, "active": 1})
-    address = await shop.create("addresses", {"id_customer": customer["id"], "id_country": 8, "alias": "Home",
-                                              "lastname": "Wire", "firstname": "Wim", "address1": "2 rue de Rivoli",
-                                              "postcode": "75001", "city": "Paris"})
-    cart = await shop.create("carts", {
-        "id_currency": 1, "id_lang": 1, "id_customer": customer["id"], "id_address_delivery": address["id"],
-        "id_address_invoice": address["id"], "id_carrier": 1, "secure_key": customer["secure_key"],
-        "associations": {"cart_rows": [{"id_product": product["id"], "id_product_attribute": 0,
-                                        "id_address_delivery": address["id"], "quantity": quantity}]},
-    })
+    _, _, cart = await sample_cart(shop, email, quantity, reference, lastname="Wire", firstname="Wim",
+                                   street="2 rue de Rivoli")
     async with httpx.AsyncClient(base_url=ps_url, auth=(PS_KEY, ""), timeout=10) as http:
         response = await http.post("/_sandbox/checkout", json={"id_cart": int(cart["id"]), "module": "ps_wirepayment"})
         assert response.status_code == 201, response.text
