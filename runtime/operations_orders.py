@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Awaitable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
@@ -69,9 +69,27 @@ async def sales_order_cancel(ops: SystemOperations, doc: Any, context: Mapping[s
     try:
         result = await ops.ax.cancel_sales_order(sales_id, idempotency_key=idempotency_key(context, step))
     except AlreadyDeliveredError as err:
+        reported = await _reported_before(ops, ps_id, str(message.get("id") or ""))
+        if reported is not None:
+            # the same cancellation announced twice (the module's order.status_changed and the
+            # poller's order.updated): one dead letter and one alert are enough
+            return {"SalesId": sales_id, "PurchOrderFormNum": reference, "canceled": False, "already": False,
+                    "reason": f"cancelled after shipment: already in the dead-letter queue as message {reported}"}
         slips = ", ".join(err.packing_slips) or "number unknown"
         raise PermanentError(
             f"Shop order {reference or ps_id} was cancelled after AX shipped it (AX sales order {sales_id}, "
             f"{err.sales_status}, packing slip {slips}): not cancelled in AX; handle the return in AX.",
             system="ax", code="canceled_after_shipment") from None
     return {"SalesId": sales_id, "PurchOrderFormNum": reference, "canceled": True, "already": result.already}
+
+
+async def _reported_before(ops: SystemOperations, ps_id: str, message_id: str) -> str | None:
+    """The id of another message of this shop order already dead-lettered as cancelled after
+    shipment, if any (``None`` without a store)."""
+    if ops.store is None or not ps_id:
+        return None
+    found = ops.store.list_messages(entity="order", key=ps_id, status="dead", limit=100)
+    if isinstance(found, Awaitable):
+        found = await found
+    return next((m.id for m in found if m.id != message_id
+                 and (m.last_error or {}).get("code") == "canceled_after_shipment"), None)
