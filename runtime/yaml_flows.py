@@ -19,7 +19,7 @@ What a :class:`YamlFlow` run does for one message:
 * builds the flow context from the cross-references the store holds (``ax_customer_account``,
   ``ps_customer_id``, ``ps_address_id``, and a fresh ``new_password`` for customers created in
   the shop from AX, which PrestaShop requires on create);
-* calls :func:`pipelines.executor.run_flow` with :class:`runtime.operations.SystemOperations`,
+* calls :func:`pipelines.executor.run_flow` with :class:`pipelines.operations.SystemOperations`,
   telling it which step each call belongs to (the step id completes the idempotency key);
 * ``failed`` raises the step's :class:`BridgeError` unchanged, so the worker retries a transient
   error and dead-letters a permanent one; a guard ``fail`` verdict raises
@@ -47,12 +47,13 @@ import msgspec
 
 from connectors.errors import ConfigError, PermanentError
 from pipelines.executor import run_flow
+from pipelines.operations import SystemOperations
 from pipelines.registry import FlowRegistry as YamlRegistry
 from pipelines.registry import LoadedFlow, loaded_from_record
 from runtime.flows import FlowRegistry
 from runtime.messages import Message
-from runtime.operations import SystemOperations
 from runtime.pollers import poll_event
+from runtime.review_flow import guard_context, held_detail
 from runtime.store import Store
 
 __all__ = ["DeployedFlows", "YamlFlow", "deployed_flows", "flow_context", "register_yaml_flows",
@@ -131,6 +132,7 @@ class YamlFlow:
     async def run(self, ctx: Any, message: Message) -> dict[str, Any]:
         store = getattr(ctx, "store", None)
         context = await flow_context(store, message)
+        context["guard"] = await guard_context(store, message, self.name)  # anomaly history, a release
         record = msgspec.structs.asdict(message)
         outcome = await run_flow(self.loaded, record, _StepCalls(self.operations, self.loaded, ctx), context,
                                  sync=store)
@@ -153,6 +155,8 @@ class YamlFlow:
         elif outcome.status in ("held", "dropped"):
             detail["step"] = outcome.failed_step
             detail["reason"] = outcome.verdict.reason if outcome.verdict is not None else None
+            if outcome.status == "held":
+                detail.update(held_detail(outcome, self.loaded))  # for the review queue
         else:
             detail["results"] = {k: v for k, v in outcome.results.items() if isinstance(v, Mapping)}
         return detail

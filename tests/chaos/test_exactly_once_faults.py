@@ -4,7 +4,7 @@ cross-reference write, AX unreachable for a while, and a shop 503/429 storm on t
 Every "exactly one AX sales order" is counted from the AX sandbox's own data (a find on
 ``PurchOrderFormNum``).
 
-The crash test uses the test hook of :mod:`runtime.operations` (``PRESTA_AX_TEST_CRASH_DIR``):
+The crash test uses the test hook of :mod:`pipelines.operations` (``PRESTA_AX_TEST_CRASH_DIR``):
 the variable is set here, at import, so the local Ray started by the session fixture (and every
 worker it starts) inherits it; it does nothing until a test drops the file ``after_ax_create``
 into that folder, and the hook removes the file as it fires, so it fires for one attempt.
@@ -25,7 +25,7 @@ import pytest
 from connectors.dynamics_ax import AxConfig
 from connectors.dynamics_ax import Client as AxClient
 from connectors.prestashop import Client, ClientConfig
-from runtime.operations import CRASH_DIR_ENV
+from pipelines.operations import CRASH_DIR_ENV
 from tests.contract.runtime_operations.support import PS_KEY, place_order
 from tests.e2e.exactly_once_support import (
     ax_customers,

@@ -18,8 +18,8 @@ import pytest
 from connectors.dynamics_ax import AxConfig, EntityKey
 from connectors.dynamics_ax import Client as AxClient
 from connectors.prestashop import Client, ClientConfig, F
+from pipelines.operations import SystemOperations
 from runtime.demo import SANDBOX_WAREHOUSES, link_catalog
-from runtime.operations import SystemOperations
 from runtime.store import Store
 from tests.contract.runtime_operations.support import PS_KEY, sandbox_flow_dir
 from tests.e2e.support import wait_until

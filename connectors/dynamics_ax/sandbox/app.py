@@ -72,7 +72,8 @@ class SandboxState:
         self.world = World(config.seed)
         for company_id in config.companies:
             company = self.world.add_company(company_id)
-            seed_company(self.world, company, config.seed, config.items, config.customers, config.open_orders)
+            seed_company(self.world, company, config.seed, config.items, config.customers, config.open_orders,
+                         variants=config.variants)
         # the seeded data predates the bridge, as a real company's does: a poller's first
         # getChangedKeys (from about now) must not list it
         self.world.predate()

@@ -30,6 +30,7 @@ def command(
         20, help="N: a deterministic company with N items (prices, stock in two warehouses), N/2 customers and "
         "a few open orders; also seeds every random choice."),
     items: int = typer.Option(-1, help="Released products (default: N from --seed)."),
+    variants: int = typer.Option(0, help="Variants of every tenth seeded item (a product master with K variants)."),
     customers: int = typer.Option(-1, help="Seeded customers (default: N/2, at least 2)."),
     open_orders: int = typer.Option(-1, help="Seeded open sales orders (default: N/5, 1 to 10)."),
     include_exceptions_in_fault: bool = typer.Option(
@@ -63,7 +64,7 @@ def command(
     items, customers, open_orders = seeded_sizes(seed, items, customers, open_orders)
     config = SandboxConfig(
         host=host, port=port, aif_port=aif_port, company=company, extra_companies=tuple(c.strip() for c in extra_companies.split(",") if c.strip()), seed=seed,
-        items=items, customers=customers, open_orders=open_orders,
+        items=items, variants=variants, customers=customers, open_orders=open_orders,
         include_exceptions_in_fault=include_exceptions_in_fault, validate_documents=not no_validation,
         workers=workers, max_message_size=max_message_size, max_string_content=max_string_content, fulfilment_interval=fulfilment_interval,
         change_retention_seconds=retention_hours * 3600, criteria_mode=criteria_mode,

@@ -62,6 +62,7 @@ class SandboxConfig:
     extra_companies: tuple[str, ...] = ()
     seed: int = 1
     items: int = 20
+    variants: int = 0  # variants of every tenth seeded item (0: plain items only)
     customers: int = 10
     open_orders: int = 3
     include_exceptions_in_fault: bool = False

@@ -2,7 +2,8 @@
 
 Contract: :func:`seed_company` fills one company with master data (customer groups, two
 sites/warehouses), ``items`` released products with sales prices and stock in both
-warehouses, ``customers`` persons with address, e-mail and phone, and ``open_orders`` open
+warehouses (with ``variants`` > 0, every tenth item is a product master with that many
+released-product variants ``<item>-V<k>``, as :func:`.agreements.add_variant` makes them), ``customers`` persons with address, e-mail and phone, and ``open_orders`` open
 sales orders created through the same rules as SOAP creates. The same seed and sizes give
 the same data (same ids, names, prices, quantities), independent of wall time; only RecIds
 differ between sandbox lives (see ``model``). Seeded orders carry the private marker
@@ -14,6 +15,7 @@ from __future__ import annotations
 import random
 from decimal import Decimal
 
+from .agreements import add_variant
 from .entity import Entity
 from .model import Company, World, fmt
 from .rules import create_customer, create_item, create_product, create_sales_order
@@ -64,7 +66,8 @@ def _customer(rng: random.Random, n: int) -> Entity:
     return cust
 
 
-def seed_company(world: World, company: Company, seed: int, items: int, customers: int, open_orders: int) -> None:
+def seed_company(world: World, company: Company, seed: int, items: int, customers: int, open_orders: int,
+                 variants: int = 0) -> None:
     """Fill ``company`` deterministically (see module docstring)."""
     rng = random.Random(f"{seed}:{company.id}")
     company.cust_groups.update({"WEB": "Net30", "10": "Net30", "20": "Net14"})
@@ -79,6 +82,10 @@ def seed_company(world: World, company: Company, seed: int, items: int, customer
         world.put(company.store("ItemService"), create_item(world, company, _item(number, price)))
         for location in company.warehouses:
             world.adjust(company, number, location, PostedQty=Decimal(rng.randint(0, 40)))
+        if variants and n % 10 == 0:
+            for k in range(1, variants + 1):
+                if world.products.get((f"{number}-V{k}",)) is None:
+                    add_variant(world, company, number, f"{number}-V{k}")
     accounts = []
     for n in range(1, customers + 1):
         cust = create_customer(world, company, _customer(rng, n))

@@ -29,7 +29,7 @@ from starlette.routing import Route
 
 from . import orders, render, writes
 from .config import ALL_METHODS, ApiKey, SandboxConfig
-from .faults import PHP_NOTICE_TEXT, FaultInjector, Faults
+from .faults import PHP_NOTICE_TEXT, WRITE_METHODS, FaultInjector, Faults
 from .model import ShopModel
 from .prices import parse_price_params, price_extras
 from .query import parse_display, parse_filters, parse_languages, parse_limit, parse_sort, select
@@ -65,6 +65,7 @@ class Sandbox:
         self.emitter = WebhookEmitter(config, self.model)
         self.model.on_change = self.emitter.notify
         self.faults = FaultInjector(config.faults, seed)
+        self.faults.catalog_size = lambda: self.model.store.count("products")
 
 
 def _key_from(request: Request) -> str | None:
@@ -265,13 +266,16 @@ def create_app(config: SandboxConfig) -> Starlette:
                 await asyncio.sleep(decision.delay_s)
             return Response(decision.body, status_code=decision.status, headers=decision.headers,
                             media_type=decision.content_type)
+        write = method.upper() in WRITE_METHODS
         sandbox.faults.in_flight += 1
+        sandbox.faults.writes_in_flight += write
         try:
             if decision.delay_s:
                 await asyncio.sleep(decision.delay_s)
             return _Call(sandbox, request, body).run(path, decision.notice_xml)
         finally:
             sandbox.faults.in_flight -= 1
+            sandbox.faults.writes_in_flight -= write
 
     def _admin(request: Request) -> bool:
         key = (_key_from(request) or "").strip()

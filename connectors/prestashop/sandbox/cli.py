@@ -33,6 +33,9 @@ def command(
     php_notice_rate: float = typer.Option(0.0, help="fraction answered 500 from a PHP notice (code 8)"),
     rate_limit_rps: float = typer.Option(0.0, help="answer 429 with Retry-After beyond this rate"),
     max_concurrency: int = typer.Option(0, help="answer 503 beyond this many requests in flight"),
+    write_latency_ms: float = typer.Option(0.0, help="latency added to each write (POST/PUT/PATCH/DELETE)"),
+    write_latency_per_1000_ms: float = typer.Option(0.0, help="extra write latency per 1,000 products in the catalog"),
+    write_max_concurrency: int = typer.Option(0, help="answer 503 beyond this many writes in flight"),
     retry_after_s: int = typer.Option(1, help="Retry-After (seconds) sent with 429 and 503 answers"),
     php_notice_style: str = typer.Option("xml", help="xml (webservice error code 8) or html (raw notice page)"),
     webhook_url: str | None = typer.Option(None, help="where to POST signed webhooks"),
@@ -62,7 +65,9 @@ def command(
                           error_rate=error_rate, php_notice_rate=php_notice_rate,
                           php_notice_style=php_notice_style,  # type: ignore[arg-type]  # checked above
                           outage_s=outage_s, rate_limit_rps=rate_limit_rps, retry_after_s=retry_after_s,
-                          max_concurrency=max_concurrency),
+                          max_concurrency=max_concurrency, write_latency_ms=write_latency_ms,
+                          write_latency_per_1000_ms=write_latency_per_1000_ms,
+                          write_max_concurrency=write_max_concurrency),
         )
     except ValidationError as exc:  # a negative rate, a bad URL...: one line per problem, no traceback
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())

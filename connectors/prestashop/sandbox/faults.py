@@ -14,6 +14,10 @@ webservice runs:
 * ``latency_ms`` / ``latency_jitter_ms`` / ``latency_distribution``: added delay per request;
 * ``unavailable_next`` / ``throttled_next``: the next N requests answer 503 / 429 with
   ``Retry-After: retry_after_s`` (deterministic, for tests; 503 first);
+* ``write_latency_ms`` + ``write_latency_per_1000_ms`` x (products in the catalog / 1,000): delay
+  added to each write (POST/PUT/PATCH/DELETE), so writes slow down as the catalog grows, as on a
+  real shop; ``write_max_concurrency``: writes beyond that many in flight answer 503 with
+  ``Retry-After`` at once (reads are not counted). These three ignore ``only_*`` below;
 * ``only_methods`` / ``only_resources``: faults apply only to requests with these methods / on
   these resources (empty: every request), e.g. a storm on the writes of ``order_histories``.
 
@@ -32,11 +36,14 @@ import hashlib
 import random
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-__all__ = ["Faults", "FaultInjector", "FaultDecision"]
+__all__ = ["Faults", "FaultInjector", "FaultDecision", "WRITE_METHODS"]
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class Faults(BaseModel):
@@ -57,6 +64,10 @@ class Faults(BaseModel):
     max_concurrency: int = Field(default=0, ge=0, description="in-flight cap answered 503 beyond; 0 disables")
     unavailable_next: int = Field(default=0, ge=0, description="answer the next N requests 503 + Retry-After")
     throttled_next: int = Field(default=0, ge=0, description="answer the next N requests 429 + Retry-After")
+    write_latency_ms: float = Field(default=0.0, ge=0, description="latency added to each write")
+    write_latency_per_1000_ms: float = Field(default=0.0, ge=0,
+                                             description="extra write latency per 1,000 products in the catalog")
+    write_max_concurrency: int = Field(default=0, ge=0, description="writes in flight beyond this answer 503; 0 disables")
     only_methods: list[str] = Field(default_factory=list, description="faults apply to these methods only")
     only_resources: list[str] = Field(default_factory=list, description="faults apply to these resources only")
 
@@ -95,6 +106,10 @@ class FaultInjector:
     def __init__(self, faults: Faults, seed: int = 0) -> None:
         self.rng = random.Random(seed)
         self.in_flight = 0
+        #: writes being served now (``write_max_concurrency``); the app counts them
+        self.writes_in_flight = 0
+        #: the number of products in the catalog (``write_latency_per_1000_ms``); the app sets it
+        self.catalog_size: Callable[[], int] = lambda: 0
         self.requests: deque[dict[str, Any]] = deque(maxlen=self.LOG_SIZE)
         self.configure(faults)
 
@@ -130,6 +145,17 @@ class FaultInjector:
         return d
 
     def _decide(self, method: str, resource: str) -> FaultDecision:
+        d = self._decide_any(method, resource)
+        f = self.faults
+        if method in WRITE_METHODS and d.status is None:
+            if f.write_max_concurrency and self.writes_in_flight >= f.write_max_concurrency:
+                d.status, d.body, d.delay_s = 503, _OUTAGE_PAGE, 0.0
+                d.headers["Retry-After"] = str(f.retry_after_s)
+            elif f.write_latency_ms or f.write_latency_per_1000_ms:
+                d.delay_s += (f.write_latency_ms + f.write_latency_per_1000_ms * self.catalog_size() / 1000) / 1000
+        return d
+
+    def _decide_any(self, method: str, resource: str) -> FaultDecision:
         f, d = self.faults, FaultDecision()
         if (f.only_methods and method not in {m.upper() for m in f.only_methods}) or \
                 (f.only_resources and resource not in f.only_resources):

@@ -17,8 +17,8 @@ from connectors.dynamics_ax.sandbox.server import run_in_thread as run_ax
 from connectors.prestashop import Client, ClientConfig
 from connectors.prestashop.sandbox.config import ApiKey, SandboxConfig
 from connectors.prestashop.sandbox.server import run_in_thread as run_ps
+from pipelines.operations import SystemOperations
 from pipelines.registry import FlowRegistry as YamlRegistry
-from runtime.operations import SystemOperations
 from runtime.store import AsyncStore, Store
 from tests.contract.runtime_operations.support import PS_KEY, sandbox_flow_dir
 

@@ -13,8 +13,8 @@ import pytest
 
 from connectors.dynamics_ax import AxConfig
 from connectors.prestashop import Client, ClientConfig, F
+from pipelines.operations import SystemOperations
 from runtime.messages import Message
-from runtime.operations import SystemOperations
 from runtime.store import AsyncStore
 from runtime.yaml_flows import YamlFlow
 from tests.contract.runtime_operations.test_system_operations import Ctx

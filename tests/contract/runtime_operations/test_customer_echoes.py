@@ -21,8 +21,8 @@ import pytest
 
 from connectors.dynamics_ax import EntityKey
 from connectors.prestashop import F
+from pipelines.operations import SystemOperations
 from runtime.messages import Message
-from runtime.operations import SystemOperations
 from runtime.store import AsyncStore, Store
 from runtime.yaml_flows import YamlFlow
 

@@ -11,11 +11,11 @@ import pytest
 
 from connectors.dynamics_ax.query import eq
 from connectors.prestashop import F
+from pipelines.operations import SystemOperations
 from pipelines.registry import FlowRegistry as YamlRegistry
 from runtime.config import Settings
 from runtime.demo import configure_demo
 from runtime.messages import Message
-from runtime.operations import SystemOperations
 from runtime.yaml_flows import YamlFlow
 from tests.contract.runtime_operations.support import PS_KEY, place_order
 

@@ -13,8 +13,8 @@ import pytest
 from connectors.dynamics_ax import AlreadyDeliveredError
 from connectors.errors import PermanentError
 from connectors.prestashop import change_order_state
+from pipelines.operations import OPERATION_NAMES
 from runtime.messages import Message
-from runtime.operations import OPERATION_NAMES
 from runtime.yaml_flows import YamlFlow
 from tests.contract.runtime_operations.support import AX_ITEM, place_order
 from tests.contract.runtime_operations.test_system_operations import Ctx, order_message

@@ -13,10 +13,10 @@ from connectors.dynamics_ax import EntityKey
 from connectors.dynamics_ax.query import eq
 from connectors.errors import PermanentError
 from connectors.prestashop import F
+from pipelines.operations import OPERATION_NAMES, SystemOperations, idempotency_key
 from runtime.config import Settings
 from runtime.flows import FlowRegistry
 from runtime.messages import Message
-from runtime.operations import OPERATION_NAMES, SystemOperations, idempotency_key
 from runtime.yaml_flows import YamlFlow, register_yaml_flows, systems_configured
 from tests.contract.runtime_operations.support import AX_ITEM, place_order
 

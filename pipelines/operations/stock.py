@@ -1,4 +1,4 @@
-"""Stock and price operations of the flows (part of :data:`runtime.operations._HANDLERS`).
+"""Stock and price operations of the flows (part of :data:`pipelines.operations.table._HANDLERS`).
 
 * ``ax InventoryOnHandService.read`` (:func:`on_hand_read`), the extract of ``ax_stock_to_ps``:
   the item's ``InventSum`` rows (one per inventory dimension, each with its ``InventDim``) under
@@ -33,10 +33,10 @@ from opentelemetry import trace
 
 from connectors.errors import NotFoundError, ValidationError
 from connectors.prestashop import F
-from runtime.operations_catalog import find_product_id, same_value
+from pipelines.operations.catalog import find_product_id, same_value
 
 if TYPE_CHECKING:
-    from runtime.operations import SystemOperations
+    from pipelines.operations.table import SystemOperations
 
 __all__ = ["SPECIFIC_PRICE_KEY", "on_hand_read", "products_update", "stock_availables_update"]
 
@@ -55,7 +55,7 @@ async def _maybe(result: Any) -> Any:
 async def on_hand_read(ops: SystemOperations, request: Any, context: Mapping[str, Any], step: str
                        ) -> dict[str, Any]:
     """Extract: the on-hand rows of item ``key`` (see the module docstring)."""
-    from runtime.operations_common import ax_document as _ax_document
+    from pipelines.operations.common import ax_document as _ax_document
 
     key = str(request.get("key") or "")
     version = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -1,4 +1,4 @@
-"""Order cancellation operations of the flows (part of :data:`runtime.operations._HANDLERS`).
+"""Order cancellation operations of the flows (part of :data:`pipelines.operations.table._HANDLERS`).
 
 * ``prestashop orders.get`` with ``include: [canceled_state]`` puts the id of the shop's
   Canceled state into the context as ``ps_canceled_state`` (:func:`canceled_state`): state ids
@@ -25,7 +25,7 @@ from connectors.errors import PermanentError
 from connectors.prestashop import CANCELED_STATE, find_order_state
 
 if TYPE_CHECKING:
-    from runtime.operations import SystemOperations
+    from pipelines.operations.table import SystemOperations
 
 __all__ = ["canceled_state", "sales_order_cancel"]
 
@@ -49,7 +49,7 @@ async def sales_order_cancel(ops: SystemOperations, doc: Any, context: Mapping[s
     ``doc`` carries the shop reference (``PurchOrderFormNum``); the shop order id is the
     message key. Returns ``{"SalesId", "PurchOrderFormNum", "canceled", "already"}`` (``SalesId``
     ``None`` and ``canceled`` false when AX has no order for it)."""
-    from runtime.operations_common import idempotency_key
+    from pipelines.operations.common import idempotency_key
 
     message = context.get("message") or {}
     ps_id = str(message.get("key") or "")

@@ -1,5 +1,5 @@
 """The order-to-cash way back: fulfilment operations of the flows (part of
-:data:`runtime.operations._HANDLERS`).
+:data:`pipelines.operations.table._HANDLERS`).
 
 * ``ax fulfilment.read`` (:func:`fulfilment_read`) extracts a posted packing slip, invoice or
   invoice settlement, finds the shop order through the ``order`` cross-reference and puts it
@@ -34,11 +34,11 @@ from connectors.prestashop import (
     record_settlement,
     set_tracking_number,
 )
-from runtime.operations_common import ax_document as _ax_document
-from runtime.operations_common import int_id as _int_id
+from pipelines.operations.common import ax_document as _ax_document
+from pipelines.operations.common import int_id as _int_id
 
 if TYPE_CHECKING:
-    from runtime.operations import SystemOperations
+    from pipelines.operations.table import SystemOperations
 
 __all__ = ["fulfilment_read", "order_carriers_update", "order_histories_create", "order_invoices_record",
            "order_payments_create", "order_payments_settle"]

@@ -1,4 +1,4 @@
-"""Catalog operations of the flows (part of :data:`runtime.operations._HANDLERS`): AX items and
+"""Catalog operations of the flows (part of :data:`pipelines.operations.table._HANDLERS`): AX items and
 variants -> PrestaShop products and combinations.
 
 * ``ax ItemService.read`` (:func:`item_read`), the extract of ``ax_product_to_ps`` and
@@ -42,7 +42,7 @@ from connectors.errors import NotFoundError, TransientError, ValidationError
 from connectors.prestashop import F
 
 if TYPE_CHECKING:
-    from runtime.operations import SystemOperations
+    from pipelines.operations.table import SystemOperations
 
 __all__ = ["combinations_upsert", "find_product_id", "item_read", "products_upsert", "same_value"]
 
@@ -53,7 +53,7 @@ _MODULES = ("Sales", "Invent", "Purch")
 
 
 async def _find(ops: SystemOperations, entity: str, table: str, field: str, value: str) -> list[dict[str, Any]]:
-    from runtime.operations_common import ax_document as _ax_document
+    from pipelines.operations.common import ax_document as _ax_document
 
     # find, not read: a read of an unknown key is a fault that a port may not explain
     try:

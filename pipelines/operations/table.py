@@ -21,15 +21,15 @@ Contracts (docs/architecture.md, "Delivery semantics"):
   the invoice (a customer payment), adds an ``order_payment``;
 * the catalog, stock and price operations (``ax ItemService.read``, ``ax
   InventoryOnHandService.read``, ``prestashop products.upsert|update``, ``combinations.upsert``,
-  ``stock_availables.update``) are in :mod:`runtime.operations_catalog` and
-  :mod:`runtime.operations_stock`: looked up before created, written only where they differ,
+  ``stock_availables.update``) are in :mod:`pipelines.operations.catalog` and
+  :mod:`pipelines.operations.stock`: looked up before created, written only where they differ,
   cross-references ``product`` and ``combination``, stock never older than what was applied;
-* ``ax SalesOrderService.cancel`` (:mod:`runtime.operations_orders`) cancels the AX order of a
+* ``ax SalesOrderService.cancel`` (:mod:`pipelines.operations.orders`) cancels the AX order of a
   cancelled shop order, idempotently, and refuses (permanent error) once AX has shipped it;
 * the fulfilment extract (``ax fulfilment.read``) finds the shop order of an AX packing slip,
   invoice or invoice settlement through the ``order`` cross-reference written by the order
-  flow; it and the write-backs of the way back are in :mod:`runtime.operations_fulfilment`,
-  the helpers all role modules share in :mod:`runtime.operations_common`;
+  flow; it and the write-backs of the way back are in :mod:`pipelines.operations.fulfilment`,
+  the helpers all role modules share in :mod:`pipelines.operations.common`;
 * a cross-reference is written right after each successful create (``store.put_xref``):
   ``order`` (PrestaShop order id <-> AX SalesId), ``customer`` (PrestaShop customer id <-> AX
   account), ``address`` (PrestaShop address id <-> AX account);
@@ -48,8 +48,9 @@ restarted process goes on). The crash tests use it to kill the entity actor at e
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from typing import Any
 
 from opentelemetry import trace
@@ -63,10 +64,13 @@ from connectors.prestashop import (
     ClientConfig,
     F,
 )
-from runtime import operations_catalog, operations_fulfilment, operations_orders, operations_stock
-from runtime.operations_common import ax_document as _ax_document
-from runtime.operations_common import idempotency_key
-from runtime.operations_common import int_id as _int_id
+from pipelines.operations import catalog as operations_catalog
+from pipelines.operations import fulfilment as operations_fulfilment
+from pipelines.operations import orders as operations_orders
+from pipelines.operations import stock as operations_stock
+from pipelines.operations.common import ax_document as _ax_document
+from pipelines.operations.common import idempotency_key
+from pipelines.operations.common import int_id as _int_id
 
 __all__ = ["OPERATION_NAMES", "SystemOperations", "idempotency_key"]
 
@@ -91,6 +95,17 @@ def _test_crash_point(name: str) -> None:
     except OSError:
         return  # not asked for (or already used): go on
     os._exit(70)
+
+
+async def _all(calls: Iterable[Awaitable[Any]]) -> list[Any]:
+    """Await ``calls`` concurrently; their results in order. Every call runs to its end (none is
+    left running unobserved); then the first failure, in the given order, is raised as it is, so
+    the worker classifies it like a failure of a single call."""
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
 
 
 def _clean(record: Mapping[str, Any]) -> dict[str, Any]:
@@ -171,46 +186,76 @@ class SystemOperations:
     # ------------------------------------------------------------------ PrestaShop reads
 
     async def _country_of(self, address: Mapping[str, Any], cache: dict[str, Any]) -> dict[str, Any]:
+        """The address's country, read once per ``cache`` (it holds the reads as tasks, so
+        concurrent readers of one country share one call)."""
         cid = str(address.get("id_country") or "0")
+        if cid == "0":
+            return {}
         if cid not in cache:
-            cache[cid] = await self.ps.get("countries", int(cid)) if cid != "0" else {}
-        return dict(cache[cid])
+            cache[cid] = asyncio.ensure_future(self.ps.get("countries", int(cid)))
+        return dict(await cache[cid])
 
     async def _addresses_of(self, customer_id: Any, cache: dict[str, Any]) -> list[dict[str, Any]]:
         rows = await self.ps.list("addresses", display="full", filters={"id_customer": F.eq(int(customer_id))},
                                   sort=["id_ASC"])
-        out = []
-        for row in rows:
-            address = dict(row)
-            address["country"] = await self._country_of(address, cache)
-            out.append(address)
-        return out
+        addresses = [dict(row) for row in rows]
+        for address, country in zip(addresses, await _all(self._country_of(a, cache) for a in addresses),
+                                    strict=True):
+            address["country"] = country
+        return addresses
 
     async def orders_get(self, request: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
         """Extract: the order with what the order mapping reads nested into it (customer, its
         addresses with their countries, delivery/invoice addresses, currency, carrier, country
         of delivery; see tests/mappings/ps_order_to_ax_sales_order/*.input.json); with
-        ``canceled_state`` the shop's Canceled state id in ``context.ps_canceled_state``."""
+        ``canceled_state`` the shop's Canceled state id in ``context.ps_canceled_state``.
+
+        After the order itself, the reads it leads to run concurrently (they depend on the
+        order only, countries on their address): an order's extract costs three round trips
+        to the shop instead of eight or more in a row."""
         key = _int_id(request.get("key"), "The order key")
         include = set(request.get("include") or ())
         order = _clean(await self.ps.get("orders", key))
         countries: dict[str, Any] = {}
-        if "customer" in include or "customer.addresses" in include:
-            customer = _clean(await self.ps.get("customers", int(order["id_customer"])))
+        jobs: dict[str, Awaitable[Any]] = {}
+
+        async def customer() -> dict[str, Any]:
+            found = _clean(await self.ps.get("customers", int(order["id_customer"])))
             if "customer.addresses" in include:
-                customer["addresses"] = await self._addresses_of(customer["id"], countries)
-            order["customer"] = customer
-        for name in ("address_delivery", "address_invoice"):
-            if name in include or (name == "address_delivery" and "country_delivery" in include):
-                order[name] = dict(await self.ps.get("addresses", int(order[f"id_{name}"])))
-        if "currency" in include:
-            order["currency"] = dict(await self.ps.get("currencies", int(order["id_currency"])))
-        if "carrier" in include and str(order.get("id_carrier") or "0") != "0":
-            order["carrier"] = dict(await self.ps.get("carriers", int(order["id_carrier"])))
+                found["addresses"] = await self._addresses_of(found["id"], countries)
+            return found
+
+        async def address(name: str) -> dict[str, Any]:
+            wanted = str(order[f"id_{name}"])
+            if "customer" in jobs:
+                # the customer's address list (read anyway) usually holds it: no second read
+                for known in (await jobs["customer"]).get("addresses") or ():
+                    if str(known.get("id")) == wanted:
+                        return {k: v for k, v in known.items() if k != "country"}
+            return dict(await self.ps.get("addresses", int(wanted)))
+
+        async def delivery_with_country() -> dict[str, Any]:
+            found = await address("address_delivery")
+            order["country_delivery"] = await self._country_of(found, countries)
+            return found
+
+        if "customer" in include or "customer.addresses" in include:
+            jobs["customer"] = asyncio.ensure_future(customer())  # awaited by the address reads too
         if "country_delivery" in include:
-            order["country_delivery"] = await self._country_of(order["address_delivery"], countries)
+            jobs["address_delivery"] = delivery_with_country()
+        elif "address_delivery" in include:
+            jobs["address_delivery"] = address("address_delivery")
+        if "address_invoice" in include:
+            jobs["address_invoice"] = address("address_invoice")
+        if "currency" in include:
+            jobs["currency"] = self.ps.get("currencies", int(order["id_currency"]))
+        if "carrier" in include and str(order.get("id_carrier") or "0") != "0":
+            jobs["carrier"] = self.ps.get("carriers", int(order["id_carrier"]))
         if "canceled_state" in include:
-            await operations_orders.canceled_state(self, context)  # -> context.ps_canceled_state
+            jobs[""] = operations_orders.canceled_state(self, context)  # -> context.ps_canceled_state
+        for name, value in zip(jobs, await _all(jobs.values()), strict=True):
+            if name:
+                order[name] = dict(value)
         if isinstance(context, MutableMapping):
             # the customer's shop id, for the customer cross-reference written by a later load
             context.setdefault("ps_customer_id", order.get("id_customer"))

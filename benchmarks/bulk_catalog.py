@@ -1,0 +1,137 @@
+"""Bulk catalog load from the AX sandbox into the PrestaShop sandbox, against the target's capacity.
+
+The shop is given a fixed write latency L and a concurrency cap C (503 beyond it), so it can take
+at most C / L writes per second: that is the baseline of this run. Each sandbox runs in its own
+process; the driver is this process, on a local Ray.
+
+For two catalog sizes (N / 5, then N) it loads the whole catalog into an empty shop, then re-syncs
+it unchanged, and prints:
+
+* achieved writes/s of the load and its ratio to C / L (``bulk_capacity_ratio``);
+* the unchanged re-sync's rate: records verified per second, with zero writes (``resync_rps``);
+* the driver's and the largest task's peak memory after each size (flat as the catalog grows);
+* the CPU cost per record of a task in the re-sync (AX decode + map + hash) and the ceiling of one
+  node that follows from it (cores / cost).
+
+Ends with ``bulk_capacity_ratio: R`` and ``resync_rps: N`` (of the larger size). Goals: R >= 0.9,
+N >= 20,000.
+
+Usage: ``python benchmarks/bulk_catalog.py [--quick] [--items 100000] [--latency-ms 50] [--cap 8]``
+(``--quick``: 10,000 items).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from connectors._serving import free_port  # noqa: E402 - after the path fix for running as a script
+
+KEY = "BENCHKEY0123456789ABCDEFGHIJKLMN"
+
+
+def _start(args: list[str], url: str) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PRESTA_AX_SANDBOX_PS_KEY=KEY)
+    proc = subprocess.Popen([sys.executable, "-m", "runtime.cli", "sandbox", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return proc
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit(f"sandbox {args[0]} did not start")
+        time.sleep(0.5)
+    raise SystemExit(f"sandbox {args[0]} did not answer")
+
+
+def _size(items: int, latency_ms: float, cap: int, tmp: Path) -> dict[str, Any]:
+    from connectors.dynamics_ax import AxConfig
+    from connectors.prestashop import ClientConfig
+    from pipelines.bulk import BulkOptions, run_bulk
+    from runtime.demo import write_sandbox_flows
+    from runtime.store.bulk_runs import open_bulk_store
+
+    ps_port, ax_port = free_port(), free_port()
+    ps = _start(["prestashop", "--port", str(ps_port), "--write-latency-ms", str(latency_ms),
+                 "--write-max-concurrency", str(cap)], f"http://127.0.0.1:{ps_port}/_sandbox/health")
+    ax = _start(["ax", "--port", str(ax_port), "--seed", "7", "--items", str(items), "--customers", "2",
+                 "--open-orders", "0", "--workers", "4"], f"http://127.0.0.1:{ax_port}/_sandbox/state")
+    try:
+        flows = write_sandbox_flows(tmp / f"flows-{items}")
+        url = f"sqlite:///{tmp / f'journal-{items}.db'}"
+        ps_config = ClientConfig(base_url=f"http://127.0.0.1:{ps_port}", api_key=KEY)
+        ax_config = AxConfig(base_url=f"http://127.0.0.1:{ax_port}/MicrosoftDynamicsAXAif60", port_name="WebShop",
+                             company="DAT")
+
+        def run() -> dict[str, Any]:
+            opts = BulkOptions(kind="catalog", flow_dirs=[str(flows)], concurrency=cap, chunk_size=200)
+            return asyncio.run(run_bulk(opts, prestashop=ps_config, ax=ax_config,
+                                        store_factory=functools.partial(open_bulk_store, url)))
+
+        load = run()
+        resync = run()
+    finally:
+        for proc in (ps, ax):
+            proc.terminate()
+            proc.wait(30)
+    return {"items": items, "load": load, "resync": resync}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="10,000 items instead of 100,000")
+    parser.add_argument("--items", type=int, default=None)
+    parser.add_argument("--latency-ms", type=float, default=50.0, help="write latency L of the shop")
+    parser.add_argument("--cap", type=int, default=8, help="concurrency cap C of the shop's writes")
+    args = parser.parse_args()
+    items = args.items or (10_000 if args.quick else 100_000)
+    capacity = args.cap / (args.latency_ms / 1000)
+
+    import ray
+
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    os.environ["PYTHONPATH"] = str(ROOT)
+    cores = os.cpu_count() or 2
+    ray.init(num_cpus=cores, include_dashboard=False, log_to_driver=False)
+    tmp = Path(tempfile.mkdtemp(prefix="bulk-bench-"))
+    try:
+        results = [_size(n, args.latency_ms, args.cap, tmp) for n in (max(items // 5, 1), items)]
+    finally:
+        ray.shutdown()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"target: L = {args.latency_ms:g} ms per write, cap C = {args.cap}: capacity C/L = {capacity:,.1f} writes/s")
+    for r in results:
+        load, resync = r["load"], r["resync"]
+        records = resync["records_done"]
+        cpu_per_record = resync["task_cpu_s"] / records if records else float("nan")
+        print(f"{r['items']:>7,} items: load {load['counts']['created']:,} created in {load['duration_s']:.1f} s = "
+              f"{load['writes_per_s']:,.1f} writes/s ({load['writes_per_s'] / capacity:.2f} x C/L; "
+              f"limiter {load.get('limiter', {})}); re-sync {resync['counts']['unchanged']:,} unchanged, "
+              f"{resync['counts']['writes']} writes in {resync['duration_s']:.1f} s = "
+              f"{records / resync['duration_s']:,.0f} records/s; peak memory: driver "
+              f"{resync['driver_rss_kb'] / 1024:,.0f} MB, largest task {resync['peak_task_rss_kb'] / 1024:,.0f} MB; "
+              f"task CPU {cpu_per_record * 1e6:,.0f} us/record (one {cores}-core node: "
+              f"~{cores / cpu_per_record:,.0f} records/s); task time {resync.get('task_timing_s')}")
+    big = results[-1]
+    print(f"bulk_capacity_ratio: {big['load']['writes_per_s'] / capacity:.3f}")
+    print(f"resync_rps: {big['resync']['records_done'] / big['resync']['duration_s']:.0f}")
+
+
+if __name__ == "__main__":
+    main()

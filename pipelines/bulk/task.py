@@ -1,0 +1,263 @@
+"""The chunk task: read a chunk of keys in batches, run each record through its flow, write only
+what changed, within the shared budget, then checkpoint the chunk.
+
+:func:`run_chunk` is a plain function (the driver wraps it with ``ray.remote``); it runs its
+coroutine on one event loop per worker process (:func:`_loop`), so the connector clients,
+their connection pools and the opened store are reused by every chunk the worker runs.
+
+Contract of one chunk (``{"id", "index", "first", "last", "keys"}``):
+
+* a chunk whose checkpoint says ``done`` is not run again (a retried task after a lost
+  answer): its stored counts are returned with ``"again": true``;
+* each record goes through :func:`pipelines.bulk.records.run_record`; a load is skipped when
+  the target's stored hash (``sync_state``, the same rows as real-time echo suppression) equals
+  the mapped document's, otherwise it is written (each write request holds a permit of the
+  target's shared limiter: :mod:`pipelines.bulk.gate`), and the
+  hash of what was written is stored right after (the cross-references are written by the
+  operations themselves, right after each create);
+* a transient failure (429, 503, timeout, network) is retried per record with backoff,
+  honouring ``Retry-After``, up to ``max_attempts``; then, like a permanent failure or a
+  ``hold`` guard, the record goes to the dead-letter queue with its reason; the chunk goes on;
+* the checkpoint (``done`` + counts) is written only after every record of the chunk ended,
+  so a chunk cut short (a killed worker, driver or node) is run again, and finds its earlier
+  writes through the cross-references and hashes: nothing is written twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import resource
+import threading
+import time
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from connectors.errors import TransientError
+from pipelines.bulk.jobs import JOBS
+from pipelines.bulk.limiter import Permits
+from pipelines.bulk.records import run_record
+from pipelines.bulk.store import BulkStore, StoreFactory, store_of
+from pipelines.hashing import fingerprint
+from pipelines.registry import FlowRegistry, LoadedFlow
+from pipelines.sync import SidePlan, side_plans, state_entity, target_key
+
+__all__ = ["COUNTERS", "TaskEnv", "run_chunk"]
+
+T = TypeVar("T")
+
+#: the counts a chunk reports (and a run sums)
+COUNTERS = ("created", "updated", "unchanged", "dropped", "held", "failed", "stale", "writes")
+#: where the key of a load's target is when its document does not name it (the bulk reader set it)
+_KEY_IN_CONTEXT = {"products.upsert": "ps_product_id", "combinations.upsert": "ps_combination_id",
+                   "stock_availables.update": "ps_stock_available_id", "products.update": "ps_product_id"}
+_COLUMN = {"prestashop": "ps_hash", "ax": "ax_hash"}
+
+
+@dataclass
+class TaskEnv:
+    """What every chunk task of a run needs (picklable; secrets stay in the pydantic configs)."""
+
+    run_id: str
+    kind: str
+    flow_name: str
+    flow_dirs: list[str]
+    prestashop: Any
+    ax: Any
+    store_factory: StoreFactory
+    permits: dict[str, Permits] = field(default_factory=dict)
+    dry_run: bool = False
+    record_concurrency: int = 16
+    max_attempts: int = 6
+    backoff_s: float = 0.2
+
+
+# ----------------------------------------------------------------------------- per worker process
+
+_state_lock = threading.Lock()
+_loop_ref: list[asyncio.AbstractEventLoop] = []
+_ops: dict[str, Any] = {}
+_flows: dict[tuple[str, ...], FlowRegistry] = {}
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    """This process's event loop, running in a daemon thread (started on first use)."""
+    with _state_lock:
+        if not _loop_ref:
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="bulk-loop", daemon=True).start()
+            _loop_ref.append(loop)
+        return _loop_ref[0]
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run_coroutine_threadsafe(coro, _loop()).result()
+
+
+async def _operations(env: TaskEnv, store: BulkStore) -> Any:
+    from pipelines.operations import SystemOperations
+
+    ops = _ops.get(env.run_id)
+    if ops is None:
+        for old in list(_ops.values()):  # a worker serves one run at a time: close the previous clients
+            with contextlib.suppress(Exception):
+                await old.aclose()
+        _ops.clear()
+        ps_client = None
+        if env.prestashop is not None and "prestashop" in env.permits:
+            from connectors.prestashop import Client as PsClient
+            from pipelines.bulk.gate import gated_transport
+
+            ps_client = PsClient(env.prestashop, transport=gated_transport(env.prestashop, env.permits["prestashop"]))
+        ops = _ops[env.run_id] = SystemOperations(env.prestashop, env.ax, store, ps_client=ps_client)
+    return ops
+
+
+def _flow(env: TaskEnv) -> LoadedFlow:
+    from pathlib import Path
+
+    key = tuple(env.flow_dirs)
+    registry = _flows.get(key)
+    if registry is None:
+        registry = _flows[key] = FlowRegistry([Path(d) for d in env.flow_dirs])
+    return registry.get(env.flow_name)
+
+
+# ----------------------------------------------------------------------------- writes
+
+
+class _ChunkWriter:
+    """:class:`pipelines.bulk.records.Writer` of one chunk (see the module docstring)."""
+
+    def __init__(self, env: TaskEnv, ops: Any, store: BulkStore, states: dict[tuple[str, str], dict[str, Any]]
+                 ) -> None:
+        self.env, self.ops, self.store, self.states = env, ops, store, states
+
+    async def load(self, flow: LoadedFlow, step: Any, plan: SidePlan | None, document: Any,
+                   context: dict[str, Any]) -> tuple[str, Any]:
+        operation = step.operation or ""
+        key = target_key(plan, document) if plan else None
+        key = key or context.get(_KEY_IN_CONTEXT.get(operation, ""))
+        key = None if key in (None, "") else str(key)
+        entity = state_entity(flow, plan) if plan else None
+        digest = fingerprint(document, plan.shape) if plan else None
+        if plan and key and entity:
+            stored = self.states.get((entity, key))
+            if stored is None and (entity, key) not in self.states:
+                stored = self.store.get_sync_state(entity, key)
+            if stored and stored.get(_COLUMN[plan.system]) == digest:
+                return "unchanged", {"id": key, "unchanged": True}
+        if self.env.dry_run:
+            return ("updated" if key else "created"), {"id": key, "dry_run": True}
+        result = await self._call(step.system or "", operation, document, step.mode, context)
+        if not isinstance(result, dict):
+            return "updated", result
+        if result.get("stale"):
+            return "stale", result
+        written_key = target_key(plan, document, result) if plan else None
+        if plan and entity and written_key and digest:
+            column = _COLUMN[plan.system]  # ps_hash or ax_hash: the side this write went to
+            self.store.put_sync_state(entity, written_key, ps_hash=digest if column == "ps_hash" else None,
+                                      ax_hash=digest if column == "ax_hash" else None)
+        if operation == "products.upsert" and result.get("id") not in (None, ""):
+            context["ps_product_id"] = str(result["id"])
+        if operation == "stock_availables.update" and result.get("id") not in (None, ""):
+            self.store.put_xref("stock_available", str(result["id"]), str(context.get("bulk_key")))
+        if result.get("existed") is False:
+            return "created", result
+        if result.get("changed") == [] and result.get("existed") is not False:
+            return "unchanged", result  # the shop held this content already: recorded, nothing sent
+        return "updated", result
+
+    async def _call(self, system: str, operation: str, document: Any, mode: str | None,
+                    context: dict[str, Any]) -> Any:
+        # the shop's writes hold a permit of the shared limiter at the HTTP level (pipelines.bulk.gate)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return await self.ops.call(system, operation, document, mode=mode, context=context)
+            except TransientError as exc:
+                if attempt >= self.env.max_attempts:
+                    raise
+                delay = exc.retry_after if exc.retry_after is not None else min(
+                    10.0, self.env.backoff_s * 2 ** (attempt - 1))
+                await asyncio.sleep(delay * (0.5 + random.random()))
+
+
+# ----------------------------------------------------------------------------- the chunk
+
+
+async def _chunk(env: TaskEnv, chunk: dict[str, Any]) -> dict[str, Any]:
+    store = store_of(env.store_factory)
+    done = store.get_checkpoints(env.run_id).get(chunk["id"]) if not env.dry_run else None
+    if done and done.get("state") == "done" and done.get("first") == chunk["first"]:
+        return {**done, "again": True}
+    t0 = time.perf_counter()
+    flow = _flow(env)
+    ops = await _operations(env, store)
+    job = JOBS[env.kind]
+    counts = dict.fromkeys(COUNTERS, 0)
+    plans = side_plans(flow)
+    t1 = time.perf_counter()
+    groups = [g async for g in job.reader(ops, list(chunk["keys"]), store.xrefs_by_ax)]
+    t2 = time.perf_counter()
+    # the stored hashes of every target this chunk may write, in one query per entity
+    states: dict[tuple[str, str], dict[str, Any]] = {}
+    for plan in plans.values():
+        entity = state_entity(flow, plan)
+        ctx_field = next((_KEY_IN_CONTEXT[s.operation] for s in flow.spec.steps
+                          if s.id == plan.step and s.operation in _KEY_IN_CONTEXT), None)
+        keys = sorted({str(c[ctx_field]) for g in groups for _, c in g if ctx_field and c.get(ctx_field)})
+        found = store.sync_states(entity, keys) if keys else {}
+        states.update({(entity, k): found.get(k) for k in keys})  # type: ignore[misc]
+    writer = _ChunkWriter(env, ops, store, states)
+    gate = asyncio.Semaphore(max(1, env.record_concurrency))
+
+    async def one_group(group: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+        async with gate:
+            for record, context in group:
+                master = context.pop("master_context", None)
+                if master is not None:
+                    context["ps_product_id"] = master.get("ps_product_id")
+                outcome = await run_record(flow, record, context, writer)
+                counts[outcome.status] = counts.get(outcome.status, 0) + 1
+                counts["writes"] += 0 if env.dry_run else outcome.writes
+                if outcome.status in ("failed", "held") and not env.dry_run:
+                    store.dead_letter(entity=flow.spec.entity, key=str(context.get("bulk_key")), source="ax",
+                                      event=f"bulk.{env.kind}", flow=flow.name,
+                                      error={**(outcome.error or {}), "step": outcome.step, "run_id": env.run_id},
+                                      payload={"key": str(context.get("bulk_key")), "bulk_run": env.run_id})
+                if master is None and outcome.status in ("failed", "held", "dropped"):
+                    break  # the variants of a master that was not written have no product to go to
+                if master is None and env.dry_run and outcome.status == "created" and len(group) > 1:
+                    counts["created"] += len(group) - 1  # a new product's combinations are all new too
+                    break
+
+    t3 = time.perf_counter()
+    await asyncio.gather(*(one_group(g) for g in groups))
+    t4 = time.perf_counter()
+    result = {"state": "done", "first": chunk["first"], "last": chunk["last"], "keys": len(chunk["keys"]),
+              "records": sum(len(g) for g in groups),
+              **counts, "timing": {"setup_s": round(t1 - t0, 4), "read_s": round(t2 - t1, 4),
+                                   "state_s": round(t3 - t2, 4), "records_s": round(t4 - t3, 4)}}
+    if not env.dry_run:
+        store.put_checkpoint(env.run_id, chunk["id"], result)
+    return result
+
+
+def run_chunk(env: TaskEnv, chunk: dict[str, Any]) -> dict[str, Any]:
+    """Run one chunk (module docstring); returns its counts plus where and at what cost it ran:
+    ``node``, ``pid``, ``cpu_s`` (this process's CPU time spent), ``maxrss_kb`` (the worker's peak)."""
+    cpu = time.process_time()
+    result = _run(_chunk(env, chunk))
+    node = None
+    with contextlib.suppress(Exception):
+        import ray
+
+        node = ray.get_runtime_context().get_node_id()
+    return {**result, "chunk": chunk["id"], "node": node, "pid": os.getpid(), "cpu_s": time.process_time() - cpu,
+            "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
