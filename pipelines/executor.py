@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from connectors.errors import BridgeError, ValidationError
 from pipelines.hashing import fingerprint, project
 from pipelines.registry import LoadedFlow
-from pipelines.steps import GuardVerdict, resolve_input, run_guard, run_map, run_validate, step_applies
+from pipelines.steps import GuardVerdict, resolve_input, run_guard_async, run_map, run_validate, step_applies
 from pipelines.sync import (
     SyncStore,
     conflict_entries,
@@ -127,7 +127,7 @@ async def run_flow(
             elif step.kind == "validate":
                 run_validate(flow, step, state, ctx)
             elif step.kind == "guard":
-                verdict = run_guard(step, state, ctx)
+                verdict = await run_guard_async(step, state, ctx)  # rules + anomaly (history)
                 if verdict is not None:
                     entry["status"] = {"hold": "held", "drop": "dropped", "fail": "failed"}[verdict.action]
                     _not_reached(flow, steps)

@@ -24,6 +24,7 @@ from pipelines.masking import MASK_KINDS
 from pipelines.yamlio import LineIndex, format_path, load_yaml
 
 __all__ = [
+    "AnomalySpec",
     "CONVERSIONS",
     "Case",
     "ChildMapping",
@@ -290,6 +291,36 @@ class GuardRule(_Model):
     reason: str
 
 
+class AnomalySpec(_Model):
+    """``anomaly:`` of a guard step -- score the step's input against what the bridge has seen
+    (per item, per customer) and ``action`` it (hold for review, or fail) when suspicious.
+    ``kind`` order, price or stock; ``fields`` maps the guard's event fields to paths in the
+    input (or ``context.<path>``), see :data:`pipelines.ai.guard.flow.DEFAULT_FIELDS`;
+    ``thresholds`` override :class:`pipelines.ai.guard.scorer.Thresholds`; ``currencies`` are
+    the shop's (unset: learned from the orders seen). See ``docs/ai.md``."""
+
+    kind: Literal["order", "price", "stock"]
+    fields: dict[str, str] = Field(default_factory=dict)
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    currencies: list[str] | None = None
+    #: the message events scored (unset: all); e.g. ``[order.created]``, so that an order's
+    #: later updates are not counted as more orders of its customer
+    events: list[str] | None = None
+    action: Literal["hold", "fail"] = "hold"
+
+    @model_validator(mode="after")
+    def _known(self) -> AnomalySpec:
+        from pipelines.ai.guard.flow import DEFAULT_FIELDS
+        from pipelines.ai.guard.scorer import Thresholds
+
+        unknown = sorted(set(self.fields) - set(DEFAULT_FIELDS[self.kind]))
+        if unknown:
+            raise ValueError(f"unknown field(s) {', '.join(unknown)} for a {self.kind} anomaly check; known: "
+                             f"{', '.join(DEFAULT_FIELDS[self.kind])}")
+        Thresholds.from_dict(self.thresholds)
+        return self
+
+
 class ValidationRule(_Model):
     """An extra validation rule on a mapped document: ``check`` must hold, else ``message``.
     ``input`` limits the rule to one of the step's inputs (default: every input)."""
@@ -304,7 +335,7 @@ class Step(_Model):
     """One step. ``extract``/``load``/``write-back`` call a connector ``operation`` on
     ``system``; ``map`` runs ``mapping`` on ``input`` (default: the record) into ``output``;
     ``validate`` checks ``inputs`` against their targets plus ``rules``; ``guard`` applies
-    ``rules``. ``when`` skips the step when it does not hold."""
+    ``rules``, then its ``anomaly`` check. ``when`` skips the step when it does not hold."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$")
     kind: Literal["extract", "map", "validate", "guard", "load", "write-back"]
@@ -318,6 +349,7 @@ class Step(_Model):
     inputs: list[str] = Field(default_factory=list)
     mode: Literal["create", "update", "upsert"] | None = None
     rules: list[dict[str, Any]] = Field(default_factory=list)
+    anomaly: AnomalySpec | None = None
 
     @model_validator(mode="after")
     def _kind_needs(self) -> Step:
@@ -327,8 +359,10 @@ class Step(_Model):
             raise ValueError("a map step needs 'mapping' and 'output'")
         if self.kind == "validate" and not self.inputs:
             raise ValueError("a validate step needs 'inputs': the outputs of map steps to check")
-        if self.kind == "guard" and not self.rules:
-            raise ValueError("a guard step needs 'rules'")
+        if self.kind == "guard" and not self.rules and self.anomaly is None:
+            raise ValueError("a guard step needs 'rules' or 'anomaly'")
+        if self.anomaly is not None and self.kind != "guard":
+            raise ValueError("only a guard step takes 'anomaly'")
         model = GuardRule if self.kind == "guard" else ValidationRule
         for rule in self.rules:
             model.model_validate(rule)

@@ -7,7 +7,9 @@ dotted path below it (``record.customer``).
 
 * :func:`run_map` returns the mapped document or raises MappingError;
 * :func:`run_validate` raises RecordValidationError listing every problem of every input;
-* :func:`run_guard` returns the first matching rule's verdict (or ``None`` to pass).
+* :func:`run_guard` returns the first matching rule's verdict (or ``None`` to pass), what a
+  test-run shows; :func:`run_guard_async` adds the anomaly check against the runtime's history
+  and the reviewer's release (a flow run).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from pipelines.registry import LoadedFlow
 from pipelines.specs import Step
 from pipelines.validation import FieldProblem, RecordValidationError, mapping_target, validate_document
 
-__all__ = ["GuardVerdict", "resolve_input", "run_guard", "run_map", "run_validate", "step_applies"]
+__all__ = ["GuardVerdict", "resolve_input", "run_guard", "run_guard_async", "run_map", "run_validate",
+           "step_applies"]
 
 _EXPR_CACHE: dict[str, Any] = {}
 #: state entry holding, per map output, the label of the record it was mapped from
@@ -141,20 +144,66 @@ def run_validate(flow: LoadedFlow, step: Step, state: Mapping[str, Any], context
 
 @dataclass(frozen=True)
 class GuardVerdict:
-    """A guard rule matched: ``action`` (hold, drop, fail) and the rule's ``reason``."""
+    """A guard rule matched: ``action`` (hold, drop, fail) and the rule's ``reason``; ``rule`` is
+    the rule's index, or ``-1`` for the step's anomaly check, which also gives its ``score`` and
+    the ``signal`` that spoke (see :mod:`pipelines.ai.guard`)."""
 
     action: str
     reason: str
     rule: int
+    score: float | None = None
+    signal: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "reason": self.reason, "rule": self.rule}
+        out: dict[str, Any] = {"action": self.action, "reason": self.reason, "rule": self.rule}
+        if self.score is not None:
+            out.update(score=round(self.score, 4), signal=self.signal)
+        return out
 
 
-def run_guard(step: Step, state: Mapping[str, Any], context: Mapping[str, Any]) -> GuardVerdict | None:
-    """The verdict of the first rule whose condition holds, or ``None`` (the record passes)."""
-    scope = resolve_input(state, step.input)
+def _rules_verdict(step: Step, scope: Any, context: Mapping[str, Any]) -> GuardVerdict | None:
     for i, rule in enumerate(step.guard_rules()):
         if _evaluate(rule.if_, scope, context, f"Step '{step.id}', rule {i + 1}"):
             return GuardVerdict(rule.action, rule.reason, i)
+    return None
+
+
+def _anomaly_verdict(step: Step, verdict: Any) -> GuardVerdict | None:
+    if not verdict.hold or step.anomaly is None:
+        return None
+    reason = verdict.reason[:1].upper() + verdict.reason[1:]
+    reason += "" if reason.endswith(("?", ".")) else "."
+    return GuardVerdict(step.anomaly.action, reason, -1, verdict.score, verdict.signal)
+
+
+def run_guard(step: Step, state: Mapping[str, Any], context: Mapping[str, Any]) -> GuardVerdict | None:
+    """The verdict of the first rule whose condition holds, or ``None`` (the record passes).
+    The step's anomaly check is not scored here: it judges a record against the bridge's
+    history, which a test-run does not have (a sample would be judged on nothing)."""
+    return _rules_verdict(step, resolve_input(state, step.input), context)
+
+
+async def run_guard_async(step: Step, state: Mapping[str, Any], context: Mapping[str, Any]) -> GuardVerdict | None:
+    """:func:`run_guard` as a flow run does it, with the runtime's guard context
+    (:class:`pipelines.ai.guard.flow.GuardContext` under ``context["guard"]``): the rules, then
+    the anomaly check against the history (learning what passes). A record this step would hold
+    that a reviewer released passes instead: the reviewer's edits are applied to the step's
+    input and the record joins the anomaly history as normal.
+    """
+    from pipelines.ai.guard.flow import GuardContext, apply_edit, check, learn_released
+
+    scope = resolve_input(state, step.input)
+    verdict = _rules_verdict(step, scope, context)
+    if verdict is None and step.anomaly is not None:
+        verdict = _anomaly_verdict(step, await check(step.anomaly, scope, context))
+    guard = context.get("guard")
+    if verdict is None or verdict.action != "hold" or not isinstance(guard, GuardContext):
+        return verdict
+    release = await guard.released(step.id)
+    if release is None:
+        return verdict
+    if release.get("edit") and isinstance(scope, dict):
+        apply_edit(scope, release["edit"])
+    if step.anomaly is not None:
+        await learn_released(step.anomaly, scope, context)
     return None

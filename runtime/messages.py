@@ -14,8 +14,9 @@ from ulid import ULID
 
 __all__ = ["Message", "new_message_id", "STATUSES"]
 
-#: life cycle: new -> processing -> done | retry -> processing ... | dead (dead-letter queue)
-STATUSES = ("new", "processing", "retry", "done", "dead", "discarded")
+#: life cycle: new -> processing -> done | retry -> processing ... | dead (dead-letter queue);
+#: a guard's hold: processing -> held -> new (released) | rejected (runtime/store/review.py)
+STATUSES = ("new", "processing", "retry", "done", "dead", "discarded", "held", "rejected")
 
 
 def new_message_id() -> str:

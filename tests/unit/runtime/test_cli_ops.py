@@ -131,4 +131,4 @@ def test_status_counts_every_status(bridge) -> None:
     r = _run(ids, "status")
     assert r.exit_code == 0, r.output
     order_row = next(line for line in r.output.splitlines() if line.strip("│ ").startswith("order"))
-    assert [c.strip() for c in order_row.strip("│ ").split("│")][1:] == ["1", "0", "0", "1", "1", "0"]
+    assert [c.strip() for c in order_row.strip("│ ").split("│")][1:] == ["1", "0", "0", "1", "1", "0", "0", "0"]  # ..., held, rejected

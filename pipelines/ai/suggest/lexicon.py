@@ -1,0 +1,152 @@
+"""The concept lexicon: field-name words of shops and ERPs in English, German and French, with
+their abbreviations, each mapped to concept ids (``"vorname" -> FIRST NAME``).
+
+A term is written normalised (lower case, umlauts as ae/oe/ue, accents and separators removed:
+``"e-mail"`` is ``"email"``, ``"code postal"`` is ``"codepostal"``). :data:`WEIGHT` lowers the
+concepts that occur in many field names (an id, a number, a name) so that two fields sharing
+only "number" are not taken for a match.
+"""
+
+from __future__ import annotations
+
+__all__ = ["LEXICON", "RELATED", "WEIGHT", "terms"]
+
+# concept: terms (EN, DE, FR, abbreviations); a term may stand for several concepts ("FIRST NAME")
+_RAW: dict[str, str] = {
+    "CUSTOMER": "customer customers cust cst client clients kunde kunden kd kdn debitor debitoren debtor "
+                "buyer acheteur shopper account accounts acct partner bp businesspartner card cardcode tiers "
+                "soldto selltocustomer contact",
+    "ORDER": "order orders ord bestellung bestellungen auftrag auftraege commande commandes cde so salesorder "
+             "purchase vente sales sale verkauf",
+    "INVOICE": "invoice invoices inv rechnung rechnungen re facture factures fact billing bill billed faktura",
+    "DELIVERY": "delivery deliveries shipping shipment ship shipto lieferung liefer versand livraison expedition "
+                "dispatch deliver",
+    "ADDRESS": "address addresses addr adresse adressen anschrift",
+    "STREET": "street str strasse rue line1 address1 adresszeile1 voie streetaddress",
+    "STREET2": "street2 line2 address2 adresszeile2 complement addresscomplement adresszusatz zusatz suite",
+    "CITY": "city town ort stadt ville localite locality wohnort commune",
+    "ZIP": "zip zipcode postcode postalcode postal plz postleitzahl codepostal cp npa",
+    "COUNTRY": "country countries land pays laender countrycode iso",
+    "REGION": "region state province bundesland departement county canton provinz",
+    "PHONE": "phone telephone tel telefon fon telefonnummer tele phonenumber",
+    "MOBILE": "mobile cell cellphone handy mobil portable gsm mobiltelefon",
+    "FAX": "fax telefax telecopie",
+    "EMAIL": "email mail emailaddress courriel mel adresseemail emailadresse mailadresse",
+    "NAME": "name names nom bezeichnung designation libelle label title titel intitule",
+    "FIRST": "first firstname vorname prenom given givenname forename",
+    "LAST": "last lastname nachname familienname surname family familyname nomdefamille",
+    "COMPANY": "company firma unternehmen societe entreprise organisation organization org raisonsociale "
+               "companyname firmenname",
+    "VAT": "vat vatnumber ustid ustidnr ustidnummer umsatzsteuerid tva tvaintracom taxid taxnumber steuernummer "
+           "siret siren uid",
+    "TAX": "tax taxes steuer mwst ust taxe tva vat taxamount steuerbetrag",
+    "CURRENCY": "currency currencies curr ccy cur waehrung devise monnaie currencycode",
+    "AMOUNT": "amount amt betrag montant sum summe somme value wert valeur",
+    "TOTAL": "total totals gesamt gesamtbetrag grandtotal doctotal endbetrag totalpaid",
+    "NET": "net netto ht nettobetrag subtotal untaxed excl exclusive excluding exkl ex hors",
+    "GROSS": "gross brutto ttc bruttobetrag incl inclusive including inkl",
+    "PRICE": "price prices preis prix pricing vk vkpreis verkaufspreis unitprice einzelpreis pu tarif rate",
+    "COST": "cost costs kosten cout ek einkaufspreis purchaseprice prixachat",
+    "QUANTITY": "quantity qty quantities menge anzahl quantite qte qt count stueck pieces pcs nb units",
+    "DISCOUNT": "discount discounts rabatt remise reduction nachlass skonto voucher coupon",
+    "DATE": "date datum dt day tag jour on at",
+    "CREATED": "created creation create erstellt angelegt anlage creation cree add added placed",
+    "UPDATED": "updated update modified modification changed geaendert aenderung modifie maj upd lastmodified",
+    "DUE": "due faellig faelligkeit echeance deadline limite payby",
+    "BIRTH": "birth birthday birthdate dob geburtstag geburtsdatum naissance datedenaissance born",
+    "NUMBER": "number no nr num nummer numero n nbr",
+    "ID": "id ids identifier key schluessel cle code",
+    "REFERENCE": "reference ref referenz ref externalreference yourref customerref externaldocumentno numatcard "
+                 "purchaseordernumber",
+    "SKU": "sku item items article artikel produkt product products prod itemid itemcode articlecode "
+           "artikelnummer artnr reference",
+    "DESCRIPTION": "description desc beschreibung descriptif details detail text texte body longtext langtext",
+    "SHORT": "short kurz court summary resume kurzbeschreibung",
+    "WEIGHT": "weight gewicht poids wt kg grams",
+    "EAN": "ean gtin barcode upc ean13 codebarre codebarres strichcode isbn",
+    "STOCK": "stock inventory onhand bestand lager lagerbestand inventaire disponible available availability "
+             "verfuegbar instock qtyonhand",
+    "WAREHOUSE": "warehouse lager lagerort depot entrepot location site magasin",
+    "STATUS": "status state zustand statut etat stage",
+    "PAYMENT": "payment payments zahlung paiement reglement paid bezahlt paye payed",
+    "METHOD": "method methode art mode type typ",
+    "CARRIER": "carrier spediteur transporteur versandart shippingmethod courier",
+    "TRACKING": "tracking trackingnumber sendungsnummer suivi numerodesuivi trackingcode",
+    "NOTE": "note notes comment comments bemerkung kommentar remarque commentaire memo message notiz narration "
+            "remarks anmerkung",
+    "LANGUAGE": "language lang sprache langue locale",
+    "ACTIVE": "active enabled aktiv actif visible published online enable",
+    "GENDER": "gender salutation anrede civilite title geschlecht sexe honorific",
+    "WEBSITE": "website web url homepage site siteweb link",
+    "IBAN": "iban bankaccount konto kontonummer compte rib",
+    "BIC": "bic swift bankcode blz",
+    "BANK": "bank banque",
+    "LINE": "line lines position positionen pos row rows zeile zeilen ligne lignes item items detail details "
+            "lineitems orderlines salesline products articles",
+    "UNIT": "unit einheit unite uom mengeneinheit",
+    "CATEGORY": "category categories kategorie warengruppe categorie famille group gruppe groupe",
+    "BRAND": "brand manufacturer hersteller marke fabricant marque vendor",
+    "SUPPLIER": "supplier lieferant fournisseur vendor kreditor",
+    "NEWSLETTER": "newsletter optin marketing subscribed abonniert",
+    "PASSWORD": "password passwort motdepasse pwd",
+    "TIME": "time zeit heure timestamp",
+    "TERMS": "terms bedingungen conditions zahlungsbedingungen paymentterms",
+    "HEIGHT": "height hoehe hauteur",
+    "WIDTH": "width breite largeur",
+    "DEPTH": "depth length tiefe laenge profondeur longueur",
+    "COLOR": "color colour farbe couleur",
+    "SIZE": "size groesse taille",
+}
+
+LEXICON: dict[str, tuple[str, ...]] = {}
+for _concept, _terms in _RAW.items():
+    for _t in _terms.split():
+        LEXICON[_t] = (*LEXICON.get(_t, ()), *_concept.split())
+
+# composite terms: one word that stands for two concepts
+for _term, _concepts in {
+    "vorname": "FIRST NAME", "prenom": "FIRST NAME", "firstname": "FIRST NAME", "givenname": "FIRST NAME",
+    "nachname": "LAST NAME", "familienname": "LAST NAME", "surname": "LAST NAME", "lastname": "LAST NAME",
+    "nomdefamille": "LAST NAME", "kundennummer": "CUSTOMER NUMBER", "kdnr": "CUSTOMER NUMBER",
+    "custno": "CUSTOMER NUMBER", "debitorennummer": "CUSTOMER NUMBER", "cardcode": "CUSTOMER ID",
+    "rechnungsnummer": "INVOICE NUMBER", "renr": "INVOICE NUMBER", "bestellnummer": "ORDER NUMBER",
+    "auftragsnummer": "ORDER NUMBER", "artnr": "SKU NUMBER", "artikelnummer": "SKU NUMBER",
+    "itemid": "SKU ID", "rechnungsadresse": "INVOICE ADDRESS", "lieferadresse": "DELIVERY ADDRESS",
+    "unitprice": "PRICE UNIT", "einzelpreis": "PRICE UNIT", "prixunitaire": "PRICE UNIT",
+    "vkpreis": "PRICE", "verkaufspreis": "PRICE", "totalpaid": "TOTAL PAYMENT",
+    "doctotal": "TOTAL", "grandtotal": "TOTAL", "geburtsdatum": "BIRTH DATE", "datedenaissance": "BIRTH DATE",
+    "dob": "BIRTH DATE", "lagerbestand": "STOCK", "qtyonhand": "STOCK QUANTITY", "mwst": "TAX",
+    "ustidnr": "VAT", "numatcard": "REFERENCE", "trackingnumber": "TRACKING NUMBER",
+    "sendungsnummer": "TRACKING NUMBER", "telefonnummer": "PHONE", "phonenumber": "PHONE",
+    "emailadresse": "EMAIL", "mailadresse": "EMAIL", "emailaddress": "EMAIL", "codepostal": "ZIP",
+    "postleitzahl": "ZIP", "zipcode": "ZIP", "postalcode": "ZIP", "countrycode": "COUNTRY",
+    "currencycode": "CURRENCY", "companyname": "COMPANY", "firmenname": "COMPANY", "raisonsociale": "COMPANY",
+    "faelligkeitsdatum": "DUE DATE", "kurzbeschreibung": "SHORT DESCRIPTION", "paymentterms": "TERMS PAYMENT",
+    "zahlungsbedingungen": "TERMS PAYMENT", "shippingmethod": "CARRIER METHOD", "versandart": "CARRIER METHOD",
+    "mobiltelefon": "MOBILE", "nettobetrag": "NET AMOUNT", "bruttobetrag": "GROSS AMOUNT",
+    "steuerbetrag": "TAX AMOUNT", "taxamount": "TAX AMOUNT", "gesamtbetrag": "TOTAL AMOUNT",
+    "endbetrag": "TOTAL AMOUNT", "lastmodified": "UPDATED DATE", "selltocustomer": "CUSTOMER",
+    "externaldocumentno": "REFERENCE", "purchaseordernumber": "REFERENCE ORDER", "salesorder": "ORDER",
+    "salesline": "LINE", "orderlines": "LINE", "lineitems": "LINE", "einkaufspreis": "COST PRICE",
+    "prixachat": "COST PRICE", "prixdachat": "COST PRICE", "purchaseprice": "COST PRICE", "achat": "COST", "kontonummer": "IBAN",
+}.items():
+    LEXICON[_term] = tuple(_concepts.split())
+
+#: concepts that many fields share weigh less in a match
+WEIGHT: dict[str, float] = {"ID": 0.35, "NUMBER": 0.35, "NAME": 0.5, "DATE": 0.6, "CODE": 0.4, "AMOUNT": 0.6,
+                            "TYPE": 0.4, "METHOD": 0.5, "CUSTOMER": 0.7, "ORDER": 0.6, "LINE": 0.6, "STATUS": 0.8,
+                            "UNIT": 0.6}
+
+
+#: concepts that are near each other: a share of a match when one side has one and the other the other
+RELATED: dict[frozenset[str], float] = {frozenset(k.split()): v for k, v in {
+    "STOCK QUANTITY": 0.6, "PRICE AMOUNT": 0.5, "TOTAL AMOUNT": 0.6, "NAME DESCRIPTION": 0.5, "ID NUMBER": 0.7,
+    "ID REFERENCE": 0.4, "NUMBER REFERENCE": 0.5, "ADDRESS STREET": 0.6, "PHONE MOBILE": 0.5, "NAME COMPANY": 0.4,
+    "NAME LAST": 0.4, "CREATED DATE": 0.5, "STATUS ACTIVE": 0.5, "PAYMENT STATUS": 0.4, "CUSTOMER COMPANY": 0.4,
+    "SKU ID": 0.3, "GROSS TOTAL": 0.5, "NET TOTAL": 0.3, "CARRIER DELIVERY": 0.5, "EMAIL WEBSITE": 0.2,
+}.items()}
+
+
+def terms() -> list[str]:
+    """Every single-word term, longest first (for splitting compounds)."""
+    return sorted(LEXICON, key=len, reverse=True)

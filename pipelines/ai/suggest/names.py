@@ -1,0 +1,149 @@
+"""Field names across naming styles and languages: words, concepts, similarity.
+
+``"Rechnungsadresse.PLZ"``, ``"billing_address.postcode"`` and ``"BillingZip"`` all become words
+(camelCase, snake_case, dots, digits, umlauts and accents handled; German compounds split on the
+lexicon's words, with linking ``s``/``n``/``en``), then concept sets through
+:mod:`pipelines.ai.suggest.lexicon`. :func:`name_similarity` compares two parsed names: the
+weighted overlap of their concepts (leaf segment first, its parents as context) blended with the
+character-trigram likeness of the words, so an unknown word still matches its own abbreviation.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pipelines.ai.suggest.lexicon import LEXICON, RELATED, WEIGHT, terms
+
+__all__ = ["ParsedName", "name_similarity", "normalise", "parse_name", "words"]
+
+_CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_UMLAUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
+_LINKS = ("", "s", "n", "en", "es", "e")
+_VOCAB = [t for t in terms() if len(t) >= 3]
+_STOP = frozenset("de du des la le les d l of the to von der die das den und et and per pour par a au aux en in"
+                  .split())
+
+
+def normalise(text: str) -> str:
+    """Umlauts spelled out, accents removed (``Straße`` -> ``Strasse``, ``prénom`` -> ``prenom``)."""
+    text = text.translate(_UMLAUT)
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=4096)
+def _split_compound(word: str) -> tuple[str, ...]:
+    """A long word the lexicon does not know, split into known words (longest first)."""
+    if word in LEXICON or len(word) < 6:
+        return (word,)
+    best: tuple[str, ...] | None = None
+    for head in _VOCAB:
+        if len(head) < len(word) and word.startswith(head):
+            for link in _LINKS:
+                rest = word[len(head) + len(link):]
+                if (link and not word[len(head):].startswith(link)) or len(rest) < 2:
+                    continue
+                tail = (rest,) if rest in LEXICON else _split_compound(rest)
+                if all(t in LEXICON for t in tail):
+                    cand = (head, *tail)
+                    if best is None or len(cand) < len(best):
+                        best = cand
+            if best is not None:
+                break
+    return best or (word,)
+
+
+def words(segment: str) -> list[str]:
+    """Lower-case words of one name segment, compounds split."""
+    out: list[str] = []
+    for part in _CAMEL.findall(normalise(segment)):
+        out.extend(_split_compound(part.lower()))
+    return out
+
+
+def _concepts(ws: list[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """Concepts of the words (joined pairs first: ``code postal`` -> ZIP), and the unknown words."""
+    found: set[str] = set()
+    unknown: set[str] = set()
+    i = 0
+    while i < len(ws):
+        for n in (3, 2, 1):
+            joined = "".join(ws[i:i + n])
+            if i + n <= len(ws) and joined in LEXICON:
+                found.update(LEXICON[joined])
+                i += n
+                break
+        else:
+            w = ws[i]
+            stem = w[:-1] if len(w) > 3 and w.endswith("s") else w
+            if stem in LEXICON:
+                found.update(LEXICON[stem])
+            elif not w.isdigit() and w not in _STOP:
+                unknown.add(stem)
+            i += 1
+    return frozenset(found), frozenset(unknown)
+
+
+@dataclass(frozen=True)
+class ParsedName:
+    """A dotted field name, parsed: the leaf's and the parents' concepts and words."""
+
+    leaf: frozenset[str]
+    leaf_unknown: frozenset[str]
+    parent: frozenset[str]
+    text: str  # the leaf's words joined, for trigram likeness
+
+
+@lru_cache(maxsize=8192)
+def parse_name(name: str) -> ParsedName:
+    segments = [s for s in re.split(r"[.\[\]/]+", name) if s]
+    leaf_words = words(segments[-1]) if segments else []
+    leaf, unknown = _concepts(leaf_words)
+    parent: set[str] = set()
+    for seg in segments[:-1]:
+        parent.update(_concepts(words(seg))[0])
+    return ParsedName(leaf, unknown, frozenset(parent), "".join(leaf_words))
+
+
+def _weighted_overlap(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    inter = sum(WEIGHT.get(c, 1.0) for c in a & b)
+    # a concept one side lacks counts partly when the other has a related one (stock ~ quantity)
+    for x in a - b:
+        best = max((RELATED.get(frozenset((x, y)), 0.0) for y in b - a), default=0.0)
+        inter += 0.5 * best * WEIGHT.get(x, 1.0)
+    for y in b - a:
+        best = max((RELATED.get(frozenset((x, y)), 0.0) for x in a - b), default=0.0)
+        inter += 0.5 * best * WEIGHT.get(y, 1.0)
+    union = sum(WEIGHT.get(c, 1.0) for c in a | b)
+    return min(inter / union, 1.0)
+
+
+def _trigrams(text: str) -> frozenset[str]:
+    padded = f"  {text} "
+    return frozenset(padded[i:i + 3] for i in range(len(padded) - 2))
+
+
+def _trigram_sim(a: str, b: str) -> float:
+    if not a or not b:
+        return 0.0
+    if a == b:
+        return 1.0
+    ta, tb = _trigrams(a), _trigrams(b)
+    return len(ta & tb) / len(ta | tb)
+
+
+def name_similarity(a: ParsedName, b: ParsedName) -> float:
+    """0..1: how alike two names are (see the module docstring)."""
+    concepts = _weighted_overlap(a.leaf | a.leaf_unknown, b.leaf | b.leaf_unknown)
+    chars = _trigram_sim(a.text, b.text)
+    leaf = max(concepts, 0.85 * chars) if concepts < 1.0 else 1.0
+    if a.parent and b.parent:
+        # context: billing.city vs shipping.city differ by their parents only
+        return 0.8 * leaf + 0.2 * _weighted_overlap(a.parent, b.parent)
+    # one side says in its leaf what the other says with a parent (BillingCity vs billing.city)
+    whole = _weighted_overlap(a.leaf | a.parent | a.leaf_unknown, b.leaf | b.parent | b.leaf_unknown)
+    return max(leaf, 0.7 * leaf + 0.3 * whole)

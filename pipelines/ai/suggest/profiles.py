@@ -1,0 +1,188 @@
+"""Value profiles: what a field's sample values look like, independent of its name.
+
+:func:`profile` turns samples into a :class:`Profile`: the share of each value kind (e-mail,
+EAN/GTIN with a valid check digit, ISO country and currency codes, dates by format, decimals with
+a point or a comma, integers, booleans in English/German/French spellings or 0/1/Y/N, HTML,
+phone numbers, URLs, IBANs, short codes, free text), the typical magnitude of numbers and the
+typical length of texts. :func:`profile_similarity` compares two profiles (0..1, or ``None``
+when either side has no samples: no evidence either way). :func:`type_similarity` compares
+declared types.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Profile", "profile", "profile_similarity", "type_similarity"]
+
+_COUNTRIES2 = frozenset(
+    "AD AE AF AG AL AM AO AR AT AU AZ BA BB BD BE BF BG BH BI BJ BN BO BR BS BT BW BY BZ CA CD CF CG CH CI CL CM "
+    "CN CO CR CU CV CY CZ DE DJ DK DM DO DZ EC EE EG ER ES ET FI FJ FR GA GB GD GE GH GM GN GQ GR GT GW GY HK HN HR "
+    "HT HU ID IE IL IN IQ IR IS IT JM JO JP KE KG KH KM KN KP KR KW KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME "
+    "MG MK ML MM MN MR MT MU MV MW MX MY MZ NA NE NG NI NL NO NP NZ OM PA PE PG PH PK PL PT PY QA RO RS RU RW SA SB "
+    "SC SD SE SG SI SK SL SM SN SO SR SV SY SZ TD TG TH TJ TL TM TN TO TR TT TW TZ UA UG US UY UZ VA VC VE VN YE ZA "
+    "ZM ZW".split())
+_COUNTRIES3 = frozenset("AUT BEL CHE DEU DNK ESP FIN FRA GBR GRC IRL ITA LUX NLD NOR POL PRT SWE USA CAN AUS JPN "
+                        "CHN BRA MEX CZE HUN ROU BGR HRV SVN SVK EST LVA LTU".split())
+_CURRENCIES = frozenset("EUR USD GBP CHF JPY CNY SEK NOK DKK PLN CZK HUF RON BGN HRK CAD AUD NZD BRL MXN INR RUB "
+                        "TRY ZAR SGD HKD KRW".split())
+_BOOLS = frozenset("true false yes no ja nein oui non y n j t f x wahr falsch vrai faux on off".split())
+_RE = {
+    "email": re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I),
+    "url": re.compile(r"^(https?://|www\.)\S+$", re.I),
+    "html": re.compile(r"<(p|div|br|ul|li|b|strong|span|h\d|em|table)[\s>/]", re.I),
+    "date_iso": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
+    "datetime": re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?"),
+    "date_dot": re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}$"),
+    "date_slash": re.compile(r"^\d{1,2}/\d{1,2}/\d{2,4}$"),
+    "int": re.compile(r"^[+-]?\d{1,9}$"),
+    "dec_point": re.compile(r"^[+-]?\d{1,3}(,\d{3})*\.\d+$|^[+-]?\d+\.\d+$"),
+    "dec_comma": re.compile(r"^[+-]?\d{1,3}(\.\d{3})*,\d+$|^[+-]?\d+,\d+$"),
+    "phone": re.compile(r"^(\+|00)?[\d\s()./-]{7,20}$"),
+    "iban": re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9 ]{10,30}$"),
+    "code": re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,15}$"),
+}
+# kinds that are near each other (a decimal column may hold "12" too)
+_NEAR = {("dec_point", "dec_comma"): 0.9, ("dec_point", "int"): 0.6, ("dec_comma", "int"): 0.6,
+         ("date_iso", "datetime"): 0.8, ("date_iso", "date_dot"): 0.85, ("date_iso", "date_slash"): 0.85,
+         ("date_dot", "date_slash"): 0.85, ("datetime", "date_dot"): 0.7, ("datetime", "date_slash"): 0.7,
+         ("bool", "int"): 0.4, ("text", "name"): 0.7, ("code", "int"): 0.4, ("code", "text"): 0.3,
+         ("ean", "int"): 0.3, ("phone", "int"): 0.2, ("html", "text"): 0.6, ("country2", "code"): 0.3,
+         ("currency", "code"): 0.3, ("country3", "code"): 0.3, ("country2", "country3"): 0.7}
+
+
+def _ean_ok(digits: str) -> bool:
+    if len(digits) not in (8, 12, 13, 14):
+        return False
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(reversed(digits[:-1]), start=1))
+    return (10 - total % 10) % 10 == int(digits[-1])
+
+
+def kind_of(value: Any) -> str:
+    """The kind of one sample value."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "bool" if value in (0, 1) else "int"
+    if isinstance(value, float):
+        return "dec_point"
+    text = str(value).strip()
+    if not text:
+        return "empty"
+    low = text.lower()
+    if low in _BOOLS or text in ("0", "1"):
+        return "bool"
+    if _RE["html"].search(text):
+        return "html"
+    if _RE["email"].match(text):
+        return "email"
+    if _RE["url"].match(text):
+        return "url"
+    if text.isdigit() and _ean_ok(text):
+        return "ean"
+    if _RE["datetime"].match(text):
+        return "datetime"
+    for k in ("date_iso", "date_dot", "date_slash", "int", "dec_point", "dec_comma"):
+        if _RE[k].match(text):
+            return k
+    if text in _CURRENCIES:
+        return "currency"
+    if text in _COUNTRIES2:
+        return "country2"
+    if text in _COUNTRIES3:
+        return "country3"
+    if _RE["iban"].match(text.replace(" ", "")) and len(text.replace(" ", "")) >= 15:
+        return "iban"
+    if _RE["phone"].match(text) and sum(c.isdigit() for c in text) >= 7:
+        return "phone"
+    if _RE["code"].match(text) and any(c.isdigit() for c in text):
+        return "code"
+    if len(text) <= 40 and text[:1].isupper() and len(text.split()) <= 3:
+        return "name"
+    return "text"
+
+
+def _magnitude(value: Any) -> float | None:
+    text = str(value).strip().replace(" ", "")
+    if "," in text and "." in text:
+        text = text.replace(".", "").replace(",", ".") if text.rfind(",") > text.rfind(".") else text.replace(",", "")
+    else:
+        text = text.replace(",", ".")
+    try:
+        f = abs(float(text))
+    except ValueError:
+        return None
+    return math.log10(f + 1.0) if math.isfinite(f) else None
+
+
+@dataclass
+class Profile:
+    kinds: dict[str, float] = field(default_factory=dict)
+    magnitude: float | None = None
+    length: float | None = None
+    values: frozenset[str] = frozenset()
+    n: int = 0
+
+
+def profile(samples: list[Any] | None) -> Profile:
+    values = [v for v in (samples or []) if v is not None and str(v).strip() != ""]
+    if not values:
+        return Profile()
+    counts: dict[str, float] = {}
+    mags = []
+    for v in values:
+        k = kind_of(v)
+        counts[k] = counts.get(k, 0) + 1
+        if k in ("int", "dec_point", "dec_comma"):
+            m = _magnitude(v)
+            if m is not None:
+                mags.append(m)
+    n = len(values)
+    return Profile({k: c / n for k, c in counts.items()}, sum(mags) / len(mags) if mags else None,
+                   sum(len(str(v)) for v in values) / n, frozenset(str(v).strip().lower() for v in values), n)
+
+
+def _kind_sim(a: str, b: str) -> float:
+    if a == b:
+        return 1.0
+    return _NEAR.get((a, b)) or _NEAR.get((b, a)) or 0.0
+
+
+def profile_similarity(a: Profile, b: Profile) -> float | None:
+    """0..1 likeness of two profiles; None when either has no samples."""
+    if not a.n or not b.n:
+        return None
+    kinds = sum(pa * pb * _kind_sim(ka, kb) for ka, pa in a.kinds.items() for kb, pb in b.kinds.items())
+    norm = math.sqrt(sum(p * p for p in a.kinds.values()) * sum(p * p for p in b.kinds.values()))
+    sim = kinds / norm if norm else 0.0
+    if a.magnitude is not None and b.magnitude is not None:
+        sim *= 0.6 + 0.4 * math.exp(-abs(a.magnitude - b.magnitude))  # a price is not a quantity
+    elif a.length and b.length and max(a.kinds, key=a.kinds.__getitem__) in ("text", "name", "html"):
+        sim *= 0.7 + 0.3 * min(a.length, b.length) / max(a.length, b.length)
+    if a.values & b.values:
+        sim = min(1.0, sim + 0.15 * len(a.values & b.values) / min(len(a.values), len(b.values)))
+    return sim
+
+
+_FAMILY = {"string": "text", "str": "text", "text": "text", "varchar": "text", "char": "text", "html": "text",
+           "email": "text", "enum": "text", "int": "int", "integer": "int", "int64": "int", "long": "int",
+           "unsignedint": "int", "isunsignedid": "int", "decimal": "num", "float": "num", "double": "num",
+           "number": "num", "money": "num", "price": "num", "currency": "num", "date": "date",
+           "datetime": "date", "timestamp": "date", "bool": "bool", "boolean": "bool"}
+_FAMILY_SIM = {("int", "num"): 0.8, ("bool", "int"): 0.6, ("text", "int"): 0.45, ("text", "num"): 0.35,
+               ("text", "date"): 0.4, ("text", "bool"): 0.4, ("int", "date"): 0.1, ("num", "date"): 0.05,
+               ("num", "bool"): 0.2}
+
+
+def type_similarity(a: str | None, b: str | None) -> float | None:
+    """0..1 compatibility of declared types (None when either is unknown)."""
+    fa = _FAMILY.get(str(a or "").lower().split(":")[0].split("(")[0])
+    fb = _FAMILY.get(str(b or "").lower().split(":")[0].split("(")[0])
+    if fa is None or fb is None:
+        return None
+    if fa == fb:
+        return 1.0
+    return _FAMILY_SIM.get((fa, fb)) or _FAMILY_SIM.get((fb, fa)) or 0.0

@@ -1,0 +1,134 @@
+"""Mapping suggestions: names across styles and languages, value profiles, the one-to-one
+assignment, the evaluation set's goals (tuned and held-out parts), the CLI."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import random
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.ai.suggest import (
+    Schema,
+    ax_schema,
+    evaluate,
+    load_pairs,
+    parse_schema,
+    prestashop_schema,
+    suggest,
+)
+from pipelines.ai.suggest.assign import assign
+from pipelines.ai.suggest.names import name_similarity, parse_name
+from pipelines.ai.suggest.profiles import kind_of
+from runtime.cli import app
+
+pytestmark = pytest.mark.unit
+
+DATA = Path(__file__).resolve().parents[2] / "ai_data" / "suggest"
+
+
+@pytest.mark.parametrize("a,b", [("Kundennummer", "customer_number"), ("Rechnungsadresse.PLZ", "billing.postcode"),
+                                 ("prénom", "FirstName"), ("E-Mail", "email"), ("Fälligkeitsdatum", "due_date"),
+                                 ("code_postal", "ZipCode"), ("VK-Preis brutto", "price_gross")])
+def test_names_match_across_styles_and_languages(a: str, b: str) -> None:
+    assert name_similarity(parse_name(a), parse_name(b)) >= 0.7
+
+
+def test_unrelated_names_do_not_match() -> None:
+    assert name_similarity(parse_name("Kundennummer"), parse_name("billing.postcode")) < 0.3
+    assert name_similarity(parse_name("billing.city"), parse_name("shipping.city")) < 1.0
+
+
+@pytest.mark.parametrize("value,kind", [("4006381333931", "ean"), ("ja", "bool"),
+                                        ("N", "bool"), ("1.250,00", "dec_comma"), ("12.50", "dec_point"),
+                                        ("<p>Hi</p>", "html"), ("31.12.2024", "date_dot"), ("EUR", "currency"),
+                                        ("DE", "country2"), ("a.b@example.org", "email"), ("+49 30 1234567", "phone")])
+def test_value_kinds(value: str, kind: str) -> None:
+    assert kind_of(value) == kind
+
+
+def test_an_ean_needs_its_check_digit() -> None:
+    assert kind_of("4006381333932") != "ean"
+
+
+def test_the_assignment_is_optimal_on_small_matrices() -> None:
+    rng = random.Random(4)
+    for _ in range(30):
+        n, m = rng.randint(1, 5), rng.randint(5, 7)
+        score = [[rng.random() for _ in range(m)] for _ in range(n)]
+        got = assign(score)
+        best = max(itertools.permutations(range(m), n), key=lambda p: sum(score[i][p[i]] for i in range(n)))
+        assert len(set(got)) == n
+        assert sum(score[i][got[i]] for i in range(n)) == pytest.approx(sum(score[i][best[i]] for i in range(n)))
+
+
+def test_a_target_without_source_gets_no_confident_candidate() -> None:
+    src = parse_schema({"system": "a", "entity": "x", "fields": [{"name": "email", "samples": ["a@b.de"]},
+                                                                {"name": "city", "samples": ["Berlin"]}]})
+    tgt = parse_schema({"system": "b", "entity": "y", "fields": [{"name": "E-Mail", "samples": ["x@y.fr"]},
+                                                                {"name": "Kostenstelle", "samples": ["100"]}]})
+    out = {s["target"]: s["candidates"] for s in suggest(src, tgt)["suggestions"]}
+    assert out["E-Mail"][0]["source"] == "email" and out["E-Mail"][0]["confidence"] >= 0.9
+    assert "email" in out["E-Mail"][0]["reason"]
+    assert all(c["confidence"] < 0.5 for c in out["Kostenstelle"])
+
+
+@pytest.mark.parametrize("part,top1,top3", [("tuned", 0.9, 0.98), ("heldout", 0.85, 0.95)])
+def test_the_evaluation_set_meets_its_floor(part: str, top1: float, top3: float) -> None:
+    pairs = load_pairs(DATA / part)
+    assert len(pairs) >= 4 and all(p["source"]["system"] != "prestashop" for p in pairs)
+    r = evaluate(pairs)
+    assert r["no_source_targets"] >= 10
+    assert r["top1"] >= top1 and r["top3"] >= top3 and r["false_rate"] <= 0.2
+
+
+def test_schema_problems_are_listed_with_their_path() -> None:
+    with pytest.raises(ValueError) as exc:
+        parse_schema({"system": "a", "fields": [{"name": "x"}, {"type": "int"}, {"name": "x"}]}, "source")
+    text = str(exc.value)
+    assert "source.entity: missing" in text and "source.fields[1].name: missing" in text
+    assert "source.fields[2].name: 'x' appears twice" in text
+
+
+def test_schemas_from_the_connectors_field_tables() -> None:
+    ax = ax_schema("SalesOrderService")
+    assert {"SalesTable.CustAccount", "SalesLine.ItemId"} <= {f.name for f in ax.fields}
+    ps = prestashop_schema("orders")
+    assert {"id_customer", "order_rows.product_reference"} <= {f.name for f in ps.fields}
+    with pytest.raises(ValueError, match="Unknown PrestaShop resource"):
+        prestashop_schema("ordres")
+
+
+def test_cli_suggest_and_schema(tmp_path: Path) -> None:
+    pair = load_pairs(DATA / "tuned")[0]
+    (tmp_path / "s.json").write_text(json.dumps(pair["source"]))
+    (tmp_path / "t.json").write_text(json.dumps(pair["target"]))
+    runner = CliRunner()
+    r = runner.invoke(app, ["mapping", "suggest", "--source", str(tmp_path / "s.json"), "--target",
+                            str(tmp_path / "t.json"), "--format", "json", "--top", "2"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert [s["target"] for s in out["suggestions"]] == [f["name"] for f in pair["target"]["fields"]]
+    assert all(len(s["candidates"]) == 2 and 0 <= s["candidates"][0]["confidence"] <= 1 for s in out["suggestions"])
+    (tmp_path / "bad.json").write_text('{"system": "x", "fields": []}')
+    r = runner.invoke(app, ["mapping", "suggest", "--source", str(tmp_path / "bad.json"), "--target",
+                            str(tmp_path / "t.json")])
+    assert r.exit_code == 2
+    r = runner.invoke(app, ["mapping", "schema", "ax", "SalesTable", "-o", str(tmp_path / "ax.json")])
+    assert r.exit_code == 0, r.output
+    assert isinstance(parse_schema(json.loads((tmp_path / "ax.json").read_text())), Schema)
+
+
+def test_samples_from_records_follow_dotted_paths_and_skip_secrets() -> None:
+    from pipelines.ai.suggest.schema import with_samples
+
+    schema = parse_schema({"system": "prestashop", "entity": "orders", "fields": [
+        {"name": "reference"}, {"name": "order_rows.product_reference"}, {"name": "passwd"}, {"name": "note"}]})
+    records = [{"reference": "ABC", "passwd": "$2y$10$hash", "associations": {"order_rows": [
+        {"product_reference": "demo_1"}, {"product_reference": "demo_2"}]}}, {"reference": "ABC", "note": ""}]
+    got = {f.name: f.samples for f in with_samples(schema, records).fields}
+    assert got == {"reference": ("ABC",), "order_rows.product_reference": ("demo_1", "demo_2"), "passwd": (),
+                   "note": ()}
