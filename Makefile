@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test test-fast bench lint clean
+.PHONY: venv demo test test-fast bench lint clean jaeger
 
 venv: $(STAMP)
 
@@ -26,6 +26,11 @@ demo: venv
 # All tests: unit, contract, mappings, e2e (Ray + Serve), chaos. Needs PostgreSQL binaries (see .ci/run).
 test: venv
 	$(PY) -m pytest -q
+
+# Jaeger v2 (all-in-one) built from the Go module proxy into ~/.cache/presta-ax/jaeger, once per
+# machine (needs Go); the Jaeger tests use it, `presta-ax trace` reads traces back from it.
+jaeger:
+	deploy/jaeger/build.sh
 
 test-fast: venv
 	$(PY) -m pytest -q tests/unit

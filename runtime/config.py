@@ -82,6 +82,8 @@ class TracingSettings(_Model):
     headers: dict[str, SecretStr] = Field(default_factory=dict)
     service_name: str = "presta-ax-bridge"
     sampling_ratio: float = Field(1.0, ge=0.0, le=1.0)
+    #: Jaeger's base URL (UI and query API, e.g. http://127.0.0.1:16686): links and `presta-ax trace`
+    ui_url: str | None = None
 
 
 class RetrySettings(_Model):
@@ -180,6 +182,7 @@ def _env_overrides(raw: dict[str, Any], env: dict[str, str]) -> None:
         "PRESTA_AX_HOST": "server.host",
         "RAY_ADDRESS": "ray_address",
         "OTEL_SERVICE_NAME": "tracing.service_name",
+        "PRESTA_AX_TRACING_UI_URL": "tracing.ui_url",
     }
     for var, dotted in simple.items():
         if env.get(var):

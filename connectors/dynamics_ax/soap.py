@@ -22,12 +22,14 @@ import threading
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import zeep
 import zeep.exceptions
 from lxml import etree
 from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from zeep.plugins import Plugin
 from zeep.proxy import AsyncServiceProxy
 from zeep.transports import AsyncTransport
@@ -302,7 +304,14 @@ class AxSoapClient:
         exchange: dict[str, Any] = {}
         token = _exchange.set(exchange)
         where = {"service": service, "operation": operation, "company": self.config.company}
-        with _tracer.start_as_current_span(f"ax {service}.{operation}") as span:
+        # a CLIENT span with the HTTP and RPC attributes of the OpenTelemetry semantic conventions
+        # (AIF is WCF: rpc.system "dotnet_wcf"); the URL without user info or query
+        url = urlsplit(self.config.endpoint)
+        with _tracer.start_as_current_span(f"ax {service}.{operation}", kind=SpanKind.CLIENT, attributes={
+                "rpc.system": "dotnet_wcf", "rpc.service": service, "rpc.method": operation,
+                "http.request.method": "POST", "server.address": url.hostname or "",
+                "server.port": url.port or (443 if url.scheme == "https" else 80),
+                "url.full": f"{url.scheme}://{url.hostname}{':' + str(url.port) if url.port else ''}{url.path}"}) as span:
             span.set_attribute("ax.service", service)
             span.set_attribute("ax.operation", operation)
             span.set_attribute("ax.company", self.config.company)
@@ -340,6 +349,8 @@ class AxSoapClient:
                     system="ax", code="request_schema")) from None
             finally:
                 _exchange.reset(token)
+                if exchange.get("status"):
+                    span.set_attribute("http.response.status_code", exchange["status"])
             if not raw:
                 try:
                     return decode_response(result.status_code, result.content)

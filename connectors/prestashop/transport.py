@@ -98,6 +98,7 @@ class Transport:
         )
         self._tracer = trace.get_tracer("connectors.prestashop", tracer_provider=tracer_provider)
         self._host = urlsplit(config.base_url).hostname or ""
+        self._port = urlsplit(config.base_url).port or (443 if config.base_url.startswith("https") else 80)
         #: the ``PSWS-Version`` header of the last authenticated answer (``8.2.0``)
         self.psws_version: str | None = None
 
@@ -156,7 +157,7 @@ class Transport:
         # string (it may carry ws_key) nor bodies (personal data).
         with self._tracer.start_as_current_span(
             f"prestashop {method} {resource}", kind=SpanKind.CLIENT,
-            attributes={"http.request.method": method, "server.address": self._host,
+            attributes={"http.request.method": method, "server.address": self._host, "server.port": self._port,
                         "url.path": f"/api/{path}", "prestashop.resource": resource},
         ) as span:
             try:

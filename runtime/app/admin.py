@@ -27,11 +27,14 @@ __all__ = ["admin_routes", "bearer_guard", "json_body"]
 Handler = Callable[[Request], Awaitable[Response]]
 
 
-def _message_json(m: Message) -> dict[str, Any]:
+def _message_json(m: Message, trace_ui_url: str | None = None) -> dict[str, Any]:
+    """The message as JSON, payload masked, with its ``trace_id`` and, when Jaeger's URL is
+    configured (``tracing.ui_url``), ``trace_url``: the trace's page in Jaeger (else null)."""
     d = msgspec.structs.asdict(m)
     d["payload"] = mask(d["payload"])
     trace_id = m.traceparent.split("-")[1] if m.traceparent and m.traceparent.count("-") == 3 else None
     d["trace_id"] = trace_id
+    d["trace_url"] = f"{trace_ui_url.rstrip('/')}/trace/{trace_id}" if trace_ui_url and trace_id else None
     return d
 
 
@@ -92,8 +95,9 @@ def bearer_guard(token: str) -> Callable[[Handler], Handler]:
 
 
 def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[str, str]], Any],
-                 info: Callable[[], dict[str, Any]] | None = None) -> list[Route]:
-    """The routes; ``token`` is compared in constant time; ``nudge`` restarts replayed messages."""
+                 info: Callable[[], dict[str, Any]] | None = None, trace_ui_url: str | None = None) -> list[Route]:
+    """The routes; ``token`` is compared in constant time; ``nudge`` restarts replayed messages;
+    ``trace_ui_url`` (Jaeger) makes each message carry a link to its trace."""
 
     guarded = bearer_guard(token)
 
@@ -114,7 +118,7 @@ def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[
             status=status, entity=request.query_params.get("entity"), key=request.query_params.get("key"),
             trace_id=request.query_params.get("trace_id"), limit=_int_param(request, "limit", 100, 1, 1000),
             before_seq=int(before) if before and before.isdigit() else None)
-        items = [_message_json(m) for m in msgs]
+        items = [_message_json(m, trace_ui_url) for m in msgs]
         return JSONResponse({"items": items, "next_before": items[-1]["seq"] if items else None})
 
     async def show_message(request: Request) -> Response:
@@ -122,14 +126,14 @@ def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[
         m = await store.get(mid)
         if m is None:
             return error(404, "not_found", f"No message has id '{mid[:40]}'.")
-        body = _message_json(m)
+        body = _message_json(m, trace_ui_url)
         body["timeline"] = await store.timeline(mid)
         return JSONResponse(body)
 
     async def list_dlq(request: Request) -> Response:
         msgs = await store.list_messages(status="dead", entity=request.query_params.get("entity"),
                                          limit=_int_param(request, "limit", 100, 1, 1000))
-        return JSONResponse({"items": [_message_json(m) for m in msgs]})
+        return JSONResponse({"items": [_message_json(m, trace_ui_url) for m in msgs]})
 
     async def _sort(ids: list[str], act: Callable[[str], Awaitable[bool]], done_key: str) -> dict[str, Any]:
         """Apply ``act`` to each id and sort the ids: done, ``skipped`` (the message exists but is

@@ -44,7 +44,7 @@ class Bridge:
     async def mismatches(self) -> int:
         text = (await self.client.get("/metrics")).text
         line = next(ln for ln in text.splitlines() if ln.startswith(MISMATCH_METRIC + " "))
-        return int(line.split()[1])
+        return int(float(line.split()[1]))  # the exposition writes floats ("1.0")
 
 
 @pytest.fixture
