@@ -220,6 +220,8 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="20 s of load instead of 60")
     ap.add_argument("--seconds", type=float, default=None)
     ap.add_argument("--rate", type=float, default=20.0, help="orders per second")
+    ap.add_argument("--trace", metavar="FILE", help="write the bridge's spans to FILE (JSON lines) to see "
+                    "where an order's time goes; costs some speed")
     args = ap.parse_args()
     seconds = args.seconds or (20.0 if args.quick else 60.0)
     base_seconds = min(10.0, seconds / 2)
@@ -233,6 +235,7 @@ def main() -> int:
     from connectors.prestashop import Client, ClientConfig, F
     from runtime.config import Settings
     from runtime.demo import demo_systems, link_catalog, place_sample_order, write_sandbox_flows
+    from runtime.fast_mode import apply_ingress_env, choose_ingress
     from runtime.server import start_bridge, stop_bridge
     from runtime.store import Store
 
@@ -269,7 +272,11 @@ def main() -> int:
             "server": {"port": bridge_port, "webhook_secrets": [SECRET], "admin_token": "bench-token"},
             "systems": systems, "flow_dirs": [str(flows)],
             "limits": {"dispatch_interval_s": 0.5, "unhandled_events": "skip"},
+            **({"tracing": {"exporter": "jsonl", "endpoint": str(Path(args.trace).resolve())}} if args.trace else {}),
         })
+        ingress = choose_ingress()  # the mode users get: HAProxy's fast ingress when usable
+        apply_ingress_env(ingress)
+        print(f"Serve ingress: {ingress.describe()}", flush=True)
         ray.init("local", num_cpus=2, include_dashboard=False, log_to_driver=False, namespace="bench-o2c")
         running = start_bridge(settings)
 
@@ -345,6 +352,7 @@ def main() -> int:
     store = Store(settings.store_url())
     xrefs = {x["ps_id"]: x for x in store.list_xrefs("order", limit=100_000)}
     create, polling, processing, o2c_added, received = [], [], [], [], []
+    queued, running_last, attempts, by_poll = [], [], [], 0  # where the create path's time goes
     base_create_p50, base_tracking_p50 = statistics.median(base_create), statistics.median(base_tracking)
     by_sales: dict[str, tuple[float, float]] = {}
     for m in store.list_messages(entity="shipment", status="done", limit=100_000):
@@ -357,6 +365,12 @@ def main() -> int:
             continue  # a baseline order (the shop poller finds them once the bridge runs)
         create.append(xref["updated_at"] - m.received_at)
         received.append(m.received_at)
+        starts = [e["at"] for e in store.timeline(m.id) if e["kind"] == "attempt_started"]
+        if starts:
+            queued.append(starts[0] - m.received_at)
+            running_last.append(xref["updated_at"] - starts[-1])
+            attempts.append(len(starts))
+            by_poll += m.payload.get("found_by") == "poll"
         if xref["ax_id"] in by_sales:
             journaled, end = by_sales[xref["ax_id"]]
             polling.append(journaled - packed_at[xref["ax_id"]])
@@ -374,6 +388,10 @@ def main() -> int:
     print("bridge:")
     show("  webhook receipt -> AX sales order exists", create)
     show("  added (minus baseline create calls p50)", [c - base_create_p50 for c in create])
+    show("    of which: receipt -> first attempt", queued)
+    show("    of which: last attempt -> AX order", running_last)
+    print(f"    attempts per order: max {max(attempts, default=0)}, "
+          f"{sum(a > 1 for a in attempts)} orders retried; {by_poll} found by the shop poller", flush=True)
     show("  packing slip posted -> journaled (polling)", polling)
     show("  journaled -> tracking number in the shop", processing)
     show("  added (minus baseline tracking calls p50)", [p - base_tracking_p50 for p in processing])

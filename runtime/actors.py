@@ -21,6 +21,7 @@ from runtime.alerts import Alerter
 from runtime.config import ENTITIES
 from runtime.dispatcher import Dispatcher
 from runtime.flows import FlowRegistry
+from runtime.nudges import NudgeBatcher
 from runtime.retry import RetryPolicy
 from runtime.store import AsyncStore, Store
 from runtime.tracing import context_from_traceparent, get_tracer, setup_tracing
@@ -61,6 +62,7 @@ class EntityActor:
                                    unhandled=settings.limits.unhandled_events,
                                    alerter=Alerter(self.store, settings.alerting.webhook_url,
                                                    settings.alerting.min_severity))
+        self._tasks: set[asyncio.Task[int]] = set()
 
     async def nudge(self, key: str, carrier: dict[str, str] | None = None) -> int:
         parent = context_from_traceparent((carrier or {}).get("traceparent"))
@@ -68,6 +70,16 @@ class EntityActor:
             span.set_attribute("entity", self.worker.entity)
             span.set_attribute("record.key", key)
             return await self.worker.nudge(key)
+
+    async def nudge_many(self, items: list[tuple[str, dict[str, str] | None]]) -> int:
+        """Several nudges in one call (:class:`runtime.nudges.NudgeBatcher`): each record's
+        work starts as a task of its own and the call returns at once; the journal holds the
+        outcome. Returns how many were started."""
+        for key, carrier in items:
+            task = asyncio.get_running_loop().create_task(self.nudge(key, carrier))
+            self._tasks.add(task)  # a strong reference until it ends
+            task.add_done_callback(self._tasks.discard)
+        return len(items)
 
     async def stats(self) -> dict[str, Any]:
         return {"entity": self.worker.entity, "processed": self.worker.processed}
@@ -94,7 +106,8 @@ class DispatcherActor:
         self._polls = systems_configured(settings)
         self._poll_stop = asyncio.Event()
         self._pollers: list[asyncio.Task[None]] = []  # the running one, and any still finishing
-        self.dispatcher = Dispatcher(self.store, self._nudge, interval_s=settings.limits.dispatch_interval_s,
+        self.dispatcher = Dispatcher(self.store, NudgeBatcher(self._handle),
+                                     interval_s=settings.limits.dispatch_interval_s,
                                      batch=settings.limits.dispatch_batch,
                                      lease=LeaseKeeper(self.store, holder, info), on_lease=self._on_lease)
         self._loop = asyncio.new_event_loop()
@@ -104,7 +117,8 @@ class DispatcherActor:
 
     async def _main(self) -> None:
         """The dispatcher loop; the pollers are started and stopped beside it by :meth:`_on_lease`
-        (they journal changed AX documents and shop records; the dispatcher then nudges their actors)."""
+        (they journal changed AX documents and shop records and wake the dispatcher, which nudges
+        their actors at once)."""
         await self.dispatcher.run()
         self._poll_stop.set()
         await asyncio.gather(*self._pollers, return_exceptions=True)
@@ -125,15 +139,15 @@ class DispatcherActor:
         from runtime.pollers import run_pollers
 
         try:
-            await run_pollers(self.settings, self.store, stop)
+            await run_pollers(self.settings, self.store, stop, on_new=self.dispatcher.wake)
         except Exception as exc:  # noqa: BLE001 - a broken flow folder must not stop the dispatcher
             log.error("the pollers stopped: %s", exc)
 
-    def _nudge(self, entity: str, key: str, carrier: dict[str, str]) -> None:
+    def _handle(self, entity: str) -> Any:
         handle = self.handles.get(entity)
         if handle is None:
             handle = self.handles[entity] = entity_actor(entity, self.wire, self.settings.namespace)
-        handle.nudge.remote(key, carrier)
+        return handle
 
     def ticks(self) -> int:
         return self.dispatcher.ticks

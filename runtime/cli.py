@@ -18,11 +18,14 @@ import typer
 
 from connectors.errors import ConfigError
 from runtime import __version__
+from runtime.cli_ai import register as _register_ai
 from runtime.cli_common import ConfigOpt, HelpGroup, TokenOpt, UrlOpt, console, err, run_cli, state
 from runtime.cli_common import load as _settings
 from runtime.cli_lint import lint
 from runtime.cli_ops import register as _register_ops
 from runtime.cli_serve import register as _register_run
+from runtime.cli_sync import register as _register_sync
+from runtime.cli_trace import register as _register_trace
 
 app = typer.Typer(help="Presta-AX Bridge: PrestaShop <-> Dynamics AX 2012 integration server on Ray.",
                   no_args_is_help=True, add_completion=False, cls=HelpGroup,
@@ -33,6 +36,9 @@ ax_app = typer.Typer(help="Dynamics AX 2012 (AIF) checks.", no_args_is_help=True
 _register_run(app)
 app.command()(lint)
 _register_ops(app)
+_register_ai(app)  # mapping suggest|schema, guard score, review
+_register_sync(app)
+_register_trace(app)
 app.add_typer(ax_app, name="ax")
 app.add_typer(sandbox_app, name="sandbox")
 
@@ -84,7 +90,7 @@ def _running_bridge_store(settings: Any) -> str | None:
     if (Path(settings.data_dir) / "demo" / "journal.db").exists():
         candidates.append(demo_store_url(Path(settings.data_dir)))
     url = settings.store_url()
-    if not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///")).exists():
+    if not url.startswith("sqlite:///") or Path(url.removeprefix("sqlite:///").partition("?")[0]).exists():
         candidates.append(url)
     for candidate in candidates:
         store = Store(candidate)

@@ -242,6 +242,36 @@ def demo_order(
     console.print("  Watch it: presta-ax messages list --entity order   (then: presta-ax messages show <id>)")
 
 
+def _fast_mode_for_local_ray(address: str | None) -> Any:
+    """Serve's fast mode for a Ray this process starts (see :mod:`runtime.fast_mode`): set its
+    environment before Ray starts, or print the one line saying why not. A cluster (``address``)
+    runs in the mode its nodes were started with (cluster.yaml sets it); returns None then."""
+    if address:
+        return None
+    from rich.markup import escape
+
+    from runtime.fast_mode import apply_ingress_env, choose_ingress
+
+    mode = choose_ingress()
+    if mode.note:
+        err.print(f"[yellow]{escape(mode.note)}[/yellow]", soft_wrap=True)  # one line, however narrow the terminal
+    apply_ingress_env(mode)
+    return mode
+
+
+def _print_cluster_mode() -> None:
+    """The ingress line for a cluster: its mode is the one its nodes were started with."""
+    from runtime.fast_mode import cluster_is_fast
+
+    fast = cluster_is_fast()
+    if fast:
+        console.print("  ingress    HAProxy (Serve's fast mode, set on the cluster's nodes)")
+    elif fast is False:
+        err.print("[yellow]The cluster runs Serve in its default mode, with about 1/14 of the fast mode's throughput: start every node "
+                  "with RAY_SERVE_ENABLE_HA_PROXY=1 RAY_SERVE_THROUGHPUT_OPTIMIZED=1 (cluster.yaml does; "
+                  "docs/performance.md).[/yellow]", soft_wrap=True)
+
+
 def _quiet_local_ray_auth(address: str | None) -> None:
     """Ray 2.60 turns token authentication on for a new local instance and logs a warning about
     it. Asking for token mode explicitly gives the same protection without the warning. Ray reads
@@ -277,6 +307,7 @@ def _serve(settings: Any, address: str | None, num_cpus: int | None, *, stop_tim
     the bridge listens and returns what to call first when stopping (the demo's traffic);
     ``stop_timeout_s`` bounds the wait for the dispatcher before Ray is shut down."""
     _quiet_local_ray_auth(address)
+    ingress = _fast_mode_for_local_ray(address)
     import ray
 
     from runtime.dispatch_lease import BridgeConflict, refuse_if_held
@@ -331,6 +362,10 @@ def _serve(settings: Any, address: str | None, num_cpus: int | None, *, stop_tim
     console.print(f"  webhooks   POST {running.url}/webhooks/prestashop")
     console.print(f"  admin API  {running.url}/api/v1   (OpenAPI: {running.url}/api/v1/openapi.json)")
     console.print(f"  store      {settings.store_url().split('@')[-1]}")
+    if ingress is not None:
+        console.print(f"  ingress    {ingress.describe()}")
+    else:
+        _print_cluster_mode()
     if running.token_created:
         console.print(f"  admin token (shown once, kept in {Path(settings.data_dir) / 'admin-token'}): "
                       f"{running.token}")

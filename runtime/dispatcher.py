@@ -49,6 +49,8 @@ class Dispatcher:
         #: whether the last pass held the lease (always True without a lease keeper)
         self.active = lease is None
         self._stop = asyncio.Event()
+        #: set by :meth:`wake` (or :meth:`stop`): the next tick runs now instead of after the interval
+        self._wake = asyncio.Event()
 
     async def tick(self) -> int:
         """One pass; returns the number of records nudged."""
@@ -89,9 +91,10 @@ class Dispatcher:
                 except Exception as exc:  # noqa: BLE001
                     log.warning("dispatcher tick failed: %s", exc)
                 try:
-                    await asyncio.wait_for(self._stop.wait(), timeout=self.interval_s)
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
                 except TimeoutError:
                     pass
+                self._wake.clear()
         finally:
             if self.lease is not None:
                 if self.active and self.on_lease is not None:
@@ -102,5 +105,11 @@ class Dispatcher:
                 except Exception as exc:  # noqa: BLE001 - it expires by itself
                     log.warning("could not release the dispatcher lease: %s", type(exc).__name__)
 
+    def wake(self) -> None:
+        """Tick now (on the dispatcher's loop): a poller journaled messages that are due at once,
+        and waiting for the next interval would add up to ``interval_s`` to each of them."""
+        self._wake.set()
+
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()

@@ -101,11 +101,26 @@ async def _wait_or_stop(stop: asyncio.Event, seconds: float) -> None:
         pass
 
 
+def journaled(result: object) -> int:
+    """How many messages a poll's result says it journaled: an ``int``, or a mapping of counts
+    (a poll of several routes); anything else counts as none."""
+    if isinstance(result, bool):
+        return 0
+    if isinstance(result, int):
+        return result
+    if isinstance(result, dict):
+        return sum(v for v in result.values() if isinstance(v, int) and not isinstance(v, bool))
+    return 0
+
+
 async def run_schedule(jobs: Sequence[PollJob], stop: asyncio.Event, *,
                        clock: Callable[[], float] = time.monotonic,
-                       sleep: Callable[[asyncio.Event, float], Awaitable[None]] = _wait_or_stop) -> None:
+                       sleep: Callable[[asyncio.Event, float], Awaitable[None]] = _wait_or_stop,
+                       on_new: Callable[[], None] | None = None) -> None:
     """Run each job at its interval until ``stop`` is set. A job that raises is logged and
-    runs again at its next due time (a poll keeps its cursor on failure, so nothing is lost)."""
+    runs again at its next due time (a poll keeps its cursor on failure, so nothing is lost).
+    ``on_new`` is called after a job that journaled something (:func:`journaled`): the
+    dispatcher's wake-up, so a polled change is nudged at once instead of at its next tick."""
     if not jobs:
         return
     by_name = {job.name: job for job in jobs}
@@ -116,8 +131,11 @@ async def run_schedule(jobs: Sequence[PollJob], stop: asyncio.Event, *,
                 return
             started = clock()
             try:
-                await by_name[name].run()
+                result = await by_name[name].run()
             except Exception as exc:  # noqa: BLE001 - the next interval retries from the same cursor
                 log.warning("poll %s failed: %s", name, exc)
+            else:
+                if on_new is not None and journaled(result) > 0:
+                    on_new()
             schedule.ran(name, started if by_name[name].fixed_rate else clock())
         await sleep(stop, schedule.wait_s(clock()))

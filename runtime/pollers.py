@@ -71,6 +71,7 @@ from connectors.errors import BridgeError, ConfigError, NotFoundError
 from connectors.prestashop import Client as PsClient
 from runtime.messages import Message, new_message_id
 from runtime.poll_schedule import PollJob, run_schedule, trigger_interval_s
+from runtime.trace_links import invoice_traceparent
 from runtime.tracing import get_tracer, traceparent_of_current
 
 __all__ = ["HASH_POLLED", "AxPoller", "PollRoute", "cursor_name", "poll_event", "poll_routes", "poll_jobs", "run_ax_poller",
@@ -247,8 +248,8 @@ class AxPoller:
                 continue
             if not invoice or invoiced <= 0 or settled <= 0:
                 continue  # a payment's own transaction, or nothing settled yet
-            new += await self._append(route, str(doc.get("RecId") or ""), doc, traceparent, shared=shared,
-                                      Invoice=invoice)
+            new += await self._append(route, str(doc.get("RecId") or ""), doc, await invoice_traceparent(
+                self, invoice, traceparent), shared=shared, Invoice=invoice)  # the order's trace
         return new
 
     async def _append(self, route: PollRoute, key: str, doc: dict[str, Any], traceparent: str | None,
@@ -377,12 +378,14 @@ def poll_jobs(settings: Any, flows: Any, *, ax_poller: AxPoller | None = None,
     return jobs
 
 
-async def run_pollers(settings: Any, store: Any, stop: asyncio.Event, flows: Any = None) -> None:
+async def run_pollers(settings: Any, store: Any, stop: asyncio.Event, flows: Any = None,
+                      on_new: Callable[[], None] | None = None) -> None:
     """Run the AX poller, the AX stock poller and the PrestaShop poller until ``stop`` is set
     (the dispatcher's loop, while it holds the dispatcher lease), each route at its own
     interval. The three run side by side, so a long listing on one (a full resync of customers)
     never holds back a stock poll. Does nothing for a side no flow polls. A failing poll is
-    logged and retried at the route's next interval."""
+    logged and retried at the route's next interval. ``on_new``: called after a poll that
+    journaled something (the dispatcher's wake-up)."""
     from runtime.pollers_ps import PsPoller, ps_poll_routes
     from runtime.pollers_stock import run_stock_poller
 
@@ -391,15 +394,15 @@ async def run_pollers(settings: Any, store: Any, stop: asyncio.Event, flows: Any
     routes = poll_routes(flows)
     if settings.systems.ax is not None:
         if any(r.service not in HASH_POLLED for r in routes):
-            runs["AX"] = run_ax_poller(settings, store, stop, flows)
+            runs["AX"] = run_ax_poller(settings, store, stop, flows, on_new=on_new)
         if any(r.service in HASH_POLLED for r in routes) and settings.systems.prestashop is not None:
-            runs["AX stock"] = run_stock_poller(settings, store, stop, flows)
+            runs["AX stock"] = run_stock_poller(settings, store, stop, flows, on_new=on_new)
     resources = sorted({r.resource for r in ps_poll_routes(flows)})
     if resources and settings.systems.prestashop is not None:
         async def run_ps() -> None:
             async with PsClient(settings.systems.prestashop) as shop:
                 pollers = {res: PsPoller(store, shop, res) for res in resources}
-                await run_schedule(poll_jobs(settings, flows, ps_pollers=pollers), stop)
+                await run_schedule(poll_jobs(settings, flows, ps_pollers=pollers), stop, on_new=on_new)
         runs["PrestaShop"] = run_ps()
     results = await asyncio.gather(*runs.values(), return_exceptions=True)
     for side, result in zip(runs, results, strict=True):
@@ -407,7 +410,8 @@ async def run_pollers(settings: Any, store: Any, stop: asyncio.Event, flows: Any
             log.error("the %s poller stopped: %s", side, result)
 
 
-async def run_ax_poller(settings: Any, store: Any, stop: asyncio.Event, flows: Any = None) -> None:
+async def run_ax_poller(settings: Any, store: Any, stop: asyncio.Event, flows: Any = None,
+                        on_new: Callable[[], None] | None = None) -> None:
     """Poll each change-tracked AX service at its triggers' interval until ``stop`` is set (see
     :func:`poll_jobs`).
 
@@ -419,4 +423,4 @@ async def run_ax_poller(settings: Any, store: Any, stop: asyncio.Event, flows: A
         return
     async with AxClient(settings.systems.ax) as ax:
         poller = AxPoller(store, ax, routes)
-        await run_schedule(poll_jobs(settings, flows, ax_poller=poller), stop)
+        await run_schedule(poll_jobs(settings, flows, ax_poller=poller), stop, on_new=on_new)

@@ -133,7 +133,7 @@ class StockPoller:
 
     async def on_hand(self, items: list[str]) -> dict[str, list[dict[str, Any]]]:
         """The on-hand rows of ``items`` (one ``find``), per item, as the flow's extract has them."""
-        from runtime.operations_common import ax_document as _ax_document
+        from pipelines.operations.common import ax_document as _ax_document
 
         try:
             rows = await self.ax.service("on_hand").find([eq("InventSum", "ItemId", item) for item in items])
@@ -206,7 +206,8 @@ class StockPoller:
         return int(created)
 
 
-async def run_stock_poller(settings: Any, store: Any, stop: asyncio.Event, flows: Any = None) -> None:
+async def run_stock_poller(settings: Any, store: Any, stop: asyncio.Event, flows: Any = None,
+                           on_new: Callable[[], None] | None = None) -> None:
     """Poll the on-hand of the shop's items at the stock flow's interval until ``stop`` is set.
 
     Does nothing when no flow polls a :data:`~runtime.pollers.HASH_POLLED` service. One flow's
@@ -224,4 +225,4 @@ async def run_stock_poller(settings: Any, store: Any, stop: asyncio.Event, flows
     route = routes[0]
     async with AxClient(settings.systems.ax) as ax, PsClient(settings.systems.prestashop) as shop:
         poller = StockPoller(store, ax, shop, route, _stock_mapping(flows[route.flow]))
-        await run_schedule(poll_jobs(settings, flows, stock_poller=poller), stop)
+        await run_schedule(poll_jobs(settings, flows, stock_poller=poller), stop, on_new=on_new)

@@ -18,7 +18,7 @@ import os
 import socket
 from pathlib import Path
 
-__all__ = ["port_holder", "port_in_use", "port_problems"]
+__all__ = ["free_port", "port_holder", "port_in_use", "port_problems"]
 
 _LISTEN = "0A"  # TCP state LISTEN in /proc/net/tcp
 
@@ -37,6 +37,13 @@ def port_in_use(host: str, port: int) -> bool:
         except OSError as exc:
             return exc.errno == errno.EADDRINUSE
     return False
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port free on ``host`` now (the OS picks it; free until someone binds it)."""
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
 
 
 def _listening_inodes(port: int, proc: Path) -> set[str]:

@@ -15,6 +15,7 @@ from ray import serve
 
 from runtime.actors import entity_actor
 from runtime.app import build_app
+from runtime.nudges import NudgeBatcher
 from runtime.store import AsyncStore, Store
 from runtime.tracing import setup_tracing
 from runtime.wire import from_wire
@@ -34,14 +35,18 @@ class BridgeIngress:
         self.store = AsyncStore(Store(self.settings.store_url()), max_workers=8)
         self.admin_token = admin_token
         self.handles: dict[str, Any] = {}
+        self._nudges = NudgeBatcher(self._handle)
 
-    def _nudge(self, entity: str, key: str, carrier: dict[str, str]) -> None:
-        if not self.settings.server.nudge:
-            return
+    def _handle(self, entity: str) -> Any:
         handle = self.handles.get(entity)
         if handle is None:
             handle = self.handles[entity] = entity_actor(entity, self.wire, self.settings.namespace)
-        handle.nudge.remote(key, carrier)
+        return handle
+
+    def _nudge(self, entity: str, key: str, carrier: dict[str, str]) -> None:
+        """Coalesced with the other nudges of this event-loop turn (:mod:`runtime.nudges`)."""
+        if self.settings.server.nudge:
+            self._nudges(entity, key, carrier)
 
     async def __serve_build_asgi_app__(self) -> Any:
         server = self.settings.server
@@ -55,6 +60,7 @@ class BridgeIngress:
             url_tokens=[t.get_secret_value() for t in server.ps_webhooks_tokens],
             info=lambda: {"namespace": self.settings.namespace},
             flow_dirs=self.settings.flow_dirs,
+            trace_ui_url=self.settings.tracing.ui_url,
         )
 
 

@@ -32,8 +32,9 @@ from runtime.alerts import Alerter
 from runtime.flows import FlowRegistry, NoFlowError
 from runtime.messages import Message
 from runtime.retry import RetryPolicy
+from runtime.review_flow import held_part
 from runtime.store import AsyncStore, version_newer_or_equal
-from runtime.tracing import context_from_traceparent, get_tracer
+from runtime.tracing import annotate_message, context_from_traceparent, get_tracer
 
 __all__ = ["EntityWorker", "FlowContext"]
 
@@ -134,6 +135,7 @@ class EntityWorker:
             span.set_attribute("entity", msg.entity)
             span.set_attribute("record.key", msg.key)
             span.set_attribute("message.attempt", msg.attempts)
+            annotate_message(span, msg)  # shop order id/reference, AX SalesId: find the trace by them
             flow_name = None
             flow_version = None
             try:
@@ -181,7 +183,12 @@ class EntityWorker:
                     detail = {**(detail or {}), "flow_version": flow_version}
                 # the bridge's own write coming back (pipelines.sync): finished without effect
                 kind = "skipped_echo" if detail and detail.get("status") == "skipped_echo" else "attempt_succeeded"
-                await self.store.complete(msg.id, token, flow=flow_name, detail=detail, kind=kind)
+                held = held_part(detail)  # a guard held the record: into the review queue
+                if held is not None:
+                    kind = "held"
+                    await self.store.hold(msg.id, token, flow=flow_name, detail=held)
+                else:
+                    await self.store.complete(msg.id, token, flow=flow_name, detail=detail, kind=kind)
                 self.processed += 1
                 span.set_attribute("message.outcome", "done" if kind == "attempt_succeeded" else kind)
                 return True

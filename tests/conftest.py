@@ -63,13 +63,50 @@ def _free_port() -> int:
 # other's actors or messages.
 
 @pytest.fixture(scope="session")
-def serve_port() -> Iterator[int]:
+def serve_mode() -> str:
+    """``"fast"`` (HAProxy ingress, what users get; runtime.fast_mode) when HAProxy is usable,
+    else ``"default"``; ``PRESTA_AX_TEST_SERVE_MODE=default`` forces the default mode (the
+    ingress tests run once in each, tests/e2e/test_ingress_fast_mode_other.py)."""
+    from runtime.fast_mode import haproxy_binary
+
+    wanted = os.environ.get("PRESTA_AX_TEST_SERVE_MODE", "fast")
+    return "fast" if wanted == "fast" and haproxy_binary() is not None else "default"
+
+
+def _serve_mode_env(mode: str) -> dict[str, str]:
+    """The session Ray's environment for ``mode``: HAProxy's extra ports are always free ones
+    (other sessions may run beside this one) and a replica drains in 0.5 s, not Ray's 30 s (a
+    bridge is deleted after every test)."""
+    if mode != "fast":
+        return {"RAY_SERVE_ENABLE_HA_PROXY": "0", "RAY_SERVE_THROUGHPUT_OPTIMIZED": "0"}
+    from runtime.fast_mode import choose_ingress
+
+    ports = {name: str(_free_port()) for name in ("RAY_SERVE_HAPROXY_STATS_PORT", "RAY_SERVE_HAPROXY_METRICS_PORT",
+                                                 "RAY_SERVE_FALLBACK_PROXY_HTTP_PORT")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_SERVE_")}
+    return {**ports, **choose_ingress({**env, **ports}).env, "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "0.5"}
+
+
+@pytest.fixture(scope="session")
+def serve_port(serve_mode: str) -> Iterator[int]:
     import ray
     from ray import serve
 
     port = _free_port()
-    ray.init("local", num_cpus=2, include_dashboard=False, log_to_driver=False,
-             object_store_memory=256 * 1024 * 1024, namespace="presta-ax-tests")
+    # the raylet (and so every Ray worker) takes the environment at ray.init; it is restored
+    # afterwards so that commands the tests start (demo, benchmarks) choose their own mode
+    mode_env = _serve_mode_env(serve_mode)
+    saved = {k: os.environ.get(k) for k in mode_env}
+    os.environ.update(mode_env)
+    try:
+        ray.init("local", num_cpus=2, include_dashboard=False, log_to_driver=False,
+                 object_store_memory=256 * 1024 * 1024, namespace="presta-ax-tests")
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     serve.start(http_options={"host": "127.0.0.1", "port": port}, logging_config={"enable_access_log": False})
     yield port
     serve.shutdown()

@@ -6,18 +6,25 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from runtime.app.admin import admin_routes, bearer_guard
+from runtime.app.ai_api import ai_routes
+from runtime.app.bulk_api import bulk_routes
 from runtime.app.flows_api import flow_routes
 from runtime.app.webhooks import WebhookIngest
+from runtime.metrics import counted_webhook
+from runtime.metrics_journal import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from runtime.metrics_journal import journal_snapshot
+from runtime.metrics_journal import render as render_metrics
 from runtime.store import AsyncStore
 from runtime.tracing import setup_tracing
 
@@ -28,7 +35,8 @@ Nudge = Callable[[str, str, dict[str, str]], Any]
 
 def build_app(store: AsyncStore, *, webhook_secrets: list[str], admin_token: str, nudge: Nudge,
               max_body_bytes: int = 1024 * 1024, tolerance_s: int = 300, url_tokens: list[str] | None = None,
-              info: Callable[[], dict[str, Any]] | None = None, flow_dirs: list[Path] | None = None) -> Starlette:
+              info: Callable[[], dict[str, Any]] | None = None, flow_dirs: list[Path] | None = None,
+              trace_ui_url: str | None = None) -> Starlette:
     setup_tracing()  # no-op when the process already has a provider; ids are needed even with no exporter
     ingest = WebhookIngest(store, webhook_secrets, nudge, max_body_bytes=max_body_bytes, tolerance_s=tolerance_s,
                             url_tokens=url_tokens)
@@ -37,25 +45,19 @@ def build_app(store: AsyncStore, *, webhook_secrets: list[str], admin_token: str
         return JSONResponse({"status": "ok"})
 
     async def metrics(request: Request) -> Response:
-        counts = await store.counts()
-        lines = ["# HELP presta_ax_messages Messages in the journal by entity and status.",
-                 "# TYPE presta_ax_messages gauge"]
-        for entity, by_status in sorted(counts.items()):
-            for status, n in sorted(by_status.items()):
-                lines.append(f'presta_ax_messages{{entity="{entity}",status="{status}"}} {n}')
-        lines += ["# HELP presta_ax_webhook_duplicate_mismatches_total Webhooks whose id was reused with a "
-                  "different body (answered as duplicates, the new body not journaled; see the original "
-                  "message's timeline).",
-                  "# TYPE presta_ax_webhook_duplicate_mismatches_total counter",
-                  f"presta_ax_webhook_duplicate_mismatches_total {ingest.duplicate_mismatches}"]
-        return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+        # the journal's figures (runtime.metrics_journal); the processes' counters are on Ray's
+        # Prometheus endpoint (runtime.metrics)
+        snap = await asyncio.get_running_loop().run_in_executor(None, journal_snapshot, store.sync)
+        return Response(render_metrics(snap, ingest.duplicate_mismatches), media_type=METRICS_CONTENT_TYPE)
 
     routes = [
-        Route("/webhooks/prestashop", ingest.__call__, methods=["POST"]),
-        Route("/webhooks/ps_webhooks", ingest.ps_webhooks, methods=["POST"]),
+        Route("/webhooks/prestashop", counted_webhook("prestashop", ingest.__call__), methods=["POST"]),
+        Route("/webhooks/ps_webhooks", counted_webhook("ps_webhooks", ingest.ps_webhooks), methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
-        *admin_routes(store, admin_token, nudge, info),
+        *admin_routes(store, admin_token, nudge, info, trace_ui_url),
         *flow_routes(store, list(flow_dirs or []), bearer_guard(admin_token)),
+        *ai_routes(store, nudge, bearer_guard(admin_token)),  # mapping suggestions, review queue
+        *bulk_routes(store, bearer_guard(admin_token)),  # bulk-sync runs (presta-ax sync)
     ]
     return Starlette(routes=routes)

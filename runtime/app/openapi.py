@@ -38,6 +38,8 @@ def _sorted_ids(done: str, done_description: str) -> dict[str, Any]:
 
 def openapi_document() -> dict[str, Any]:
     from runtime import __version__
+    from runtime.app.ai_api import openapi_paths as ai_paths
+    from runtime.app.bulk_api import openapi_paths as bulk_paths
     from runtime.messages import STATUSES
 
     return {
@@ -54,6 +56,7 @@ def openapi_document() -> dict[str, Any]:
                     "payload": {"type": "object", "description": "personal fields masked"},
                     "status": {"type": "string", "enum": list(STATUSES)}, "attempts": {"type": "integer"},
                     "traceparent": {"type": ["string", "null"]}, "trace_id": {"type": ["string", "null"]},
+                    "trace_url": {"type": ["string", "null"], "description": "the trace in Jaeger (tracing.ui_url)"},
                     "last_error": {"type": ["object", "null"]}, "flow": {"type": ["string", "null"]},
                     "received_at": {"type": "number"}, "next_attempt_at": {"type": ["number", "null"]}}},
                 "MessageDetail": {"allOf": [{"$ref": "#/components/schemas/Message"}, {"type": "object", "properties": {
@@ -133,5 +136,7 @@ def openapi_document() -> dict[str, Any]:
                     "type": "object", "required": ["sample"],
                     "properties": {"sample": {"type": "object"}, "masked": {"type": "boolean"}}}}}},
                 "responses": {"200": {"description": "Each step's output or error"}, "400": _ERR, "404": _ERR, **_AUTH}}},
+            **ai_paths(),  # mapping suggestions, review queue (runtime/app/ai_api.py)
+            **bulk_paths(),  # bulk runs of `presta-ax sync` (runtime/app/bulk_api.py)
         },
     }

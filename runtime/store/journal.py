@@ -29,6 +29,7 @@ import msgspec
 
 from runtime.messages import Message
 from runtime.store.backends import Backend, backend_for_url
+from runtime.store.review import ReviewMixin
 from runtime.store.state import StateMixin
 
 __all__ = ["Receipt", "Store"]
@@ -66,7 +67,7 @@ class Receipt:
     seen_content: str | None = None
 
 
-class Store(StateMixin):
+class Store(StateMixin, ReviewMixin):
     """See the module docstring. ``Store(url)`` opens (and migrates) the store at ``url``."""
 
     def __init__(self, url: str, *, backend: Backend | None = None, grace_s: float = 2.0) -> None:
@@ -84,15 +85,17 @@ class Store(StateMixin):
         """Persist ``msg``; return ``(id, created)``. Idempotent on ``idempotency_key``."""
         return self.append_many([msg])[0]
 
-    def append_many(self, msgs: list[Message],
-                    receipts: Sequence[Receipt | None] | None = None) -> list[tuple[str, bool]]:
+    def append_many(self, msgs: list[Message], receipts: Sequence[Receipt | None] | None = None,
+                    *, wait: bool = True) -> list[tuple[str, bool]]:
         """Persist several messages in **one** transaction (group commit); one result per message,
         in order. A duplicate inside the batch, or of a stored message, gets the first one's id.
 
-        ``receipts[i]`` (optional) makes message ``i`` a webhook change: see :class:`Receipt`."""
+        ``receipts[i]`` (optional) makes message ``i`` a webhook change: see :class:`Receipt`.
+        ``wait=False``: raise :class:`~runtime.store.backends.WriteBusy`, writing nothing, instead
+        of waiting for another writer."""
         now = time.time()
         out: list[tuple[str, bool]] = []
-        with self.backend.tx() as cur:
+        with (self.backend.tx() if wait else self.backend.try_tx()) as cur:
             for i, msg in enumerate(msgs):
                 receipt = receipts[i] if receipts else None
                 out.append(self._insert(cur, msg, now) if receipt is None
@@ -105,9 +108,10 @@ class Store(StateMixin):
         the change key; when that version is already journaled, a poller's message makes this a
         duplicate, while another webhook's makes it a new event under ``msg.idempotency_key``
         (the standard: a new webhook id is a new delivery)."""
+        # the receipt names the message it will most likely make; corrected below when not
         cur.execute("INSERT INTO webhook_receipts (webhook_id, message_id, content, received_at) "
-                    "VALUES (?, '', ?, ?) ON CONFLICT (webhook_id) DO NOTHING RETURNING webhook_id",
-                    (receipt.webhook_id, receipt.content, now))
+                    "VALUES (?, ?, ?, ?) ON CONFLICT (webhook_id) DO NOTHING RETURNING webhook_id",
+                    (receipt.webhook_id, msg.id, receipt.content, now))
         if cur.fetchone() is None:
             cur.execute("SELECT message_id, content FROM webhook_receipts WHERE webhook_id = ?",
                         (receipt.webhook_id,))
@@ -118,7 +122,9 @@ class Store(StateMixin):
             cur.execute("SELECT payload FROM messages WHERE id = ?", (result[0],))
             if _dejson.decode(cur.fetchone()[0]).get("found_by") != "poll":
                 result = self._insert(cur, msg, now)
-        cur.execute("UPDATE webhook_receipts SET message_id = ? WHERE webhook_id = ?", (result[0], receipt.webhook_id))
+        if result[0] != msg.id:
+            cur.execute("UPDATE webhook_receipts SET message_id = ? WHERE webhook_id = ?",
+                        (result[0], receipt.webhook_id))
         return result
 
     def _insert(self, cur: Any, msg: Message, now: float) -> tuple[str, bool]:
@@ -143,7 +149,7 @@ class Store(StateMixin):
         return msg.id, True
 
     def get(self, message_id: str) -> Message | None:
-        with self.backend.tx() as cur:
+        with self.backend.read() as cur:
             cur.execute(f"SELECT {_MSG_COLS} FROM messages WHERE id = ?", (message_id,))
             r = cur.fetchone()
         return _row_to_message(r) if r else None
@@ -168,13 +174,13 @@ class Store(StateMixin):
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY seq DESC LIMIT ?"
         params.append(int(limit))
-        with self.backend.tx() as cur:
+        with self.backend.read() as cur:
             cur.execute(sql, params)
             return [_row_to_message(r) for r in cur.fetchall()]
 
     def timeline(self, message_id: str) -> list[dict[str, Any]]:
         """Every event of one message in order: received, attempts, errors, replays."""
-        with self.backend.tx() as cur:
+        with self.backend.read() as cur:
             cur.execute("SELECT at, kind, attempt, detail FROM message_events WHERE message_id = ? ORDER BY seq",
                         (message_id,))
             rows = cur.fetchall()
@@ -272,7 +278,7 @@ class Store(StateMixin):
         retries whose backoff expired, and claims whose lease expired (a crashed worker).
         """
         now = time.time() if now is None else now
-        with self.backend.tx() as cur:
+        with self.backend.read() as cur:
             # only the head (oldest unfinished) message of each record counts: a record whose head
             # is running or backing off is not due, whatever waits behind it
             cur.execute(
@@ -324,7 +330,7 @@ class Store(StateMixin):
 
     def counts(self) -> dict[str, dict[str, int]]:
         """``{entity: {status: n}}`` over the whole journal."""
-        with self.backend.tx() as cur:
+        with self.backend.read() as cur:
             cur.execute("SELECT entity, status, COUNT(*) FROM messages GROUP BY entity, status")
             out: dict[str, dict[str, int]] = {}
             for entity, status, n in cur.fetchall():

@@ -74,7 +74,7 @@ class StateMixin:
         if (ps_id is None) == (ax_id is None):
             raise ValueError("Give exactly one of ps_id or ax_id.")
         col, val = ("ps_id", ps_id) if ps_id is not None else ("ax_id", ax_id)
-        with self.backend.tx() as cur:
+        with self.backend.read() as cur:
             cur.execute(f"SELECT entity, ps_id, ax_id, updated_at FROM xrefs WHERE entity = ? AND {col} = ?",
                         (entity, val))
             r = cur.fetchone()
@@ -88,7 +88,7 @@ class StateMixin:
             params.append(entity)
         sql += " ORDER BY updated_at DESC LIMIT ?"
         params.append(int(limit))
-        with self.backend.tx() as cur:
+        with self.backend.read() as cur:
             cur.execute(sql, params)
             return [{"entity": r[0], "ps_id": r[1], "ax_id": r[2], "updated_at": r[3]} for r in cur.fetchall()]
 
@@ -96,7 +96,7 @@ class StateMixin:
     def get_sync_state(self, entity: str, key: str) -> dict[str, Any] | None:
         """The record's state: ``source_version`` applied, ``ps_hash``/``ax_hash`` (what the bridge
         last wrote to each side) and ``ps_hash_at``/``ax_hash_at`` (when), ``updated_at``."""
-        with self.backend.tx() as cur:
+        with self.backend.read() as cur:
             cur.execute("SELECT source_version, ps_hash, ax_hash, updated_at, ps_hash_at, ax_hash_at FROM sync_state "
                         "WHERE entity = ? AND key = ?", (entity, key))
             r = cur.fetchone()
@@ -171,7 +171,7 @@ class StateMixin:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY seq DESC LIMIT ?"
         params.append(int(limit))
-        with self.backend.tx() as cur:
+        with self.backend.read() as cur:
             cur.execute(sql, params)
             rows = cur.fetchall()
         return [{"id": r[0], "at": r[1], "entity": r[2], "key": r[3], "flow": r[4], "message_id": r[5],
@@ -182,7 +182,7 @@ class StateMixin:
 
     # --------------------------------------------------------------- poll cursors
     def get_cursor(self, name: str) -> Any:
-        with self.backend.tx() as cur:
+        with self.backend.read() as cur:
             cur.execute("SELECT state FROM poll_cursors WHERE name = ?", (name,))
             r = cur.fetchone()
         return _dejson.decode(r[0]) if r else None
@@ -202,7 +202,7 @@ class StateMixin:
                         (run_id, chunk, _json.encode(state).decode(), time.time()))
 
     def get_checkpoints(self, run_id: str) -> dict[str, Any]:
-        with self.backend.tx() as cur:
+        with self.backend.read() as cur:
             cur.execute("SELECT chunk, state FROM bulk_checkpoints WHERE run_id = ?", (run_id,))
             return {r[0]: _dejson.decode(r[1]) for r in cur.fetchall()}
 
@@ -233,14 +233,14 @@ class StateMixin:
 
     def flow_versions(self, name: str) -> list[dict[str, Any]]:
         """The versions of flow ``name`` ever deployed, the one deployed now first."""
-        with self.backend.tx() as cur:
+        with self.backend.read() as cur:
             cur.execute("SELECT version, deployed_at FROM flow_versions WHERE name = ? ORDER BY deployed_at DESC",
                         (name,))
             return [{"version": r[0], "deployed_at": r[1]} for r in cur.fetchall()]
 
     def deployed_flows(self) -> dict[str, dict[str, Any]]:
         """The version deployed now of every flow: ``{name: {"version", "content", "deployed_at"}}``."""
-        with self.backend.tx() as cur:
+        with self.backend.read() as cur:
             cur.execute("SELECT f.name, f.version, f.content, f.deployed_at FROM flow_versions f WHERE f.deployed_at = "
                         "(SELECT MAX(g.deployed_at) FROM flow_versions g WHERE g.name = f.name)")
             return {r[0]: {"version": r[1], "content": r[2], "deployed_at": r[3]} for r in cur.fetchall()}
@@ -248,7 +248,7 @@ class StateMixin:
     def flow_versions_stamp(self) -> tuple[int, float]:
         """A cheap fingerprint of the deployments (how many, the latest time): it changes with
         every deploy, so a process can tell whether to reload :meth:`deployed_flows`."""
-        with self.backend.tx() as cur:
+        with self.backend.read() as cur:
             cur.execute("SELECT COUNT(*), COALESCE(MAX(deployed_at), 0) FROM flow_versions")
             r = cur.fetchone()
         return int(r[0]), float(r[1])
@@ -264,7 +264,7 @@ class StateMixin:
         if not include_acknowledged:
             sql += " WHERE acknowledged = 0"
         sql += " ORDER BY seq DESC LIMIT ?"
-        with self.backend.tx() as cur:
+        with self.backend.read() as cur:
             cur.execute(sql, (int(limit),))
             return [{"id": r[0], "at": r[1], "severity": r[2], "source": r[3], "message": r[4],
                      "acknowledged": bool(r[5])} for r in cur.fetchall()]
@@ -303,7 +303,7 @@ class StateMixin:
 
     def get_lease(self, name: str) -> Lease | None:
         """The lease ``name`` as stored (possibly expired), or None."""
-        with self.backend.tx() as cur:
+        with self.backend.read() as cur:
             cur.execute("SELECT name, holder, info, acquired_at, renewed_at, expires_at FROM leases WHERE name = ?",
                         (name,))
             r = cur.fetchone()
