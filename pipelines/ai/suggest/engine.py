@@ -15,21 +15,24 @@ confidence. ``disabled`` switches signals off (the benchmark's ablation). Determ
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 from pipelines.ai.suggest.assign import assign
-from pipelines.ai.suggest.names import name_similarity, parse_name
+from pipelines.ai.suggest.names import ParsedName, name_similarity, parse_label, parse_name
 from pipelines.ai.suggest.profiles import Profile, profile, profile_similarity, type_similarity
 from pipelines.ai.suggest.schema import Field, Schema
 
 __all__ = ["SIGNALS", "suggest"]
 
 SIGNALS = ("names", "labels", "profiles", "types", "structure", "assignment")
-_W_TEXT, _W_PROFILE, _W_TYPE = 0.62, 0.28, 0.10
+_W_TEXT, _W_PROFILE = 0.62, 0.28
+_TYPE_PENALTY = 0.1
 #: a pair scoring below this is no match (the target is left without a confident source)
 NO_SOURCE = 0.42
 _STEEP = 14.0
 _LINE = frozenset({"LINE"})
+_BARE = frozenset({"ID", "NUMBER"})
 
 
 def _level(f: Field) -> str:
@@ -37,11 +40,19 @@ def _level(f: Field) -> str:
     return "line" if parsed.parent & _LINE else "header"
 
 
+def _with_entity(name: ParsedName, entity: frozenset[str]) -> ParsedName:
+    if name.parent or name.leaf_unknown or not name.leaf or not name.leaf <= _BARE or not entity:
+        return name
+    return replace(name, leaf=name.leaf | (entity - _LINE))
+
+
 class _Side:
     def __init__(self, schema: Schema) -> None:
         self.fields = schema.fields
-        self.names = [parse_name(f.name) for f in schema.fields]
-        self.labels = [parse_name(f.label) if f.label else None for f in schema.fields]
+        entity = parse_name(schema.entity).leaf
+        # a bare "id" or "number" at the root names the entity itself: a customer's id is a customer id
+        self.names = [_with_entity(parse_name(f.name), entity) for f in schema.fields]
+        self.labels = [parse_label(f.label) if f.label else None for f in schema.fields]
         self.profiles: list[Profile] = [profile(list(f.samples)) for f in schema.fields]
         self.levels = [_level(f) for f in schema.fields]
         self.parents = [f.name.rsplit(".", 1)[0] if "." in f.name else "" for f in schema.fields]
@@ -74,14 +85,15 @@ def _pair(t: _Side, i: int, s: _Side, j: int, on: set[str]) -> tuple[float, list
             if ps >= 0.6:
                 kind = max(s.profiles[j].kinds, key=s.profiles[j].kinds.__getitem__)
                 why.append(f"sample values alike ({kind.replace('_', ' ')})")
-    if "types" in on:
-        ts = type_similarity(t.fields[i].type, s.fields[j].type)
-        if ts is not None:
-            total += _W_TYPE * ts
-            weight += _W_TYPE
-            if ts == 1.0 and not why:
-                why.append(f"same type ({s.fields[j].type}), names only loosely alike")
     score = total / weight if weight else 0.0
+    if "types" in on:
+        # declared types only veto: exports declare "string" for everything, so agreement says
+        # little (it measured slightly harmful as a positive signal), a clash (date vs decimal) a lot
+        ts = type_similarity(t.fields[i].type, s.fields[j].type)
+        if ts is not None and ts < 1.0:
+            score *= 1.0 - _TYPE_PENALTY * (1.0 - ts)
+            if ts < 0.3:
+                why.append(f"types differ ({s.fields[j].type} vs {t.fields[i].type})")
     if "structure" in on and t.line_level and s.line_level and t.levels[i] != s.levels[j]:
         score *= 0.7  # a header field is not fed from an order line, nor the reverse
     return score, why

@@ -73,7 +73,7 @@ _RAW: dict[str, str] = {
     "CARRIER": "carrier spediteur transporteur versandart shippingmethod courier",
     "TRACKING": "tracking trackingnumber sendungsnummer suivi numerodesuivi trackingcode",
     "NOTE": "note notes comment comments bemerkung kommentar remarque commentaire memo message notiz narration "
-            "remarks anmerkung",
+            "remarks remark anmerkung freitext",
     "LANGUAGE": "language lang sprache langue locale",
     "ACTIVE": "active enabled aktiv actif visible published online enable",
     "GENDER": "gender salutation anrede civilite title geschlecht sexe honorific",
@@ -88,6 +88,7 @@ _RAW: dict[str, str] = {
     "BRAND": "brand manufacturer hersteller marke fabricant marque vendor",
     "SUPPLIER": "supplier lieferant fournisseur vendor kreditor",
     "NEWSLETTER": "newsletter optin marketing subscribed abonniert",
+    "OPTOUT": "optout unsubscribed abgemeldet desinscrit",
     "PASSWORD": "password passwort motdepasse pwd",
     "TIME": "time zeit heure timestamp",
     "TERMS": "terms bedingungen conditions zahlungsbedingungen paymentterms",
@@ -128,7 +129,7 @@ for _term, _concepts in {
     "endbetrag": "TOTAL AMOUNT", "lastmodified": "UPDATED DATE", "selltocustomer": "CUSTOMER",
     "externaldocumentno": "REFERENCE", "purchaseordernumber": "REFERENCE ORDER", "salesorder": "ORDER",
     "salesline": "LINE", "orderlines": "LINE", "lineitems": "LINE", "einkaufspreis": "COST PRICE",
-    "prixachat": "COST PRICE", "prixdachat": "COST PRICE", "purchaseprice": "COST PRICE", "achat": "COST", "kontonummer": "IBAN",
+    "unitamount": "PRICE UNIT", "firstline": "STREET", "secondline": "STREET2", "prixachat": "COST PRICE", "prixdachat": "COST PRICE", "purchaseprice": "COST PRICE", "achat": "COST", "kontonummer": "IBAN",
 }.items():
     LEXICON[_term] = tuple(_concepts.split())
 

@@ -17,12 +17,13 @@ from functools import lru_cache
 
 from pipelines.ai.suggest.lexicon import LEXICON, RELATED, WEIGHT, terms
 
-__all__ = ["ParsedName", "name_similarity", "normalise", "parse_name", "words"]
+__all__ = ["ParsedName", "name_similarity", "normalise", "parse_label", "parse_name", "words"]
 
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _UMLAUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
 _LINKS = ("", "s", "n", "en", "es", "e")
 _VOCAB = [t for t in terms() if len(t) >= 3]
+_QUALIFIERS = frozenset({"GROSS", "NET"})
 _STOP = frozenset("de du des la le les d l of the to von der die das den und et and per pour par a au aux en in"
                   .split())
 
@@ -52,14 +53,45 @@ def _split_compound(word: str) -> tuple[str, ...]:
                         best = cand
             if best is not None:
                 break
-    return best or (word,)
+    return best or _head_suffix(word) or (word,)
+
+
+def _strip_prefix(word: str) -> tuple[str, ...] | None:
+    """A table prefix dropped when the rest is all known words (OXID's ``OXORDERNR``)."""
+    for n in (2, 3):
+        rest = word[n:]
+        if len(rest) >= 4:
+            parts = (rest,) if rest in LEXICON else _split_compound(rest)
+            if all(t in LEXICON for t in parts):
+                return parts
+    return None
+
+
+def parse_label(label: str) -> ParsedName:
+    """A human label (``"Total Incl. VAT"``, ``"Soll/Haben"``): one segment, its dots and
+    slashes are punctuation, not nesting."""
+    return parse_name(re.sub(r"[.\[\]/]+", " ", label))
+
+
+def _head_suffix(word: str) -> tuple[str, ...] | None:
+    """German and English compounds put their head last (``Nettopreis``, ``subprice``): an
+    unknown word ending in a known word of 4+ letters keeps that head and an unknown modifier."""
+    for head in _VOCAB:
+        if len(head) >= 4 and len(word) - len(head) >= 2 and word.endswith(head):
+            return (word[:-len(head)], head)
+    return None
 
 
 def words(segment: str) -> list[str]:
     """Lower-case words of one name segment, compounds split."""
     out: list[str] = []
     for part in _CAMEL.findall(normalise(segment)):
-        out.extend(_split_compound(part.lower()))
+        low = part.lower()
+        split = _split_compound(low)
+        if part.isupper() and not all(w in LEXICON for w in split):
+            # upper-case column names often carry a table prefix (OXID's OXORDERNR, OXPAID)
+            split = _strip_prefix(low) or split
+        out.extend(split)
     return out
 
 
@@ -83,6 +115,9 @@ def _concepts(ws: list[str]) -> tuple[frozenset[str], frozenset[str]]:
             elif not w.isdigit() and w not in _STOP:
                 unknown.add(stem)
             i += 1
+    if found & _QUALIFIERS and "TAX" in found and found - _QUALIFIERS - {"TAX", "VAT"}:
+        # "incl. tax", "hors taxe": the tax word qualifies an amount, it is not the tax itself
+        found -= {"TAX", "VAT"}
     return frozenset(found), frozenset(unknown)
 
 

@@ -36,20 +36,23 @@ _RE = {
     "html": re.compile(r"<(p|div|br|ul|li|b|strong|span|h\d|em|table)[\s>/]", re.I),
     "date_iso": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
     "datetime": re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?"),
+    # RFC 2822 and written-out dates: "Thu, 02 May 2024 14:30:00 +0000", "2. Mai 2024", "3 mars 2024"
+    "date_text": re.compile(r"^([A-Za-z]{2,4}\.?,\s*)?\d{1,2}\.?\s+[^\W\d_]{3,9}\.?\s+\d{4}\b"),
     "date_dot": re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}$"),
     "date_slash": re.compile(r"^\d{1,2}/\d{1,2}/\d{2,4}$"),
     "int": re.compile(r"^[+-]?\d{1,9}$"),
     "dec_point": re.compile(r"^[+-]?\d{1,3}(,\d{3})*\.\d+$|^[+-]?\d+\.\d+$"),
-    "dec_comma": re.compile(r"^[+-]?\d{1,3}(\.\d{3})*,\d+$|^[+-]?\d+,\d+$"),
+    "dec_comma": re.compile(r"^[+-]?\d{1,3}([. \u00a0\u202f]\d{3})*,\d+$|^[+-]?\d+,\d+$"),
     "phone": re.compile(r"^(\+|00)?[\d\s()./-]{7,20}$"),
     "iban": re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9 ]{10,30}$"),
-    "code": re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,15}$"),
+    "code": re.compile(r"^#?[A-Z0-9][A-Z0-9_-]{1,15}$"),
 }
 # kinds that are near each other (a decimal column may hold "12" too)
 _NEAR = {("dec_point", "dec_comma"): 0.9, ("dec_point", "int"): 0.6, ("dec_comma", "int"): 0.6,
-         ("date_iso", "datetime"): 0.8, ("date_iso", "date_dot"): 0.85, ("date_iso", "date_slash"): 0.85,
+         ("date_iso", "datetime"): 0.8, ("epoch", "datetime"): 0.8, ("epoch", "date_iso"): 0.7,
+         ("epoch", "date_dot"): 0.6, ("epoch", "date_slash"): 0.6, ("epoch", "int"): 0.3, ("date_iso", "date_dot"): 0.85, ("date_iso", "date_slash"): 0.85,
          ("date_dot", "date_slash"): 0.85, ("datetime", "date_dot"): 0.7, ("datetime", "date_slash"): 0.7,
-         ("bool", "int"): 0.4, ("text", "name"): 0.7, ("code", "int"): 0.4, ("code", "text"): 0.3,
+         ("bool", "int"): 0.4, ("text", "name"): 0.7, ("code", "int"): 0.4, ("code", "text"): 0.3, ("code", "name"): 0.5,
          ("ean", "int"): 0.3, ("phone", "int"): 0.2, ("html", "text"): 0.6, ("country2", "code"): 0.3,
          ("currency", "code"): 0.3, ("country3", "code"): 0.3, ("country2", "country3"): 0.7}
 
@@ -66,7 +69,7 @@ def kind_of(value: Any) -> str:
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int):
-        return "bool" if value in (0, 1) else "int"
+        return "bool" if value in (0, 1) else "epoch" if _epoch(value) else "int"
     if isinstance(value, float):
         return "dec_point"
     text = str(value).strip()
@@ -83,8 +86,10 @@ def kind_of(value: Any) -> str:
         return "url"
     if text.isdigit() and _ean_ok(text):
         return "ean"
-    if _RE["datetime"].match(text):
+    if _RE["datetime"].match(text) or _RE["date_text"].match(text):
         return "datetime"
+    if text.isdigit() and _epoch(int(text)):
+        return "epoch"
     for k in ("date_iso", "date_dot", "date_slash", "int", "dec_point", "dec_comma"):
         if _RE[k].match(text):
             return k
@@ -98,11 +103,16 @@ def kind_of(value: Any) -> str:
         return "iban"
     if _RE["phone"].match(text) and sum(c.isdigit() for c in text) >= 7:
         return "phone"
-    if _RE["code"].match(text) and any(c.isdigit() for c in text):
-        return "code"
+    if _RE["code"].match(text) and (any(c.isdigit() or c in "-_" for c in text) or len(text) >= 3):
+        return "code"  # A-1001, TS-RED-M, NOT_PAID, BLUE: upper-case tokens are codes, not names
     if len(text) <= 40 and text[:1].isupper() and len(text.split()) <= 3:
         return "name"
     return "text"
+
+
+def _epoch(n: int) -> bool:
+    """A Unix time in seconds or milliseconds between 2000 and 2040 (APIs send dates so)."""
+    return 946_684_800 <= n <= 2_208_988_800 or 946_684_800_000 <= n <= 2_208_988_800_000
 
 
 def _magnitude(value: Any) -> float | None:
@@ -157,7 +167,7 @@ def profile_similarity(a: Profile, b: Profile) -> float | None:
         return None
     kinds = sum(pa * pb * _kind_sim(ka, kb) for ka, pa in a.kinds.items() for kb, pb in b.kinds.items())
     norm = math.sqrt(sum(p * p for p in a.kinds.values()) * sum(p * p for p in b.kinds.values()))
-    sim = kinds / norm if norm else 0.0
+    sim = min(1.0, kinds / norm) if norm else 0.0
     if a.magnitude is not None and b.magnitude is not None:
         sim *= 0.6 + 0.4 * math.exp(-abs(a.magnitude - b.magnitude))  # a price is not a quantity
     elif a.length and b.length and max(a.kinds, key=a.kinds.__getitem__) in ("text", "name", "html"):
