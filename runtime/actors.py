@@ -60,6 +60,7 @@ class EntityActor:
                                    RetryPolicy(retry.base_s, retry.cap_s, retry.max_attempts),
                                    lease_s=settings.limits.lease_s,
                                    unhandled=settings.limits.unhandled_events,
+                                   concurrency=settings.limits.entity_concurrency,
                                    alerter=Alerter(self.store, settings.alerting.webhook_url,
                                                    settings.alerting.min_severity))
         self._tasks: set[asyncio.Task[int]] = set()

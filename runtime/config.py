@@ -97,6 +97,10 @@ class Limits(_Model):
     #: at most 5 s: the dispatcher renews its lease on its ticks (runtime/dispatch_lease.py)
     dispatch_interval_s: float = Field(1.0, gt=0, le=5.0)
     dispatch_batch: int = Field(500, ge=1)
+    #: records one entity actor works on at once; more wait (unclaimed, in the journal) for a slot.
+    #: Unbounded, a burst of orders all ran at once and each crawled: the HTTP clients' pools
+    #: slow down sharply with hundreds of waiters (benchmarks/order_latency.py)
+    entity_concurrency: int = Field(16, ge=1, le=10_000)
     #: the longest any poll trigger waits (a trigger's own ``every:`` if shorter), and the interval
     #: of a trigger without ``every:``; not set: each trigger polls at its ``every:`` (30 s without)
     poll_interval_s: float | None = Field(None, gt=0)

@@ -5,7 +5,8 @@ Contract of :meth:`EntityWorker.nudge` (what an actor call does):
 * it takes the record's next message **from the journal** (never from the call's arguments), so
   calls may arrive in any order, twice, or not at all (the dispatcher nudges again);
 * one message at a time per record (an ``asyncio.Lock`` per key inside the process, a lease in
-  the store across processes), many records concurrently;
+  the store across processes), up to ``concurrency`` records at once (the others wait for a
+  slot before they claim, leaving their messages in the journal);
 * a message older (by source version) than what was already applied is finished as
   ``skipped_stale`` instead of being applied; one whose flow recognised the bridge's own write
   coming back (``{"status": "skipped_echo"}``, :mod:`pipelines.sync`) as ``skipped_echo``;
@@ -76,7 +77,7 @@ class EntityWorker:
 
     def __init__(self, entity: str, store: AsyncStore, registry: FlowRegistry, retry: RetryPolicy,
                  lease_s: float = 60.0, unhandled: str = "skip",
-                 alerter: Alerter | None = None) -> None:
+                 alerter: Alerter | None = None, concurrency: int = 16) -> None:
         self.entity = entity
         self.store = store
         self.registry = registry
@@ -86,6 +87,9 @@ class EntityWorker:
         self.unhandled = unhandled
         self.alerter = alerter or Alerter(store)
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        #: records worked on at once (``limits.entity_concurrency``); a record waits for a slot
+        #: before it claims anything, so a waiting record holds no lease
+        self._slots = asyncio.Semaphore(concurrency)
         self.processed = 0
 
     async def nudge(self, key: str) -> int:
@@ -93,7 +97,7 @@ class EntityWorker:
         lock, users = self._locks.get(key, (asyncio.Lock(), 0))
         self._locks[key] = (lock, users + 1)
         try:
-            async with lock:
+            async with lock, self._slots:
                 ran = 0
                 while True:
                     claimed = await self.store.claim_next(self.entity, key, self.lease_s)
