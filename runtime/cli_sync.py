@@ -13,6 +13,7 @@ summary); 1 the run failed or was interrupted; 2 bad usage or configuration.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import json
 from pathlib import Path
@@ -34,10 +35,13 @@ __all__ = ["register", "sync_app"]
 sync_app = typer.Typer(help="Bulk syncs as Ray tasks: catalog, stock, prices, customers; status of runs.",
                        no_args_is_help=True)
 
-DirectionOpt = typer.Option("ax-to-ps", "--direction", help="ax-to-ps (catalog, stock, prices) or ps-to-ax.")
-FullOpt = typer.Option(True, "--full/--changed", help="Every record (default). Records are compared by content "
-                                                     "hash either way: unchanged ones are not written.")
-SinceOpt = typer.Option(None, "--since", help="Only records changed since this time (not supported yet).")
+DirectionOpt = typer.Option("ax-to-ps", "--direction", help="ax-to-ps (every kind) or ps-to-ax (customers).")
+FullOpt = typer.Option(True, "--full/--changed", help="--full: list every record (default); --changed: only those changed "
+                                                     "since the last finished run of this command began (AX change "
+                                                     "tracking, the shop's date_upd). Unchanged records are never "
+                                                     "written.")
+SinceOpt = typer.Option(None, "--since", help="Only records changed since TIME (ISO 8601, e.g. 2026-12-01T08:00:00Z; "
+                                               "UTC when no zone is given): AX change tracking, the shop's date_upd.")
 DryOpt = typer.Option(False, "--dry-run", help="Print the plan (would create / update / leave unchanged); write nothing.")
 ResumeOpt = typer.Option(None, "--resume", help="Continue this run (default: the last unfinished run of the same "
                                                 "command continues by itself).")
@@ -68,24 +72,36 @@ def _ray(address: str | None) -> None:
         ray.init(include_dashboard=False, log_to_driver=False, namespace="presta-ax-bulk")
 
 
+def parse_since(text: str | None) -> dt.datetime | None:
+    """``--since``: an ISO 8601 time (UTC when it names no zone) or epoch seconds; ConfigError
+    naming the expected form otherwise."""
+    if text is None:
+        return None
+    value = text.strip()
+    try:
+        return dt.datetime.fromtimestamp(float(value), dt.UTC)
+    except ValueError:
+        pass
+    try:
+        when = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"--since {text[:40]!r} is not a time: give ISO 8601 (2026-12-01T08:00:00Z) or epoch "
+                          "seconds.") from None
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+
+
 def _run(kind: str, *, direction: str, full: bool, since: str | None, dry_run: bool, resume: str | None,
          concurrency: int, chunk_size: int, address: str | None, config: Path | None, as_json: bool) -> None:
     from pipelines.bulk import BulkOptions, check_cluster_store, run_bulk
     from runtime.store.bulk_runs import open_bulk_store
 
-    if since is not None:
-        raise ConfigError("--since is not supported yet: run without it (unchanged records are skipped by their "
-                          "content hash, so a full run writes only what changed).")
-    if kind == "customers":
-        raise ConfigError("`presta-ax sync customers` is not implemented yet; customers flow in real time "
-                          "(webhooks and pollers) with `customer_sync`.")
     settings = _settings(config)
     url = settings.store_url()
     _ray(address)
     import ray
 
     check_cluster_store(url, sum(1 for n in ray.nodes() if n.get("Alive")))
-    opts = BulkOptions(kind=kind, direction=direction, dry_run=dry_run, resume=resume, concurrency=concurrency,
+    opts = BulkOptions(kind=kind, direction=direction, since=parse_since(since), changed=not full, dry_run=dry_run, resume=resume, concurrency=concurrency,
                        chunk_size=chunk_size, flow_dirs=[str(d) for d in settings.flow_dirs])
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]} rec/s"), TimeRemainingColumn(), TextColumn("{task.fields[errors]}"))
@@ -143,7 +159,8 @@ def _command(kind: str) -> Any:
     command.__doc__ = {"catalog": "AX items and variants -> PrestaShop products and combinations.",
                        "stock": "AX on-hand -> PrestaShop stock_availables.",
                        "prices": "AX base prices and trade agreements -> PrestaShop prices.",
-                       "customers": "Customers in both directions (not implemented yet)."}[kind]
+                       "customers": "AX customers -> shop customers and addresses (--direction ps-to-ax: "
+                                    "shop customers -> AX)."}[kind]
     return command
 
 

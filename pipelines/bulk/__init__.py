@@ -1,4 +1,4 @@
-"""Bulk catalog, stock and price syncs as Ray tasks (``presta-ax sync``; docs/bulk-sync.md).
+"""Bulk catalog, stock, price and customer syncs as Ray tasks (``presta-ax sync``; docs/bulk-sync.md).
 
 :func:`run_bulk` (:mod:`.driver`) lists keys in pages and runs chunks as Ray tasks
 (:mod:`.task`) with a bounded in-flight window; each task reads its chunk in batches

@@ -3,8 +3,12 @@ with a bounded in-flight window, sum what they report, and keep the run's record
 
 Contract of :func:`run_bulk` (the runtime's ``presta-ax sync`` calls it):
 
-* keys are listed with AX ``getKeys`` in pages (:attr:`BulkOptions.page_size`), streamed: the
-  driver holds the keys of at most ``window`` chunks plus one page, whatever the catalog's size;
+* keys are listed in pages (:attr:`BulkOptions.page_size`) from the job's source, streamed: AX
+  ``getKeys``, or the shop's ids (``limit=offset,count``, sorted by id); the driver holds the
+  keys of at most ``window`` chunks plus one page, whatever the catalog's size;
+* ``since`` (UTC): only records changed since then: AX change tracking (``getChangedKeys``, as
+  the AX poller lists changes; all keys when AX says the time is too old), the shop's
+  ``date_upd`` (the shop's own clock; the shop states no time zone, so give ``since`` in it);
 * chunk ``i`` is the ``i``-th run of ``chunk_size`` keys in listing order, named by its index and
   first/last keys; at most ``window`` chunks are submitted at once (never all), each a Ray task
   with ``task_cpus`` (fractional: the work is I/O-bound) and Ray's retries for a lost worker;
@@ -22,6 +26,7 @@ Contract of :func:`run_bulk` (the runtime's ``presta-ax sync`` calls it):
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import resource
 import time
 import uuid
@@ -30,7 +35,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from connectors.errors import ConfigError
-from pipelines.bulk.jobs import JOBS, find_flow
+from pipelines.bulk.jobs import Job, find_flow, job_for
 from pipelines.bulk.limiter import Permits, limiter_name
 from pipelines.bulk.store import StoreFactory, store_of
 from pipelines.bulk.task import COUNTERS, TaskEnv, run_chunk
@@ -45,6 +50,9 @@ class BulkOptions:
 
     kind: str
     direction: str = "ax-to-ps"
+    since: dt.datetime | None = None  # only records changed since then (UTC)
+    changed: bool = False          # since the start of the last finished run of this command (less overlap)
+    overlap_s: float = 120.0       # --changed lists from this long before that start (clock skew, slow commits)
     dry_run: bool = False
     resume: str | None = None
     concurrency: int = 8           # the most writes in flight per target system
@@ -59,7 +67,10 @@ class BulkOptions:
 
     def signature(self) -> str:
         """What makes two commands "the same run" (a rerun continues it)."""
-        return f"{self.kind}:{self.direction}:{self.chunk_size}"
+        base = f"{self.kind}:{self.direction}:{self.chunk_size}"
+        if self.changed:
+            return base + ":changed"
+        return base + (f":since={self.since.isoformat()}" if self.since is not None else "")
 
 
 def check_cluster_store(store_url: str, nodes: int) -> None:
@@ -71,17 +82,76 @@ def check_cluster_store(store_url: str, nodes: int) -> None:
                           "(postgresql://...) to run a bulk sync on a cluster, or run it on a single node.")
 
 
-async def list_chunks(ax: Any, key_entity: str, chunk_size: int, page_size: int) -> AsyncIterator[dict[str, Any]]:
-    """Chunks of keys in listing order, streamed from ``getKeys`` pages."""
+async def ax_keys(ax: Any, job: Job, page_size: int, since: dt.datetime | None = None) -> AsyncIterator[str]:
+    """Keys of ``job``'s AX documents: all (``getKeys``), or those changed since ``since``: the
+    keys AX change tracking lists for each of ``job.changes`` (a related document is read to find
+    the key it belongs to); every key when AX cannot answer since then. Each key once."""
     from connectors.dynamics_ax import EntityKey
 
-    index, keys = 0, []
-    async for page in ax.service(key_entity).iter_keys(page_size=page_size):
+    def text(key: Any) -> str:
+        return key.value if isinstance(key, EntityKey) else str(key)
+
+    if since is not None:
+        if not job.changes:
+            raise ConfigError(f"AX keeps no change tracking for `sync {job.kind}`: run it without --since/--changed "
+                              "(unchanged records are skipped by their content hash).")
+        seen: set[str] = set()  # a key changed twice, or in two documents, is listed once
+        for entity, field in job.changes:
+            async for page in ax.changed_keys(entity, since, page_size=page_size):
+                if page.needs_full_resync:
+                    break  # the time is older than AX's tracking: list everything below
+                keys = [text(k) for k in page.keys] if field is None else [
+                    _field_of(doc, field) for doc in await ax.service(entity).read(page.keys, skip_missing=True)]
+                for key in keys:
+                    if key and key not in seen:
+                        seen.add(key)
+                        yield key
+            else:
+                continue
+            break
+        else:
+            return
+    async for page in ax.service(job.key_entity).iter_keys(page_size=page_size):
         for key in page.keys:
-            keys.append(key.value if isinstance(key, EntityKey) else str(key))
-            if len(keys) == chunk_size:
-                yield {"id": f"c{index:06d}", "index": index, "first": keys[0], "last": keys[-1], "keys": keys}
-                index, keys = index + 1, []
+            yield text(key)
+
+
+def _field_of(doc: Any, names: str) -> str:
+    """The first non-empty of ``names`` (``A|B``) in an AX document."""
+    for name in names.split("|"):
+        value = doc.get(name) if isinstance(doc, dict) else None
+        if value not in (None, ""):
+            return str(value)
+    return ""
+
+
+async def shop_keys(ps: Any, resource: str, page_size: int, since: dt.datetime | None = None) -> AsyncIterator[str]:
+    """Ids of a shop resource, ascending, page by page (``limit=offset,count``); with ``since``
+    those whose ``date_upd`` is at or after it."""
+    from connectors.prestashop import F
+
+    filters = None
+    if since is not None:
+        filters = {"date_upd": F.between(since.strftime("%Y-%m-%d %H:%M:%S"), "9999-12-31 23:59:59")}
+    offset = 0
+    while True:
+        page = await ps.list(resource, sort=["id_ASC"], limit=(offset, page_size), filters=filters,
+                             date=True if filters else None)
+        for record in page:
+            yield str(record["id"])
+        if len(page) < page_size:
+            return
+        offset += page_size
+
+
+async def list_chunks(keys_of: AsyncIterator[str], chunk_size: int) -> AsyncIterator[dict[str, Any]]:
+    """Chunks of keys in listing order, streamed from ``keys_of``."""
+    index, keys = 0, []
+    async for key in keys_of:
+        keys.append(key)
+        if len(keys) == chunk_size:
+            yield {"id": f"c{index:06d}", "index": index, "first": keys[0], "last": keys[-1], "keys": keys}
+            index, keys = index + 1, []
     if keys:
         yield {"id": f"c{index:06d}", "index": index, "first": keys[0], "last": keys[-1], "keys": keys}
 
@@ -105,26 +175,33 @@ async def run_bulk(opts: BulkOptions, *, prestashop: Any, ax: Any, store_factory
 
     import ray
 
-    from connectors.dynamics_ax import Client as AxClient
-
-    job = JOBS.get(opts.kind)
-    if job is None:
-        raise ConfigError(f"Unknown sync kind '{opts.kind}'. Known: {', '.join(JOBS)}.")
-    if opts.direction != "ax-to-ps":
-        raise ConfigError(f"`presta-ax sync {opts.kind}` runs ax-to-ps only in this version.")
-    if ax is None:
-        raise ConfigError("A bulk sync reads AX: configure `systems.ax` first.")
+    job = job_for(opts.kind, opts.direction)
+    if ax is None or prestashop is None:
+        raise ConfigError("A bulk sync reads one system and writes the other: configure both `systems.ax` and "
+                          "`systems.prestashop` first.")
+    if opts.since is not None and opts.since.tzinfo is None:
+        raise ConfigError("--since needs a time zone (e.g. 2026-12-01T00:00:00Z).")
+    if opts.changed and opts.since is not None:
+        raise ConfigError("Give --since TIME or --changed, not both.")
     if opts.concurrency < 1 or opts.chunk_size < 1:
         raise ConfigError("--concurrency and --chunk-size must be at least 1.")
     flow = find_flow(FlowRegistry([Path(d) for d in opts.flow_dirs]), job)
     store = store_of(store_factory)
+    if opts.changed:
+        # the records that changed since the last finished run of this command began: those it
+        # did not see; AX lists them (change tracking), so unchanged ones are not even read
+        base = opts.signature().removesuffix(":changed")
+        last = store.last_done_run(opts.kind, [base, base + ":changed"])
+        if last is not None:
+            opts.since = dt.datetime.fromtimestamp(float(last["started_at"]) - opts.overlap_s, dt.UTC)
     run: dict[str, Any] | None = None
     if opts.resume:
         run = store.get_run(opts.resume)
         if run is None:
             raise ConfigError(f"There is no bulk run '{opts.resume}' in this store (see `presta-ax sync status`).")
-        if run["kind"] != opts.kind:
-            raise ConfigError(f"Run '{opts.resume}' is a {run['kind']} sync, not {opts.kind}.")
+        if run["kind"] != opts.kind or run.get("direction", "ax-to-ps") != opts.direction:
+            raise ConfigError(f"Run '{opts.resume}' is a {run['kind']} sync ({run.get('direction', 'ax-to-ps')}), not "
+                              f"{opts.kind} ({opts.direction}).")
     elif not opts.dry_run:
         run = store.open_run(opts.kind, opts.signature())
     if run is None:
@@ -148,10 +225,13 @@ async def run_bulk(opts: BulkOptions, *, prestashop: Any, ax: Any, store_factory
         store.save_run(run)
     cpus = int(ray.cluster_resources().get("CPU", 2))
     window = opts.window or max(4, 2 * cpus)
-    permits = {} if opts.dry_run else {"prestashop": Permits.create(
+    # the shop's writes are gated at the HTTP level; a run to AX uses the shop only for reads
+    target = "prestashop" if job.source == "ax" else "ax"
+    permits = {} if opts.dry_run or target != "prestashop" else {"prestashop": Permits.create(
         limiter_name(run["run_id"], "prestashop") + f":{uuid.uuid4().hex[:6]}", opts.concurrency,
         start=min(2, opts.concurrency), lease_s=opts.permit_lease_s)}
-    env = TaskEnv(run_id=run["run_id"], kind=opts.kind, flow_name=flow.name, flow_dirs=list(opts.flow_dirs),
+    env = TaskEnv(run_id=run["run_id"], kind=opts.kind, direction=opts.direction, flow_name=flow.name,
+                  flow_dirs=list(opts.flow_dirs),
                   prestashop=prestashop, ax=ax, store_factory=store_factory, permits=permits,
                   dry_run=opts.dry_run, record_concurrency=opts.record_concurrency)
     # SPREAD: on a cluster the chunks go to every node (the limiter, not the node, bounds the writes)
@@ -204,8 +284,10 @@ async def run_bulk(opts: BulkOptions, *, prestashop: Any, ax: Any, store_factory
     pending: dict[Any, dict[str, Any]] = {}
     run["listed"] = 0
     try:
-        async with AxClient(ax) as client:
-            async for chunk in list_chunks(client, job.key_entity, opts.chunk_size, opts.page_size):
+        async with _source_client(job, ax, prestashop) as client:
+            keys_of = ax_keys(client, job, opts.page_size, opts.since) if job.source == "ax" else \
+                shop_keys(client, job.key_entity, opts.page_size, opts.since)
+            async for chunk in list_chunks(keys_of, opts.chunk_size):
                 run["listed"] += len(chunk["keys"])
                 done = checkpoints.get(chunk["id"])
                 if done and done.get("state") == "done" and done.get("first") == chunk["first"]:
@@ -237,6 +319,17 @@ async def run_bulk(opts: BulkOptions, *, prestashop: Any, ax: Any, store_factory
             except Exception:  # noqa: BLE001 - it ends with the driver anyway
                 pass
     return run
+
+
+def _source_client(job: Job, ax: Any, prestashop: Any) -> Any:
+    """The client of the system whose keys ``job`` lists (an async context manager)."""
+    if job.source == "ax":
+        from connectors.dynamics_ax import Client as AxClient
+
+        return AxClient(ax)
+    from connectors.prestashop import Client as PsClient
+
+    return PsClient(prestashop)
 
 
 async def _collect(pending: dict[Any, dict[str, Any]], absorb: Callable[[dict[str, Any]], None]) -> None:

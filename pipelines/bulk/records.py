@@ -23,7 +23,7 @@ from pipelines.registry import LoadedFlow
 from pipelines.steps import resolve_input, run_guard, run_map, run_validate, step_applies
 from pipelines.sync import SidePlan, document_hash, side_plans, state_entity
 
-__all__ = ["Outcome", "Writer", "run_record", "write_outcome"]
+__all__ = ["Outcome", "Writer", "now_version", "run_record", "write_outcome"]
 
 _COLUMN = {"prestashop": "ps_hash", "ax": "ax_hash"}
 
@@ -100,6 +100,12 @@ async def run_record(flow: LoadedFlow, record: Mapping[str, Any], context: dict[
 def record_hash(flow: LoadedFlow, plan: SidePlan, document: Any) -> tuple[str, str]:
     """``(sync_state entity, hash)`` of a write: what real-time echo suppression records too."""
     return state_entity(flow, plan), fingerprint(document, plan.shape)
+
+
+def now_version() -> str:
+    """A source version of what is read now, as the real-time AX poller stamps its messages
+    (epoch seconds as a number, microseconds): the store orders the two kinds alike."""
+    return f"{time.time():.6f}"
 
 
 def now_iso() -> str:

@@ -48,6 +48,10 @@ class BulkStore(Protocol):
         """The latest unfinished run of ``kind`` with these arguments (a rerun continues it)."""
         ...
 
+    def last_done_run(self, kind: str, signatures: list[str]) -> dict[str, Any] | None:
+        """The latest run of ``kind`` that finished (``done``) with one of ``signatures``."""
+        ...
+
 
 StoreFactory = Callable[[], BulkStore]
 

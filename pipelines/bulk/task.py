@@ -18,6 +18,18 @@ Contract of one chunk (``{"id", "index", "first", "last", "keys"}``):
 * a transient failure (429, 503, timeout, network) is retried per record with backoff,
   honouring ``Retry-After``, up to ``max_attempts``; then, like a permanent failure or a
   ``hold`` guard, the record goes to the dead-letter queue with its reason; the chunk goes on;
+* source versions (catalog, prices: the flows whose real-time messages carry the AX read time as
+  ``source_version``): the chunk's version is the time taken before its AX read, in the same
+  format; right before a record's write it is claimed in the record's ``sync_state`` row (the
+  row the real-time worker checks and advances, ``(flow entity, key)``), which refuses a version
+  older than the one applied: a record a newer real-time update reached first ends ``stale``,
+  unwritten, and a real-time message read before the bulk's read ends ``skipped_stale``;
+* two-way flows (customers): a record whose source side holds exactly the bridge's own last
+  write (its projection on what the flow writes to that side, and of each address, equals the
+  stored hash that carries a write time) is that write, not a change: ``unchanged``, nothing
+  run. Unlike real time, the source's content is not recorded as that side's hash: runs in
+  alternating directions would then rewrite each other's records wherever a mapping's round
+  trip is not the identity (they settle after one run each way instead);
 * the checkpoint (``done`` + counts) is written only after every record of the chunk ended,
   so a chunk cut short (a killed worker, driver or node) is run again, and finds its earlier
   writes through the cross-references and hashes: nothing is written twice.
@@ -37,13 +49,13 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from connectors.errors import TransientError
-from pipelines.bulk.jobs import JOBS
+from pipelines.bulk.jobs import job_for
 from pipelines.bulk.limiter import Permits
-from pipelines.bulk.records import run_record
+from pipelines.bulk.records import now_version, run_record
 from pipelines.bulk.store import BulkStore, StoreFactory, store_of
 from pipelines.hashing import fingerprint
 from pipelines.registry import FlowRegistry, LoadedFlow
-from pipelines.sync import SidePlan, side_plans, state_entity, target_key
+from pipelines.sync import SidePlan, echo_plan, side_plans, state_entity, target_key
 
 __all__ = ["COUNTERS", "TaskEnv", "run_chunk"]
 
@@ -53,7 +65,11 @@ T = TypeVar("T")
 COUNTERS = ("created", "updated", "unchanged", "dropped", "held", "failed", "stale", "writes")
 #: where the key of a load's target is when its document does not name it (the bulk reader set it)
 _KEY_IN_CONTEXT = {"products.upsert": "ps_product_id", "combinations.upsert": "ps_combination_id",
-                   "stock_availables.update": "ps_stock_available_id", "products.update": "ps_product_id"}
+                   "stock_availables.update": "ps_stock_available_id", "products.update": "ps_product_id",
+                   "customers.upsert": "ps_customer_id", "addresses.upsert": "ps_address_id",
+                   "CustomerService.upsert": "ax_customer_account"}
+#: kinds whose real-time messages carry a source version (the AX read time) in ``sync_state``
+_VERSIONED = frozenset({"catalog", "prices"})
 _COLUMN = {"prestashop": "ps_hash", "ax": "ax_hash"}
 
 
@@ -68,6 +84,7 @@ class TaskEnv:
     prestashop: Any
     ax: Any
     store_factory: StoreFactory
+    direction: str = "ax-to-ps"
     permits: dict[str, Permits] = field(default_factory=dict)
     dry_run: bool = False
     record_concurrency: int = 16
@@ -152,6 +169,11 @@ class _ChunkWriter:
                 return "unchanged", {"id": key, "unchanged": True}
         if self.env.dry_run:
             return ("updated" if key else "created"), {"id": key, "dry_run": True}
+        version = context.get("source_version")
+        if version and context.get("bulk_key") and not self.store.put_sync_state(
+                flow.spec.entity, str(context["bulk_key"]), source_version=str(version)):
+            # claimed right before the write: a newer real-time update of this record came first
+            return "stale", {"id": key, "stale": True, "version": version}
         result = await self._call(step.system or "", operation, document, step.mode, context)
         if not isinstance(result, dict):
             return "updated", result
@@ -171,6 +193,30 @@ class _ChunkWriter:
         if result.get("changed") == [] and result.get("existed") is not False:
             return "unchanged", result  # the shop held this content already: recorded, nothing sent
         return "updated", result
+
+    def source_echo(self, flow: LoadedFlow, record: dict[str, Any], context: dict[str, Any]) -> bool:
+        """Whether ``record`` holds exactly the bridge's own last write to its side (module
+        docstring); only for records that say their side (``context.message.source``)."""
+        source = str((context.get("message") or {}).get("source") or "")
+        plan = echo_plan(flow, source) if source in _COLUMN else None
+        key = context.get("bulk_key")
+        if plan is None or not key:
+            return False
+        column = _COLUMN[source]
+        checks = [(state_entity(flow, plan), str(key), record, plan)]
+        for other in side_plans(flow).values():
+            if other.system != source or other is plan:
+                continue
+            rows = record.get(flow.mappings[other.mapping].target.resource or "")
+            if not isinstance(rows, list):
+                return False  # a write to the source side this record does not show: run it
+            checks += [(state_entity(flow, other), str(r.get("id")), r, other) for r in rows
+                       if isinstance(r, dict) and r.get("deleted") != "1"]
+        for entity, k, doc, p in checks:
+            stored = self.store.get_sync_state(entity, k)
+            if not stored or stored.get(f"{column}_at") is None or stored.get(column) != fingerprint(doc, p.shape):
+                return False
+        return True
 
     async def _call(self, system: str, operation: str, document: Any, mode: str | None,
                     context: dict[str, Any]) -> Any:
@@ -199,7 +245,8 @@ async def _chunk(env: TaskEnv, chunk: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     flow = _flow(env)
     ops = await _operations(env, store)
-    job = JOBS[env.kind]
+    job = job_for(env.kind, env.direction)
+    version = now_version() if env.kind in _VERSIONED else None  # taken before the chunk's read
     counts = dict.fromkeys(COUNTERS, 0)
     plans = side_plans(flow)
     t1 = time.perf_counter()
@@ -223,11 +270,19 @@ async def _chunk(env: TaskEnv, chunk: dict[str, Any]) -> dict[str, Any]:
                 master = context.pop("master_context", None)
                 if master is not None:
                     context["ps_product_id"] = master.get("ps_product_id")
+                if version is not None:
+                    context["source_version"] = version
+                if isinstance(context.get("message"), dict):
+                    # AX writes carry a MessageId made from it: a chunk run again repeats it
+                    context["message"]["id"] = f"bulk-{env.run_id}-{context.get('bulk_key')}"
+                if writer.source_echo(flow, record, context):
+                    counts["unchanged"] += 1
+                    continue
                 outcome = await run_record(flow, record, context, writer)
                 counts[outcome.status] = counts.get(outcome.status, 0) + 1
                 counts["writes"] += 0 if env.dry_run else outcome.writes
                 if outcome.status in ("failed", "held") and not env.dry_run:
-                    store.dead_letter(entity=flow.spec.entity, key=str(context.get("bulk_key")), source="ax",
+                    store.dead_letter(entity=flow.spec.entity, key=str(context.get("bulk_key")), source=job.source,
                                       event=f"bulk.{env.kind}", flow=flow.name,
                                       error={**(outcome.error or {}), "step": outcome.step, "run_id": env.run_id},
                                       payload={"key": str(context.get("bulk_key")), "bulk_run": env.run_id})

@@ -87,6 +87,15 @@ class BulkRunStore(Store):
             r = cur.fetchone()
         return _dejson.decode(r[0]) if r else None
 
+    def last_done_run(self, kind: str, signatures: list[str]) -> dict[str, Any] | None:
+        if not signatures:
+            return None
+        with self.backend.read() as cur:
+            cur.execute(f"SELECT record FROM bulk_runs WHERE kind = ? AND status = 'done' AND signature IN "
+                        f"({','.join('?' * len(signatures))}) ORDER BY started_at DESC LIMIT 1", (kind, *signatures))
+            r = cur.fetchone()
+        return _dejson.decode(r[0]) if r else None
+
     def list_runs(self, limit: int = 20) -> list[dict[str, Any]]:
         return list_runs(self, limit)
 

@@ -90,9 +90,9 @@ class Systems:
 
 @contextlib.contextmanager
 def sandboxes(tmp_path: Path, items: int, *, variants: int = 2, faults: Faults | None = None,
-              store_url: str | None = None) -> Iterator[Systems]:
+              store_url: str | None = None, customers: int = 2) -> Iterator[Systems]:
     ps_config = SandboxConfig(api_keys=[ApiKey(key=SecretStr(PS_KEY))], seed=0, faults=faults or Faults())
-    ax_config = AxSandboxConfig(seed=7, items=items, customers=2, open_orders=0, variants=variants, workers=4)
+    ax_config = AxSandboxConfig(seed=7, items=items, customers=customers, open_orders=0, variants=variants, workers=4)
     with run_ps(ps_config) as ps_url, run_ax(ax_config) as ax_url:
         yield Systems(ps_url, ax_url, write_sandbox_flows(tmp_path / "user"),
                       store_url or f"sqlite:///{tmp_path / 'journal.db'}")
