@@ -25,6 +25,7 @@ inactivity timeout of 300 s instead of none (a hung replica cannot hold one fore
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import subprocess
 from collections.abc import MutableMapping
@@ -35,7 +36,7 @@ from pathlib import Path
 from runtime.ports import free_port, port_in_use
 
 __all__ = ["FAST_MODE_SWITCHES", "IngressMode", "apply_ingress_env", "choose_ingress", "cluster_is_fast",
-           "haproxy_binary"]
+           "haproxy_binary", "spare_port"]
 
 #: the two switches of the fast mode
 FAST_MODE_SWITCHES = {"RAY_SERVE_ENABLE_HA_PROXY": "1", "RAY_SERVE_THROUGHPUT_OPTIMIZED": "1"}
@@ -109,11 +110,29 @@ def choose_ingress(environ: MutableMapping[str, str] | None = None) -> IngressMo
         if name in env:
             continue
         port = default
-        while port_in_use("0.0.0.0", port) or port in taken:
-            port = free_port()
+        if port_in_use("0.0.0.0", port) or port in taken:
+            port = spare_port(taken)
         taken.add(port)
         add[name] = str(port)
     return IngressMode(True, haproxy=binary, env=add)
+
+
+#: where a taken default port is replaced from: above Ray's worker ports (10002-19999), below
+#: Serve's replica ports (30000-31000) and the kernel's ephemeral range (32768+). A port the OS
+#: hands out (bind to port 0) is ephemeral, and Ray's own processes bind ephemeral ports while
+#: they start: HAProxy once lost its stats port that way ("Address already in use").
+_SPARE_PORTS = range(20000, 30000)
+
+
+def spare_port(taken: set[int]) -> int:
+    """A port of :data:`_SPARE_PORTS` free now, tried from a random point (two bridges starting
+    at once rarely try the same one)."""
+    start = random.randrange(len(_SPARE_PORTS))
+    for i in range(len(_SPARE_PORTS)):
+        port = _SPARE_PORTS[(start + i) % len(_SPARE_PORTS)]
+        if port not in taken and not port_in_use("0.0.0.0", port):
+            return port
+    return free_port()  # all ten thousand taken: let the OS choose
 
 
 def apply_ingress_env(mode: IngressMode, environ: MutableMapping[str, str] | None = None) -> None:

@@ -79,10 +79,14 @@ def _serve_mode_env(mode: str) -> dict[str, str]:
     bridge is deleted after every test)."""
     if mode != "fast":
         return {"RAY_SERVE_ENABLE_HA_PROXY": "0", "RAY_SERVE_THROUGHPUT_OPTIMIZED": "0"}
-    from runtime.fast_mode import choose_ingress
+    from runtime.fast_mode import choose_ingress, spare_port
 
-    ports = {name: str(_free_port()) for name in ("RAY_SERVE_HAPROXY_STATS_PORT", "RAY_SERVE_HAPROXY_METRICS_PORT",
-                                                 "RAY_SERVE_FALLBACK_PROXY_HTTP_PORT")}
+    # outside the ephemeral range, which Ray's own processes bind from while the session starts
+    taken: set[int] = set()
+    ports = {}
+    for name in ("RAY_SERVE_HAPROXY_STATS_PORT", "RAY_SERVE_HAPROXY_METRICS_PORT", "RAY_SERVE_FALLBACK_PROXY_HTTP_PORT"):
+        taken.add(port := spare_port(taken))
+        ports[name] = str(port)
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_SERVE_")}
     return {**ports, **choose_ingress({**env, **ports}).env, "RAY_SERVE_DIRECT_INGRESS_MIN_DRAINING_PERIOD_S": "0.5"}
 

@@ -91,3 +91,25 @@ def test_serve_and_demo_set_the_fast_mode_before_ray_starts(tmp_path: Path, monk
     assert mode.fast and capsys.readouterr().err.strip() == ""
     assert env["RAY_SERVE_ENABLE_HA_PROXY"] == "1" and env["RAY_SERVE_THROUGHPUT_OPTIMIZED"] == "1"
     assert _fast_mode_for_local_ray("ray://head:10001") is None  # a cluster keeps its nodes' mode
+
+
+def test_a_taken_default_port_is_replaced_outside_the_ephemeral_and_ray_ranges(tmp_path: Path) -> None:
+    from runtime.fast_mode import spare_port
+    from runtime.ports import port_in_use
+
+    env = {"PATH": "", "RAY_SERVE_HAPROXY_BINARY_PATH": _fake_haproxy(tmp_path, 0)}
+    with socket.socket() as held:
+        held.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:  # the stats page's default port taken by someone else (or already taken here)
+            held.bind(("0.0.0.0", 8404))
+            held.listen()
+        except OSError:
+            pass
+        assert port_in_use("0.0.0.0", 8404)
+        mode = choose_ingress(env)
+    stats = int(mode.env["RAY_SERVE_HAPROXY_STATS_PORT"])
+    assert 20000 <= stats < 30000  # neither ephemeral (Ray's processes bind those) nor a Ray/Serve range
+    spares = set()
+    for _ in range(5):
+        spares.add(spare_port(spares))
+    assert len(spares) == 5 and all(20000 <= p < 30000 for p in spares)
