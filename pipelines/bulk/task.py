@@ -44,7 +44,7 @@ import random
 import resource
 import threading
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -221,20 +221,31 @@ class _ChunkWriter:
     async def _call(self, system: str, operation: str, document: Any, mode: str | None,
                     context: dict[str, Any]) -> Any:
         # the shop's writes hold a permit of the shared limiter at the HTTP level (pipelines.bulk.gate)
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                return await self.ops.call(system, operation, document, mode=mode, context=context)
-            except TransientError as exc:
-                if attempt >= self.env.max_attempts:
-                    raise
-                delay = exc.retry_after if exc.retry_after is not None else min(
-                    10.0, self.env.backoff_s * 2 ** (attempt - 1))
-                await asyncio.sleep(delay * (0.5 + random.random()))
+        return await _retrying(self.env, lambda: self.ops.call(system, operation, document, mode=mode,
+                                                               context=context))
+
+
+async def _retrying(env: TaskEnv, make: Callable[[], Awaitable[Any]]) -> Any:
+    """``await make()``, again after a transient failure (a reset connection, 429/503, a timeout)
+    with jittered exponential backoff or the target's Retry-After, at most ``env.max_attempts``
+    times; the last failure is raised."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return await make()
+        except TransientError as exc:
+            if attempt >= env.max_attempts:
+                raise
+            delay = exc.retry_after if exc.retry_after is not None else min(10.0, env.backoff_s * 2 ** (attempt - 1))
+            await asyncio.sleep(delay * (0.5 + random.random()))
 
 
 # ----------------------------------------------------------------------------- the chunk
+
+
+async def _read_groups(job: Any, ops: Any, chunk: dict[str, Any], store: Any) -> list[Any]:
+    return [g async for g in job.reader(ops, list(chunk["keys"]), store.xrefs_by_ax)]
 
 
 async def _chunk(env: TaskEnv, chunk: dict[str, Any]) -> dict[str, Any]:
@@ -250,7 +261,8 @@ async def _chunk(env: TaskEnv, chunk: dict[str, Any]) -> dict[str, Any]:
     counts = dict.fromkeys(COUNTERS, 0)
     plans = side_plans(flow)
     t1 = time.perf_counter()
-    groups = [g async for g in job.reader(ops, list(chunk["keys"]), store.xrefs_by_ax)]
+    # the chunk's reads again after a transient failure (an AX or shop connection reset under load)
+    groups = await _retrying(env, lambda: _read_groups(job, ops, chunk, store))
     t2 = time.perf_counter()
     # the stored hashes of every target this chunk may write, in one query per entity
     states: dict[tuple[str, str], dict[str, Any]] = {}
