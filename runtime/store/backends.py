@@ -329,15 +329,29 @@ class SqliteBackend(Backend):
 
     @contextmanager
     def tx(self) -> Iterator[Cursor]:
+        with self._write(wait=True) as cur:
+            yield cur
+
+    @contextmanager
+    def try_tx(self) -> Iterator[Cursor]:
+        with self._write(wait=False) as cur:
+            yield cur
+
+    @contextmanager
+    def _write(self, *, wait: bool) -> Iterator[Cursor]:
+        """A write transaction under the writers' file lock; ``wait=False`` raises
+        :class:`WriteBusy` instead of waiting for the file lock or SQLite's own."""
         c = self.conn()
         cur = c.cursor()
         fd = self._writer_lock()
         if fd is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)  # releases the GIL while it waits
+            try:
+                # releases the GIL while it waits
+                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise WriteBusy("another writer holds the store") from None
         try:
-            # IMMEDIATE takes the write lock up front: a deferred transaction that later
-            # upgrades fails with SQLITE_BUSY at once instead of waiting on busy_timeout.
-            cur.execute("BEGIN IMMEDIATE")
+            self._begin(cur, wait)
             try:
                 yield cur
             except BaseException:
@@ -349,35 +363,21 @@ class SqliteBackend(Backend):
             if fd is not None:
                 fcntl.flock(fd, fcntl.LOCK_UN)
 
-    @contextmanager
-    def try_tx(self) -> Iterator[Cursor]:
-        c = self.conn()
-        cur = c.cursor()
-        fd = self._writer_lock()
-        if fd is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise WriteBusy("another writer holds the store") from None
+    @staticmethod
+    def _begin(cur: Any, wait: bool) -> None:
+        # IMMEDIATE takes the write lock up front: a deferred transaction that later upgrades
+        # fails with SQLITE_BUSY at once instead of waiting on busy_timeout.
+        if wait:
+            cur.execute("BEGIN IMMEDIATE")
+            return
+        # a writer outside the file lock (another tool on the file) must not make us wait
+        cur.execute("PRAGMA busy_timeout=0")
         try:
-            # a writer outside the file lock (another tool on the file) must not make us wait
-            cur.execute("PRAGMA busy_timeout=0")
-            try:
-                cur.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise WriteBusy(str(exc)) from None
-            finally:
-                cur.execute("PRAGMA busy_timeout=30000")
-            try:
-                yield cur
-            except BaseException:
-                cur.execute("ROLLBACK")
-                raise
-            else:
-                cur.execute("COMMIT")
+            cur.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise WriteBusy(str(exc)) from None
         finally:
-            if fd is not None:
-                fcntl.flock(fd, fcntl.LOCK_UN)
+            cur.execute("PRAGMA busy_timeout=30000")
 
     @contextmanager
     def read(self) -> Iterator[Cursor]:
