@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from pipelines.ai.suggest.assign import assign
-from pipelines.ai.suggest.names import ParsedName, name_similarity, parse_label, parse_name
+from pipelines.ai.suggest.names import ParsedName, name_similarity, names_conflict, parse_label, parse_name
 from pipelines.ai.suggest.profiles import Profile, profile, profile_similarity, type_similarity
 from pipelines.ai.suggest.schema import Field, Schema
 
@@ -28,11 +28,15 @@ __all__ = ["SIGNALS", "suggest"]
 SIGNALS = ("names", "labels", "profiles", "types", "structure", "assignment")
 _W_TEXT, _W_PROFILE = 0.62, 0.28
 _TYPE_PENALTY = 0.1
+_CONFLICT_PENALTY = 0.8
 #: a pair scoring below this is no match (the target is left without a confident source)
 NO_SOURCE = 0.42
 _STEEP = 14.0
 _LINE = frozenset({"LINE"})
 _BARE = frozenset({"ID", "NUMBER"})
+_NAME = frozenset({"NAME"})
+_AMOUNT = frozenset({"AMOUNT"})
+_TOTAL = frozenset({"TOTAL"})
 
 
 def _level(f: Field) -> str:
@@ -46,6 +50,25 @@ def _with_entity(name: ParsedName, entity: frozenset[str]) -> ParsedName:
     return replace(name, leaf=name.leaf | (entity - _LINE))
 
 
+def _contrast(names: list[ParsedName | None], parents: list[str]) -> list[ParsedName | None]:
+    """A bare word read against its siblings: "name" next to a last name is the first name
+    (nome/cognome, Nombre/Apellidos), next to a first name the last name (Vorname/Name); an
+    amount next to its gross twin is net (NAV's ``Amount`` beside ``AmountIncludingVAT``)."""
+    out = list(names)
+    for i, n in enumerate(names):
+        if n is None or n.leaf_unknown or not n.leaf:
+            continue
+        sib = [m.leaf for k, m in enumerate(names) if m is not None and k != i and parents[k] == parents[i]]
+        for bare, (x, y) in ((_NAME, ("FIRST", "LAST")), (_AMOUNT, ("NET", "GROSS")), (_TOTAL, ("NET", "GROSS"))):
+            if n.leaf != bare:
+                continue
+            has_x = any(x in leaf and y not in leaf and leaf >= bare for leaf in sib)
+            has_y = any(y in leaf and x not in leaf and (leaf >= bare or bare == _NAME) for leaf in sib)
+            if has_x != has_y:
+                out[i] = replace(n, leaf=n.leaf | {y if has_x else x})
+    return out
+
+
 class _Side:
     def __init__(self, schema: Schema) -> None:
         self.fields = schema.fields
@@ -53,6 +76,12 @@ class _Side:
         # a bare "id" or "number" at the root names the entity itself: a customer's id is a customer id
         self.names = [_with_entity(parse_name(f.name), entity) for f in schema.fields]
         self.labels = [parse_label(f.label) if f.label else None for f in schema.fields]
+        self.parents = [f.name.rsplit(".", 1)[0] if "." in f.name else "" for f in schema.fields]
+        self.names = [n for n in _contrast(list(self.names), self.parents) if n is not None]
+        self.labels = _contrast(self.labels, self.parents)
+        # a label that says more than the name ("Sconto %" for "sconto") is what the name means
+        self.names = [replace(n, leaf=lb.leaf) if lb is not None and lb.leaf > n.leaf else n
+                      for n, lb in zip(self.names, self.labels, strict=True)]
         self.profiles: list[Profile] = [profile(list(f.samples)) for f in schema.fields]
         self.levels = [_level(f) for f in schema.fields]
         self.parents = [f.name.rsplit(".", 1)[0] if "." in f.name else "" for f in schema.fields]
@@ -86,6 +115,9 @@ def _pair(t: _Side, i: int, s: _Side, j: int, on: set[str]) -> tuple[float, list
                 kind = max(s.profiles[j].kinds, key=s.profiles[j].kinds.__getitem__)
                 why.append(f"sample values alike ({kind.replace('_', ' ')})")
     score = total / weight if weight else 0.0
+    if "names" in on and names_conflict(t.names[i], s.names[j]):
+        # the names contradict (a rate vs an amount, net vs gross): alike values do not outweigh that
+        score *= _CONFLICT_PENALTY
     if "types" in on:
         # declared types only veto: exports declare "string" for everything, so agreement says
         # little (it measured slightly harmful as a positive signal), a clash (date vs decimal) a lot

@@ -1,5 +1,5 @@
 """The concept lexicon: field-name words of shops and ERPs in English, German and French, with
-their abbreviations, each mapped to concept ids (``"vorname" -> FIRST NAME``).
+their abbreviations, plus Italian, Spanish and Dutch (:mod:`.lexicon_it_es_nl`), each mapped to concept ids (``"vorname" -> FIRST NAME``).
 
 A term is written normalised (lower case, umlauts as ae/oe/ue, accents and separators removed:
 ``"e-mail"`` is ``"email"``, ``"code postal"`` is ``"codepostal"``). :data:`WEIGHT` lowers the
@@ -8,6 +8,8 @@ only "number" are not taken for a match.
 """
 
 from __future__ import annotations
+
+from pipelines.ai.suggest.lexicon_it_es_nl import COMPOSITES, TERMS
 
 __all__ = ["LEXICON", "RELATED", "WEIGHT", "terms"]
 
@@ -41,11 +43,11 @@ _RAW: dict[str, str] = {
            "siret siren uid",
     "TAX": "tax taxes steuer mwst ust taxe tva vat taxamount steuerbetrag",
     "CURRENCY": "currency currencies curr ccy cur waehrung devise monnaie currencycode",
-    "AMOUNT": "amount amt betrag montant sum summe somme value wert valeur",
+    "AMOUNT": "amount amt betrag montant sum summe somme value wert valeur umsatz",
     "TOTAL": "total totals gesamt gesamtbetrag grandtotal doctotal endbetrag totalpaid",
     "NET": "net netto ht nettobetrag subtotal untaxed excl exclusive excluding exkl ex hors",
-    "GROSS": "gross brutto ttc bruttobetrag incl inclusive including inkl",
-    "PRICE": "price prices preis prix pricing vk vkpreis verkaufspreis unitprice einzelpreis pu tarif rate",
+    "GROSS": "gross brutto ttc bruttobetrag incl inc inclusive including inkl",
+    "PRICE": "price prices preis prix pricing vk vkpreis verkaufspreis unitprice einzelpreis pu tarif",
     "COST": "cost costs kosten cout ek einkaufspreis purchaseprice prixachat",
     "QUANTITY": "quantity qty quantities menge anzahl quantite qte qt count stueck pieces pcs nb units",
     "DISCOUNT": "discount discounts rabatt remise reduction nachlass skonto voucher coupon",
@@ -56,7 +58,7 @@ _RAW: dict[str, str] = {
     "BIRTH": "birth birthday birthdate dob geburtstag geburtsdatum naissance datedenaissance born",
     "NUMBER": "number no nr num nummer numero n nbr",
     "ID": "id ids identifier key schluessel cle code",
-    "REFERENCE": "reference ref referenz ref externalreference yourref customerref externaldocumentno numatcard "
+    "REFERENCE": "reference ref referenz ref external extern externe beleg externalreference yourref customerref externaldocumentno numatcard "
                  "purchaseordernumber",
     "SKU": "sku item items article artikel produkt product products prod itemid itemcode articlecode "
            "artikelnummer artnr reference",
@@ -68,7 +70,7 @@ _RAW: dict[str, str] = {
              "verfuegbar instock qtyonhand",
     "WAREHOUSE": "warehouse lager lagerort depot entrepot location site magasin",
     "STATUS": "status state zustand statut etat stage",
-    "PAYMENT": "payment payments zahlung paiement reglement paid bezahlt paye payed",
+    "PAYMENT": "payment payments zahlung paiement reglement paid bezahlt paye payed gateway",
     "METHOD": "method methode art mode type typ",
     "CARRIER": "carrier spediteur transporteur versandart shippingmethod courier",
     "TRACKING": "tracking trackingnumber sendungsnummer suivi numerodesuivi trackingcode",
@@ -84,7 +86,7 @@ _RAW: dict[str, str] = {
     "LINE": "line lines position positionen pos row rows zeile zeilen ligne lignes item items detail details "
             "lineitems orderlines salesline products articles",
     "UNIT": "unit einheit unite uom mengeneinheit",
-    "CATEGORY": "category categories kategorie warengruppe categorie famille group gruppe groupe",
+    "CATEGORY": "category categories kategorie warengruppe categorie famille group gruppe groupe class",
     "BRAND": "brand manufacturer hersteller marke fabricant marque vendor",
     "SUPPLIER": "supplier lieferant fournisseur vendor kreditor",
     "NEWSLETTER": "newsletter optin marketing subscribed abonniert",
@@ -97,12 +99,17 @@ _RAW: dict[str, str] = {
     "DEPTH": "depth length tiefe laenge profondeur longueur",
     "COLOR": "color colour farbe couleur",
     "SIZE": "size groesse taille",
+    # a rate or share: a tax rate is not a price
+    "RATE": "rate rates satz taux percent percentage pct prozent pourcentage",
+    # the regular (list) price, as opposed to a sale price
+    "LIST": "regular list listprice msrp uvp",
 }
 
 LEXICON: dict[str, tuple[str, ...]] = {}
-for _concept, _terms in _RAW.items():
-    for _t in _terms.split():
-        LEXICON[_t] = (*LEXICON.get(_t, ()), *_concept.split())
+for _concept, _terms in [*_RAW.items(), *TERMS.items()]:
+    for _t in dict.fromkeys(_terms.replace("|", " ").split()):
+        if _concept not in LEXICON.get(_t, ()):
+            LEXICON[_t] = (*LEXICON.get(_t, ()), _concept)
 
 # composite terms: one word that stands for two concepts
 for _term, _concepts in {
@@ -129,14 +136,17 @@ for _term, _concepts in {
     "endbetrag": "TOTAL AMOUNT", "lastmodified": "UPDATED DATE", "selltocustomer": "CUSTOMER",
     "externaldocumentno": "REFERENCE", "purchaseordernumber": "REFERENCE ORDER", "salesorder": "ORDER",
     "salesline": "LINE", "orderlines": "LINE", "lineitems": "LINE", "einkaufspreis": "COST PRICE",
-    "unitamount": "PRICE UNIT", "firstline": "STREET", "secondline": "STREET2", "prixachat": "COST PRICE", "prixdachat": "COST PRICE", "purchaseprice": "COST PRICE", "achat": "COST", "kontonummer": "IBAN",
-}.items():
+    "unitamount": "PRICE UNIT", "firstline": "STREET", "entityid": "ID", "incrementid": "ORDER NUMBER",
+    "fraisdeport": "DELIVERY COST", "belegfeld": "REFERENCE NUMBER", "steuersatz": "TAX RATE",
+    "mwstsatz": "TAX RATE", "saleprice": "DISCOUNT PRICE", "basismengeneinheit": "UNIT",
+    "hausnummer": "STREET NUMBER", "housenumber": "STREET NUMBER", "secondline": "STREET2", "prixachat": "COST PRICE", "prixdachat": "COST PRICE", "purchaseprice": "COST PRICE", "achat": "COST", "kontonummer": "IBAN",
+}.items() | COMPOSITES.items():
     LEXICON[_term] = tuple(_concepts.split())
 
 #: concepts that many fields share weigh less in a match
 WEIGHT: dict[str, float] = {"ID": 0.35, "NUMBER": 0.35, "NAME": 0.5, "DATE": 0.6, "CODE": 0.4, "AMOUNT": 0.6,
                             "TYPE": 0.4, "METHOD": 0.5, "CUSTOMER": 0.7, "ORDER": 0.6, "LINE": 0.6, "STATUS": 0.8,
-                            "UNIT": 0.6}
+                            "UNIT": 0.6, "LIST": 0.3}
 
 
 #: concepts that are near each other: a share of a match when one side has one and the other the other
@@ -144,7 +154,7 @@ RELATED: dict[frozenset[str], float] = {frozenset(k.split()): v for k, v in {
     "STOCK QUANTITY": 0.6, "PRICE AMOUNT": 0.5, "TOTAL AMOUNT": 0.6, "NAME DESCRIPTION": 0.5, "ID NUMBER": 0.7,
     "ID REFERENCE": 0.4, "NUMBER REFERENCE": 0.5, "ADDRESS STREET": 0.6, "PHONE MOBILE": 0.5, "NAME COMPANY": 0.4,
     "NAME LAST": 0.4, "CREATED DATE": 0.5, "STATUS ACTIVE": 0.5, "PAYMENT STATUS": 0.4, "CUSTOMER COMPANY": 0.4,
-    "SKU ID": 0.3, "GROSS TOTAL": 0.5, "NET TOTAL": 0.3, "CARRIER DELIVERY": 0.5, "EMAIL WEBSITE": 0.2,
+    "SKU ID": 0.3, "COST AMOUNT": 0.4, "RATE TAX": 0.3, "GROSS TOTAL": 0.5, "NET TOTAL": 0.3, "CARRIER DELIVERY": 0.5, "EMAIL WEBSITE": 0.2,
 }.items()}
 
 

@@ -17,15 +17,18 @@ from functools import lru_cache
 
 from pipelines.ai.suggest.lexicon import LEXICON, RELATED, WEIGHT, terms
 
-__all__ = ["ParsedName", "name_similarity", "normalise", "parse_label", "parse_name", "words"]
+__all__ = ["ParsedName", "name_similarity", "names_conflict", "normalise", "parse_label", "parse_name", "words"]
 
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _UMLAUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
 _LINKS = ("", "s", "n", "en", "es", "e")
 _VOCAB = [t for t in terms() if len(t) >= 3]
 _QUALIFIERS = frozenset({"GROSS", "NET"})
-_STOP = frozenset("de du des la le les d l of the to von der die das den und et and per pour par a au aux en in"
-                  .split())
+_AMOUNTS = frozenset({"AMOUNT", "TOTAL", "PRICE", "DISCOUNT", "COST", "TAX"})
+# articles, prepositions and possessives ("Su referencia", "Uw referentie", "Your ref") say nothing
+_STOP = frozenset("de du des la le les d l of the to von der die das den und et and per pour par a au aux en in "
+                  "di da del della dei il lo gli el los las con y het een van voor op your our votre notre ihr "
+                  "unser su sus vostro nostro uw ons".split())
 
 
 def normalise(text: str) -> str:
@@ -85,7 +88,8 @@ def _head_suffix(word: str) -> tuple[str, ...] | None:
 def words(segment: str) -> list[str]:
     """Lower-case words of one name segment, compounds split."""
     out: list[str] = []
-    for part in _CAMEL.findall(normalise(segment)):
+    # "Sconto %", "% IVA": a percent sign makes the field a rate
+    for part in _CAMEL.findall(normalise(segment).replace("%", " percent ")):
         low = part.lower()
         split = _split_compound(low)
         if part.isupper() and not all(w in LEXICON for w in split):
@@ -169,6 +173,19 @@ def _trigram_sim(a: str, b: str) -> float:
         return 1.0
     ta, tb = _trigrams(a), _trigrams(b)
     return len(ta & tb) / len(ta | tb)
+
+
+#: one side has the first, the other the second: the names contradict each other
+_CONFLICTS = (("NET", "GROSS"), ("FIRST", "LAST"), ("COST", "DISCOUNT"), ("STREET", "STREET2"))
+
+
+def names_conflict(a: ParsedName, b: ParsedName) -> bool:
+    """True when the leaves say opposite things: a rate vs an amount (``Sconto %`` vs
+    ``total_discount``), net vs gross, first vs last name, cost vs discount."""
+    if ("RATE" in a.leaf) != ("RATE" in b.leaf) and (a.leaf | b.leaf) - {"RATE"} & _AMOUNTS:
+        return True
+    return any((x in a.leaf and y in b.leaf and y not in a.leaf and x not in b.leaf)
+               or (y in a.leaf and x in b.leaf and x not in a.leaf and y not in b.leaf) for x, y in _CONFLICTS)
 
 
 def name_similarity(a: ParsedName, b: ParsedName) -> float:

@@ -76,14 +76,26 @@ def test_a_target_without_source_gets_no_confident_candidate() -> None:
     assert all(c["confidence"] < 0.5 for c in out["Kostenstelle"])
 
 
-# Floors, not goals (docs/ai.md has the figures). The 7 pairs of the former held-out part are tuned
-# data now and held to the tuned floor (0.95/0.98, above their former 0.85/0.95). The held-out part
-# is a newer set measured once after tuning (0.843/0.948); its floor guards against regressions
-# and must not be met by tuning on it.
-@pytest.mark.parametrize("part,top1,top3", [("tuned", 0.95, 0.98), ("heldout", 0.8, 0.93)])
-def test_the_evaluation_set_meets_its_floor(part: str, top1: float, top3: float) -> None:
-    pairs = load_pairs(DATA / part)
-    assert len(pairs) >= 4 and all(p["source"]["system"] != "prestashop" for p in pairs)
+# Floors, not goals (docs/ai.md has the figures). Round 2's 7 held-out pairs were measured
+# (0.843/0.948) and then moved into tuned/ in round 3: they keep their floor of 0.8/0.93 as a
+# subset (0.957/0.991 now) and the whole tuned part keeps 0.95/0.98. Round 3's held-out part is
+# a new set of 9 pairs, measured once after tuning (0.724/0.902: the goals of 0.9/0.98 are NOT
+# met); its floor sits just below that measurement to guard against regressions and must never
+# be met by tuning on it.
+_ROUND2_HELDOUT = frozenset({
+    "magento_customer_to_sap_b1_business_partner", "magento_order_to_ebp_piece_fr",
+    "paypal_transactions_de_to_datev_buchungsstapel", "sage100_artikel_to_shopware6_product",
+    "shopify_order_to_fatture_in_cloud_it", "woocommerce_order_to_pedido_venta_es",
+    "woocommerce_product_to_exact_online_nl"})
+
+
+@pytest.mark.parametrize("part,subset,top1,top3", [("tuned", None, 0.95, 0.98),
+                                                   ("tuned", _ROUND2_HELDOUT, 0.8, 0.93),
+                                                   ("heldout", None, 0.7, 0.88)])
+def test_the_evaluation_set_meets_its_floor(part: str, subset: frozenset[str] | None, top1: float,
+                                            top3: float) -> None:
+    pairs = [p for p in load_pairs(DATA / part) if subset is None or p["name"] in subset]
+    assert len(pairs) >= (len(subset) if subset else 4) and all(p["source"]["system"] != "prestashop" for p in pairs)
     r = evaluate(pairs)
     assert r["no_source_targets"] >= 10
     assert r["top1"] >= top1 and r["top3"] >= top3 and r["false_rate"] <= 0.2
