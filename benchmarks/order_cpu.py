@@ -10,7 +10,10 @@ sync state and guard statistics on SQLite) on as many other orders, one after th
 CPU ms per order of each and the ratio, and the ten functions of the flow's run with the most
 CPU (cProfile, ten more orders run apart), to show where the platform's share goes.
 
-Usage: ``python benchmarks/order_cpu.py [--orders 30]``
+With ``--breakers`` the flow's system calls go through the circuit breakers as in an entity
+actor (:mod:`runtime.breaker_board`, the state held in this process): their cost on the order path.
+
+Usage: ``python benchmarks/order_cpu.py [--orders 30] [--breakers]``
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ class _Ctx:
         self.store = store
 
 
-async def run(orders: int, tmp: Path, ps_port: int, ax_port: int, key: str) -> tuple[list[float], list[float], str]:
+async def run(orders: int, tmp: Path, ps_port: int, ax_port: int, key: str,
+              breakers: bool = False) -> tuple[list[float], list[float], str]:
     from connectors.dynamics_ax import AxConfig
     from connectors.dynamics_ax import Client as AxClient
     from connectors.dynamics_ax.payloads import NewCustomer, NewSalesLine, NewSalesOrder
@@ -84,6 +88,11 @@ async def run(orders: int, tmp: Path, ps_port: int, ax_port: int, key: str) -> t
 
     store = AsyncStore(Store(f"sqlite:///{tmp / 'journal.db'}"))
     ops = SystemOperations(ps_config, ax_config, store)
+    if breakers:
+        from runtime.breaker_actor import make_board
+        from runtime.config import Settings
+
+        ops.breakers = make_board(Settings.model_validate({"systems": systems}))
     flow = YamlFlow(YamlRegistry([write_sandbox_flows(tmp)]).get("ps_order_to_ax"), ops)
     profile = cProfile.Profile(time.process_time)
     bridge: list[float] = []
@@ -111,13 +120,14 @@ async def run(orders: int, tmp: Path, ps_port: int, ax_port: int, key: str) -> t
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--orders", type=int, default=30)
+    ap.add_argument("--breakers", action="store_true", help="call through the circuit breakers")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="presta-ax-cpu-"))
     key = secrets.token_hex(16).upper()
     ps_port, ax_port = free_port(), free_port()
     children = start_sandboxes(tmp, ps_port, ax_port, free_port(), key)
     try:
-        base, bridge, profile = asyncio.run(run(args.orders, tmp, ps_port, ax_port, key))
+        base, bridge, profile = asyncio.run(run(args.orders, tmp, ps_port, ax_port, key, args.breakers))
     finally:
         for child in children:
             child.terminate()

@@ -41,6 +41,8 @@ class EntityActor:
     """One per entity type; ``nudge(key, carrier)`` processes that record's due messages."""
 
     def __init__(self, entity: str, wire: dict[str, Any]) -> None:
+        from pipelines.operations import SystemOperations
+        from runtime.breaker_actor import make_board
         from runtime.worker import EntityWorker
         from runtime.yaml_flows import DeployedFlows, systems_configured
 
@@ -49,18 +51,22 @@ class EntityActor:
         self.store = AsyncStore(Store(settings.store_url()), max_workers=8)
         retry = settings.limits.retry
         registry = FlowRegistry.from_modules(settings.flows)
+        # the targets' circuit breakers, shared with every process through the breaker actors
+        breakers = make_board(settings, wire, settings.namespace)
         if systems_configured(settings):
             # the declarative flows run only where both systems are reachable (not in tests
             # of the runtime alone, which configure no systems); the deployed versions run, and
             # a new deploy is picked up before the next message (no restart, no Ray call)
-            deployed = DeployedFlows(registry, settings, self.store)
+            operations = SystemOperations.from_settings(settings, self.store)
+            operations.breakers = breakers
+            deployed = DeployedFlows(registry, settings, self.store, operations)
             deployed.load()
             registry.set_refresher(deployed.refresh)
         self.worker = EntityWorker(entity, self.store, registry,
                                    RetryPolicy(retry.base_s, retry.cap_s, retry.max_attempts),
                                    lease_s=settings.limits.lease_s,
                                    unhandled=settings.limits.unhandled_events,
-                                   concurrency=settings.limits.entity_concurrency,
+                                   concurrency=settings.limits.entity_concurrency, breakers=breakers,
                                    alerter=Alerter(self.store, settings.alerting.webhook_url,
                                                    settings.alerting.min_severity))
         self._tasks: set[asyncio.Task[int]] = set()
@@ -169,6 +175,7 @@ def entity_actor(entity: str, wire: dict[str, Any], namespace: str) -> Any:
         raise ValueError(f"Unknown entity '{entity}'.")
     return EntityActor.options(  # type: ignore[attr-defined]
         name=actor_name(entity), namespace=namespace, lifetime="detached", get_if_exists=True,
+        resources=_placed(wire),
     ).remote(entity, wire)
 
 
@@ -176,12 +183,22 @@ def dispatcher_actor(wire: dict[str, Any], namespace: str, holder: str, info: st
     """The namespace's dispatcher (created if missing) working for the lease holder ``holder``."""
     return DispatcherActor.options(  # type: ignore[attr-defined]
         name="dispatcher", namespace=namespace, lifetime="detached", get_if_exists=True,
+        resources=_placed(wire),
     ).remote(wire, holder, info)
+
+
+def _placed(wire: dict[str, Any]) -> dict[str, float]:
+    """The custom resource the actors ask for (``placement.actor_resource``), or none."""
+    name = (wire.get("placement") or {}).get("actor_resource")
+    return {name: 1} if name else {}
 
 
 def kill_all(namespace: str) -> None:
     """Kill the bridge's detached actors in ``namespace`` (tests, local shutdown)."""
-    for name in ["dispatcher", *(actor_name(e) for e in ENTITIES)]:
+    from runtime.breaker import SYSTEMS
+    from runtime.breaker_actor import breaker_name
+
+    for name in ["dispatcher", *(actor_name(e) for e in ENTITIES), *(breaker_name(s) for s in SYSTEMS)]:
         try:
             ray.kill(ray.get_actor(name, namespace=namespace), no_restart=True)
         except ValueError:

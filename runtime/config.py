@@ -68,6 +68,13 @@ class ServerSettings(_Model):
     ps_webhooks_tokens: list[SecretStr] = Field(default_factory=list)
     max_body_bytes: int = Field(1024 * 1024, ge=1024)
     signature_tolerance_s: int = Field(300, ge=1)
+    #: a request body must arrive within this many seconds (a slow sender is cut off with 408)
+    body_timeout_s: float = Field(10.0, gt=0)
+    #: failed admin logins (wrong token) one client address may make per window before 429s
+    auth_max_failures: int = Field(10, ge=1)
+    auth_failure_window_s: float = Field(60.0, gt=0)
+    #: origins the admin API answers cross-origin requests from (CORS); none by default
+    cors_origins: list[str] = Field(default_factory=list)
     access_log: bool = False
     replica_cpus: float = Field(0.25, gt=0)
     #: nudge the entity actor right after ingest; off leaves scheduling to the dispatcher alone
@@ -110,9 +117,45 @@ class Limits(_Model):
     retry: RetrySettings = Field(default_factory=RetrySettings)
 
 
+class BreakerOverride(_Model):
+    """Per-target changes to the ``breakers`` defaults (unset fields keep the default)."""
+
+    failure_threshold: int | None = Field(None, ge=1)
+    cooldown_s: float | None = Field(None, gt=0)
+    probe_timeout_s: float | None = Field(None, gt=0)
+
+
+class BreakerSettings(_Model):
+    """Circuit breakers per target system (runtime/breaker.py, docs/reliability.md)."""
+
+    enabled: bool = True
+    #: counted failures in a row (network, timeout, HTTP 429/5xx) that open a target's breaker
+    failure_threshold: int = Field(5, ge=1, le=1000)
+    #: how long calls to an open target stop before one probe call checks it
+    cooldown_s: float = Field(30.0, gt=0, le=3600)
+    #: a probe that has not reported after this long is handed to another caller
+    probe_timeout_s: float = Field(60.0, gt=0)
+    #: how old a process's cached view of a breaker may get before it is refreshed (background)
+    state_ttl_s: float = Field(0.5, gt=0, le=60)
+    #: waiting messages are due at the next probe time plus a random delay of up to this
+    spread_s: float = Field(5.0, ge=0, le=600)
+    systems: dict[Literal["prestashop", "ax"], BreakerOverride] = Field(default_factory=dict)
+
+
 class Alerting(_Model):
     webhook_url: str | None = None
     min_severity: Literal["info", "warning", "error"] = "error"
+
+
+class PlacementSettings(_Model):
+    """Where the bridge's Ray work runs on a cluster (docs/cluster.md). Each value names a custom
+    Ray resource that some nodes offer (``ray start --resources '{"presta_ax_worker": 1000}'``);
+    the Serve ingress replicas, the entity actors (and the dispatcher) and the bulk tasks each
+    ask for one unit of theirs. Not set: anywhere Ray likes (one machine, or no preference)."""
+
+    ingress_resource: str | None = None
+    actor_resource: str | None = None
+    bulk_resource: str | None = None
 
 
 class Settings(_Model):
@@ -130,6 +173,8 @@ class Settings(_Model):
     flow_dirs: list[Path] = Field(default_factory=list,
                                   description="folders of YAML flows; they win over the shipped default flows")
     alerting: Alerting = Field(default_factory=Alerting)
+    breakers: BreakerSettings = Field(default_factory=BreakerSettings)
+    placement: PlacementSettings = Field(default_factory=PlacementSettings)
 
     def store_url(self) -> str:
         """The effective store URL: the configured one, or SQLite in the data folder."""

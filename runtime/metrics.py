@@ -19,8 +19,9 @@ Where the numbers come from (contract):
   :mod:`runtime.tracing`), so these counts never depend on sampling;
 * **explicit calls** — :func:`webhook_result` (the webhook routes, through :func:`counted_webhook`),
   :func:`bulk_progress` (each progress report of a bulk run: records by outcome, share done, the
-  shop's adaptive write limit as :func:`target_concurrency`), and :func:`circuit_state` for a
-  circuit breaker.
+  shop's adaptive write limit as :func:`target_concurrency`), and :func:`circuit_state`, set by
+  each target's breaker actor (:mod:`runtime.breaker_actor`) when it starts and on every
+  transition (one process per target sets it, so ``max by (system)`` reads it).
 
 Outside Ray (a CLI, a unit test) every call is a no-op. Label values are bounded sets (entity,
 flow, outcome, system, operation, reason code): never a key, an id or anything personal.
@@ -64,7 +65,7 @@ METRICS: dict[str, tuple[str, str, tuple[str, ...]]] = {
     "presta_ax_system_call_seconds": (
         "histogram", "Duration of one call to PrestaShop or AX, by system and operation.", ("system", "operation")),
     "presta_ax_circuit_open": (
-        "gauge", "1 while the circuit breaker of a target system is open, else 0.", ("system",)),
+        "gauge", "1 while the circuit breaker of a target system is open or half-open, else 0.", ("system",)),
     "presta_ax_target_concurrency": (
         "gauge", "Concurrent requests currently allowed to a target system (adaptive limit).", ("system",)),
     "presta_ax_bulk_records_total": (
@@ -192,6 +193,7 @@ def webhook_result(route: str, status: int, reason: str | None) -> None:
 
 
 def circuit_state(system: str, open_: bool) -> None:
+    """The breaker of ``system`` is open or half-open (``True``: calls stop) or closed."""
     _set("presta_ax_circuit_open", {"system": system}, 1.0 if open_ else 0.0)
 
 

@@ -13,7 +13,12 @@ Contract of :meth:`EntityWorker.nudge` (what an actor call does):
 * before each message the registry is brought up to date (:meth:`FlowRegistry.refresh`: a new
   deploy), and every attempt's event names the ``flow_version`` that ran it;
 * on failure the error's class decides: retry with backoff, or ``dead`` with the reason; the
-  record's later messages wait behind a retrying one, which keeps journal order.
+  record's later messages wait behind a retrying one, which keeps journal order;
+* with ``breakers`` (:mod:`runtime.breaker_board`), a message whose flow calls a target whose
+  circuit breaker is open is put back to wait (``retry`` until after the next probe, the claim's
+  attempt given back, event ``deferred``) before any call, and so is one whose call the breaker
+  refused mid-flow: a target's outage never uses up attempts or sends a message to the
+  dead-letter queue.
 """
 
 from __future__ import annotations
@@ -30,11 +35,12 @@ from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from connectors.errors import BridgeError, classify
 from runtime.alerts import Alerter
+from runtime.breaker import CircuitOpenError
 from runtime.flows import FlowRegistry, NoFlowError
 from runtime.messages import Message
 from runtime.retry import RetryPolicy
 from runtime.review_flow import held_part
-from runtime.store import AsyncStore, version_newer_or_equal
+from runtime.store import AsyncStore
 from runtime.tracing import annotate_message, context_from_traceparent, get_tracer
 
 __all__ = ["EntityWorker", "FlowContext"]
@@ -45,6 +51,20 @@ def _error_dict(exc: BaseException) -> dict[str, Any]:
         return exc.to_dict()
     # an unexpected exception is a bug: keep its type and text, which never carry secrets here
     return {"type": type(exc).__name__, "message": str(exc) or type(exc).__name__}
+
+
+def _flow_systems(flow: Any) -> tuple[str, ...]:
+    """The target systems a flow's steps call (a YAML flow's spec; empty for other flows, whose
+    calls the breakers check one by one), cached on the flow object."""
+    found = getattr(flow, "_breaker_systems", None)
+    if found is None:
+        spec = getattr(getattr(flow, "loaded", None), "spec", None)
+        found = tuple(sorted({s.system for s in getattr(spec, "steps", ()) if getattr(s, "system", None)}))
+        try:
+            flow._breaker_systems = found
+        except AttributeError:
+            pass
+    return found  # type: ignore[no-any-return]
 
 
 def _version_detail(flow_version: str | None) -> dict[str, Any]:
@@ -77,7 +97,7 @@ class EntityWorker:
 
     def __init__(self, entity: str, store: AsyncStore, registry: FlowRegistry, retry: RetryPolicy,
                  lease_s: float = 60.0, unhandled: str = "skip",
-                 alerter: Alerter | None = None, concurrency: int = 16) -> None:
+                 alerter: Alerter | None = None, concurrency: int = 16, breakers: Any = None) -> None:
         self.entity = entity
         self.store = store
         self.registry = registry
@@ -91,6 +111,8 @@ class EntityWorker:
         #: before it claims anything, so a waiting record holds no lease
         self._slots = asyncio.Semaphore(concurrency)
         self.processed = 0
+        #: the process's :class:`runtime.breaker_board.BreakerBoard` (None: no breakers)
+        self.breakers = breakers
 
     async def nudge(self, key: str) -> int:
         """Process the record's due messages in journal order; return how many attempts ran."""
@@ -166,22 +188,26 @@ class EntityWorker:
                     span.set_attribute("flow.version", flow_version)
                 version_of = getattr(flow, "version_of", None)
                 version = version_of(msg) if version_of else msg.source_version
-                if version is not None:
-                    state = await self.store.get_sync_state(msg.entity, msg.key)
-                    if state and state["source_version"] is not None and not version_newer_or_equal(version, state["source_version"]):
-                        span.set_attribute("message.outcome", "skipped_stale")
-                        await self.store.complete(msg.id, token, flow=flow_name, kind="skipped_stale",
-                                                  detail={"version": version, "applied": state["source_version"],
-                                                          **_version_detail(flow_version)})
-                        return True
+                # the version is claimed before any write (as the stock and bulk paths do): of two
+                # updates of one record racing from two processes, the older cannot land last
+                if version is not None and not await self.store.put_sync_state(msg.entity, msg.key,
+                                                                                source_version=version):
+                    state = await self.store.get_sync_state(msg.entity, msg.key) or {}
+                    span.set_attribute("message.outcome", "skipped_stale")
+                    await self.store.complete(msg.id, token, flow=flow_name, kind="skipped_stale",
+                                              detail={"version": version, "applied": state.get("source_version"),
+                                                      **_version_detail(flow_version)})
+                    return True
+                if self.breakers is not None:
+                    waiting = self.breakers.blocked(_flow_systems(flow))
+                    if waiting is not None:
+                        raise waiting  # deferred below, before any call
                 ctx = FlowContext(msg, msg.attempts, self.store, flow_name)
                 heartbeat = asyncio.create_task(self._keep_lease(msg.id, token))
                 try:
                     result = await flow.run(ctx, msg)
                 finally:
                     heartbeat.cancel()
-                if version is not None:
-                    await self.store.put_sync_state(msg.entity, msg.key, source_version=version)
                 detail = result if isinstance(result, dict) else None
                 if flow_version and (detail is None or "flow_version" not in detail):
                     detail = {**(detail or {}), "flow_version": flow_version}
@@ -198,6 +224,12 @@ class EntityWorker:
                 return True
             except asyncio.CancelledError:
                 raise  # the lease expires and the dispatcher hands the message out again
+            except CircuitOpenError as exc:
+                # the target was not called: the message waits, its attempt given back
+                span.set_attribute("message.outcome", "deferred")
+                await self.store.defer(msg.id, token, exc.retry_at,
+                                       {**_error_dict(exc), **_version_detail(flow_version)})
+                return False
             except Exception as exc:  # noqa: BLE001 - every failure is classified and journaled
                 span.record_exception(exc, attributes={"exception.message": _error_dict(exc)["message"]})
                 span.set_status(Status(StatusCode.ERROR, type(exc).__name__))

@@ -39,6 +39,12 @@ Contracts (docs/architecture.md, "Delivery semantics"):
 Clients are opened lazily on the first call, inside the caller's event loop, and closed by
 :meth:`SystemOperations.aclose`.
 
+Circuit breakers: the runtime may set :attr:`SystemOperations.breakers` to an object with
+``async before(system) -> ticket`` (raises a ``TransientError`` when the target's breaker is
+open) and ``async after(ticket, exc)`` (:class:`runtime.breaker_board.BreakerBoard`); every
+operation is then wrapped by them. Nothing here knows how breakers work (imports run
+``runtime -> pipelines``).
+
 Test hook (never set in production): with the environment variable
 ``PRESTA_AX_TEST_CRASH_DIR`` naming a folder, ``sales_order_create`` ends its process with
 ``os._exit`` right after AX created the sales order and before the cross-reference is written,
@@ -128,6 +134,8 @@ class SystemOperations:
         self.store = store
         self._ps = ps_client
         self._ax = ax_client
+        #: the runtime's circuit breakers (module docstring), None: every call goes through
+        self.breakers: Any = None
 
     @classmethod
     def from_settings(cls, settings: Any, store: Any = None) -> SystemOperations:
@@ -166,7 +174,17 @@ class SystemOperations:
             known = ", ".join(f"{s} {o}" for s, o in sorted(_HANDLERS))
             raise PermanentError(f"The flow calls the operation '{operation}' on system '{system}', which the "
                                  f"runtime does not provide. Known operations: {known}.", system=system)
-        return await handler(self, payload, context, step or operation)
+        breakers = self.breakers
+        if breakers is None:
+            return await handler(self, payload, context, step or operation)
+        ticket = await breakers.before(system)
+        try:
+            result = await handler(self, payload, context, step or operation)
+        except Exception as exc:
+            await breakers.after(ticket, exc)
+            raise
+        await breakers.after(ticket, None)
+        return result
 
     async def _xref(self, entity: str, ps_id: Any, ax_id: Any) -> None:
         if self.store is None or ps_id in (None, "") or ax_id in (None, ""):

@@ -271,6 +271,25 @@ class Store(StateMixin, ReviewMixin):
                 self._event(cur, message_id, "dead", attempt, {"reason": error.get("message")}, now)
         return status
 
+    def defer(self, message_id: str, token: str, retry_at: float, detail: dict[str, Any]) -> bool:
+        """Put a claimed message back to wait until ``retry_at`` without using up an attempt (a
+        circuit breaker refused the call: the target was never reached). Status ``retry``, the
+        attempt counted by the claim given back, event ``deferred`` with ``detail``. False when
+        the claim was lost."""
+        now = time.time()
+        with self.backend.tx() as cur:
+            cur.execute(
+                "UPDATE messages SET status = 'retry', attempts = attempts - 1, next_attempt_at = ?, "
+                "lease_until = NULL, claim_token = NULL, updated_at = ? "
+                "WHERE id = ? AND status = 'processing' AND claim_token = ?",
+                (retry_at, now, message_id, token),
+            )
+            if cur.rowcount != 1:
+                return False
+            cur.execute("SELECT attempts FROM messages WHERE id = ?", (message_id,))
+            self._event(cur, message_id, "deferred", cur.fetchone()[0], {**detail, "retry_at": retry_at}, now)
+        return True
+
     def due(self, limit: int = 500, now: float | None = None) -> list[tuple[str, str, str | None]]:
         """Records whose oldest unfinished message should run now: ``(entity, key, traceparent)``.
 

@@ -169,3 +169,23 @@ async def test_an_update_of_an_entity_no_flow_handles_is_not_called_an_echo(setu
     await EntityWorker("customer", store, _shop_orders(), RetryPolicy(), lease_s=30).nudge("C5")
     reason = store.sync.timeline(mid)[-1]["detail"]["reason"]
     assert "echo" not in reason and reason.startswith("No deployed flow handles customer customer.updated;")
+
+
+async def test_a_message_claims_its_version_before_its_flow_writes(setup) -> None:
+    """A bulk task (another process) holding an older read of the record tries to claim it while
+    the real-time flow is writing: it is refused, so its older value cannot land after ours."""
+    store, registry, worker = setup
+    seen: dict[str, object] = {}
+
+    async def writing(ctx: object, msg: Message) -> dict[str, object]:
+        seen["applied_during_write"] = store.sync.get_sync_state("product", msg.key)["source_version"]
+        seen["older_claim"] = store.sync.put_sync_state("product", msg.key, source_version="2026-01-01 10:00:01")
+        return {"status": "ok"}
+
+    registry.register("product", "product.raced", FunctionFlow("raced", writing))
+    m = message("P9", "2026-01-01 10:00:05")
+    m.event = "product.raced"
+    mid = store.sync.append(m)[0]
+    assert await worker.nudge("P9") == 1
+    assert [e["kind"] for e in store.sync.timeline(mid)][-1] == "attempt_succeeded"
+    assert seen == {"applied_during_write": "2026-01-01 10:00:05", "older_claim": False}
