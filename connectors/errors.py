@@ -34,6 +34,7 @@ __all__ = [
     "TransientError",
     "ValidationError",
     "classify",
+    "closed_connection",
     "make_error",
 ]
 
@@ -155,3 +156,18 @@ def classify(exc: BaseException) -> str:
     if isinstance(exc, (TimeoutError, ConnectionError)):
         return "retry"
     return "dead"
+
+
+def closed_connection(exc: BaseException) -> bool:
+    """Whether ``exc`` is the HTTP stack tripping over a connection the peer (or a proxy) cut
+    while it was in use: the asyncio transport is gone, so asking it for its socket gives
+    ``None`` and httpcore/anyio raise ``AttributeError`` (``'NoneType' object has no attribute
+    'getpeername'``) instead of a network error. Seen under cut connections in the chaos
+    campaign; the connectors treat it as the network failure it is."""
+    if not isinstance(exc, AttributeError):
+        return False
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    module = tb.tb_frame.f_globals.get("__name__", "") if tb is not None else ""
+    return str(module).split(".")[0] in ("httpcore", "anyio", "httpx")

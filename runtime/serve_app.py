@@ -57,6 +57,9 @@ class BridgeIngress:
             nudge=self._nudge,
             max_body_bytes=server.max_body_bytes,
             tolerance_s=server.signature_tolerance_s,
+            body_timeout_s=server.body_timeout_s,
+            auth_limits=(server.auth_max_failures, server.auth_failure_window_s),
+            cors_origins=list(server.cors_origins),
             url_tokens=[t.get_secret_value() for t in server.ps_webhooks_tokens],
             info=lambda: {"namespace": self.settings.namespace},
             flow_dirs=self.settings.flow_dirs,
@@ -68,6 +71,7 @@ def bridge_application(wire: dict[str, Any], admin_token: str) -> Any:
     """The bound application, with the replica's CPU share and access-log choice from settings."""
     settings = from_wire(wire)
     return BridgeIngress.options(  # type: ignore[attr-defined]
-        ray_actor_options={"num_cpus": settings.server.replica_cpus},
+        ray_actor_options={"num_cpus": settings.server.replica_cpus, "resources": (
+            {settings.placement.ingress_resource: 1} if settings.placement.ingress_resource else {})},
         logging_config={"enable_access_log": settings.server.access_log},
     ).bind(wire, admin_token)

@@ -20,11 +20,13 @@ from lxml import etree
 
 from connectors.dynamics_ax.errors import AifFaultInfo, parse_aif_fault
 
-__all__ = ["NotSoap", "SoapFault", "decode_response", "to_plain"]
+__all__ = ["NotSoap", "SERVICES_NS", "SoapFault", "decode_response", "to_plain"]
 
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 _NIL = f"{{{XSI_NS}}}nil"
+#: the namespace of every AIF document service's response wrapper
+SERVICES_NS = "http://schemas.microsoft.com/dynamics/2008/01/services"
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
                           remove_comments=True, remove_pis=True)
 
@@ -77,8 +79,9 @@ def to_plain(el: etree._Element) -> Any:
     return out
 
 
-def decode_response(status: int, content: bytes) -> Any:
-    """See the module docstring."""
+def decode_response(status: int, content: bytes, *, wrapper_ns: str | None = None) -> Any:
+    """See the module docstring. With ``wrapper_ns`` (the client passes :data:`SERVICES_NS`), a
+    response wrapper in another namespace raises :class:`NotSoap`."""
     if not content:
         raise NotSoap("empty body")
     try:
@@ -98,6 +101,10 @@ def decode_response(status: int, content: bytes) -> Any:
     wrapper = next((c for c in body if isinstance(c.tag, str)), None)
     if wrapper is None:
         return None
+    if wrapper_ns is not None and not wrapper.tag.startswith(f"{{{wrapper_ns}}}"):
+        # AIF puts every response wrapper in its services namespace; anything else is not an
+        # answer of a document service (a misrouted or forged document), whatever it contains
+        raise NotSoap("the response wrapper is not in the expected namespace")
     parts = [c for c in wrapper if isinstance(c.tag, str)]
     if not parts:
         return None

@@ -61,15 +61,41 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _elements(value: Any, what: str) -> list[Mapping[str, Any]]:
+    """``_as_list`` of values that must be elements with children: text or a list there means
+    the answer is broken (or forged), a permanent error rather than an AttributeError later."""
+    items = _as_list(value)
+    if not all(isinstance(i, Mapping) for i in items):
+        raise PermanentError(f"AX answered with text where {what} belongs; the answer does not match the "
+                             "port's WSDL.", system="ax", code="response_schema")
+    return items
+
+
 def parse_keys(value: Any) -> list[EntityKey]:
     """Entity keys from a plain ``EntityKeyList`` value, or from its list of ``EntityKey`` (zeep
     unwraps a response whose only child is the list), or ``None`` for no keys."""
     keys = []
     entries = value.get("EntityKey") if isinstance(value, Mapping) else value
-    for ek in _as_list(entries):
-        for kd in _as_list(ek.get("KeyData")):
-            keys.append(EntityKey(tuple((str(kf.get("Field")), str(kf.get("Value", ""))) for kf in _as_list(kd.get("KeyField")))))
+    for ek in _elements(entries, "an EntityKey"):
+        for kd in _elements(ek.get("KeyData"), "KeyData"):
+            keys.append(EntityKey(tuple((str(kf.get("Field")), str(kf.get("Value", "")))
+                                        for kf in _elements(kd.get("KeyField"), "a KeyField"))))
     return keys
+
+
+def entities_of(doc: Any, root_entity: str) -> list[Any]:
+    """The root entities of a decoded read/find answer (``None``: none)."""
+    return _elements((_elements(doc, "a document") or [{}])[0].get(root_entity), f"a {root_entity}")
+
+
+def page_of(result: Any) -> KeyPage:
+    """A key page from a decoded ``getKeys``/``getChangedKeys`` answer (``None``: an empty page)."""
+    result = (_elements(result, "an EntityKeyPage") or [{}])[0]
+    paging = (_elements(result.get("DocumentPaging"), "DocumentPaging") or [{}])[0]
+    details = result.get("PageStatusDetails")
+    return KeyPage(keys=parse_keys(result.get("EntityKeyList")), bookmark=paging.get("Bookmark") or None,
+                   status=result.get("PageStatus") or "Success",
+                   status_details=None if details in (None, "None") else details)
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -128,11 +154,11 @@ class DocumentService:
 
     async def _read_batch(self, keys: Sequence[EntityKey]) -> list[dict[str, Any]]:
         doc = await self.soap.call(self.spec.service, "read", EntityKeyList=key_list(keys))
-        return _as_list((doc or {}).get(self.spec.root_entity))
+        return entities_of(doc, self.spec.root_entity)
 
     async def find(self, criteria: Sequence[Criterion]) -> list[dict[str, Any]]:
         doc = await self.soap.call(self.spec.service, "find", QueryCriteria=criteria_payload(list(criteria)))
-        return _as_list((doc or {}).get(self.spec.root_entity))
+        return entities_of(doc, self.spec.root_entity)
 
     async def find_keys(self, criteria: Sequence[Criterion]) -> list[EntityKey]:
         result = await self.soap.call(self.spec.service, "findKeys", QueryCriteria=criteria_payload(list(criteria)))
@@ -200,14 +226,8 @@ class DocumentService:
     # --- key pages ---------------------------------------------------------------------------------
 
     def _page(self, result: Any) -> KeyPage:
-        result = result or {}
-        paging = result.get("DocumentPaging") or {}
-        if isinstance(paging, list):
-            paging = paging[0] if paging else {}
-        details = result.get("PageStatusDetails")
-        return KeyPage(keys=parse_keys(result.get("EntityKeyList")), bookmark=paging.get("Bookmark") or None,
-                       status=result.get("PageStatus") or "Success",
-                       status_details=None if details in (None, "None") else details)
+        return page_of(result)
+
 
     async def get_keys(self, *, page_size: int | None = None, bookmark: str | None = None) -> KeyPage:
         """One page of the keys matching the port's document filter (empty when the port has none)."""

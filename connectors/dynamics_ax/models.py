@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from connectors.errors import PermanentError
+
 __all__ = [
     "Address",
     "ContactInfo",
@@ -378,9 +380,13 @@ def view(cls: type[T], data: Mapping[str, Any]) -> T:
     """Decode one entity (a plain dict of AX element names) into its view.
 
     Unknown elements are ignored (ports differ by data policy); a value of the wrong type raises
-    ``msgspec.ValidationError`` naming the field, which the client turns into a PermanentError.
+    :class:`~connectors.errors.PermanentError` naming the field (code ``response_schema``).
     """
-    return msgspec.convert(_listify(data), cls, strict=False)
+    try:
+        return msgspec.convert(_listify(data), cls, strict=False)
+    except msgspec.ValidationError as exc:  # names the field and the expected type, never the value
+        raise PermanentError(f"AX answered with a {cls.__name__} the bridge cannot read: {exc}.", system="ax",
+                             code="response_schema") from None
 
 
 def _listify(value: Any) -> Any:

@@ -36,7 +36,7 @@ from zeep.transports import AsyncTransport
 from zeep.xsd import ComplexType
 
 from connectors.dynamics_ax.auth import SpnegoAuth, build_auth
-from connectors.dynamics_ax.codec import NotSoap, SoapFault, decode_response
+from connectors.dynamics_ax.codec import SERVICES_NS, NotSoap, SoapFault, decode_response
 from connectors.dynamics_ax.config import AxConfig
 from connectors.dynamics_ax.context import CallContext, message_id_for, random_message_id
 from connectors.dynamics_ax.errors import (
@@ -45,7 +45,7 @@ from connectors.dynamics_ax.errors import (
     error_for_network,
     parse_aif_fault,
 )
-from connectors.errors import BridgeError, ConfigError, PermanentError
+from connectors.errors import BridgeError, ConfigError, PermanentError, closed_connection
 
 __all__ = ["BUNDLED_WSDL", "AxSoapClient", "Lanes", "clear_wsdl_cache", "mark_entities"]
 
@@ -340,7 +340,9 @@ class AxSoapClient:
             except zeep.exceptions.XMLSyntaxError:
                 raise self._traced(span, error_for_http_status(
                     exchange.get("status") or 0, request_bytes=exchange.get("request_bytes"), **where)) from None
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, AttributeError) as exc:
+                if isinstance(exc, AttributeError) and not closed_connection(exc):
+                    raise
                 raise self._traced(span, error_for_network(exc, **where)) from None
             except (zeep.exceptions.ValidationError, TypeError) as exc:
                 # zeep refused to serialise the request: the document does not fit the port's schema.
@@ -353,7 +355,7 @@ class AxSoapClient:
                     span.set_attribute("http.response.status_code", exchange["status"])
             if not raw:
                 try:
-                    return decode_response(result.status_code, result.content)
+                    return decode_response(result.status_code, result.content, wrapper_ns=SERVICES_NS)
                 except SoapFault as fault:
                     raise self._traced(span, error_for_fault(fault.info, **where)) from None
                 except NotSoap:

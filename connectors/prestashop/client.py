@@ -375,7 +375,7 @@ def _id_first(body: dict[str, Any]) -> dict[str, Any]:
 def _json_body(response: httpx.Response, path: str) -> Any:
     try:
         return json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
         raise TransientError(
             f"The shop's JSON answer to GET {path} is not valid JSON.", system="prestashop"
         ) from None

@@ -73,7 +73,24 @@ def parse_xml(body: bytes, *, where: str) -> etree._Element:
         raise ValidationError(
             f"The shop's answer to {where} declares a DTD; it was refused as unsafe XML.", system="prestashop"
         )
+    if root.tag != "prestashop":
+        # every webservice answer is one <prestashop> element in no namespace; anything else
+        # (an XHTML page of a proxy or firewall, a forged document) is not the shop speaking
+        raise TransientError(
+            f"The shop answered {where} with XML that is not a PrestaShop webservice document.", system="prestashop"
+        )
     return root
+
+
+def _lang_id(value: Any) -> int:
+    """A language id of a multilingual field; a shop always writes a small positive integer."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    text = str(value).strip() if isinstance(value, str) else ""
+    if not text.isascii() or not text.isdigit() or len(text) > 9:
+        raise TransientError("The shop's answer holds a multilingual field whose language id is not a number.",
+                             system="prestashop")
+    return int(text)
 
 
 def _text(elem: etree._Element) -> str:
@@ -114,7 +131,7 @@ def decode_element(elem: etree._Element) -> Record:
         elif tag == "associations":
             record["associations"] = _decode_associations(child)
         elif _is_multilingual(child):
-            record[tag] = {int(lang.get("id", "0")): _text(lang) for lang in child}
+            record[tag] = {_lang_id(lang.get("id", "0")): _text(lang) for lang in child}
         else:
             record[tag] = _text(child)
     return record
@@ -178,11 +195,11 @@ def decode_errors(body: bytes, content_type: str = "") -> list[tuple[int | None,
     if stripped[:1] in (b"{", b"["):
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return []
         errors = data.get("errors") if isinstance(data, dict) else None
         out: list[tuple[int | None, str]] = []
-        for err in errors or []:
+        for err in errors if isinstance(errors, list) else []:
             if isinstance(err, dict):
                 out.append((_as_int(err.get("code")), str(err.get("message", ""))))
         return out
@@ -231,7 +248,7 @@ def _json_item(item: Mapping[str, Any], lang_fields: frozenset[str], single_lang
                 if isinstance(rows, list)
             }
         elif isinstance(value, list) and all(isinstance(v, Mapping) and "id" in v for v in value):
-            record[key] = {int(v["id"]): _json_scalar(v.get("value")) for v in value}
+            record[key] = {_lang_id(v["id"]): _json_scalar(v.get("value")) for v in value}
         elif key in lang_fields and not isinstance(value, list):
             # One language in effect: PrestaShop collapses the field to a bare string.
             record[key] = {single_lang_id or 0: _json_scalar(value)}
@@ -254,6 +271,8 @@ def decode_json_list(
         items = next(iter(data.values()), [])
     if isinstance(items, Mapping):
         items = [items]
+    if not isinstance(items, list):
+        raise TransientError(f"The shop's JSON list answer holds no list of '{list_node}'.", system="prestashop")
     langs = frozenset(lang_fields)
     return [_json_item(i, langs, single_lang_id) for i in items if isinstance(i, Mapping)]
 

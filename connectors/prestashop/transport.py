@@ -18,7 +18,7 @@ import httpx
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
-from connectors.errors import BridgeError, TransientError
+from connectors.errors import BridgeError, TransientError, closed_connection
 
 from .config import ClientConfig
 from .errors import error_from_response, transport_error
@@ -162,7 +162,9 @@ class Transport:
         ) as span:
             try:
                 response = await self._http.request(real_method, path, params=query, content=content, headers=headers)
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, AttributeError) as exc:
+                if isinstance(exc, AttributeError) and not closed_connection(exc):
+                    raise
                 error: BridgeError = transport_error(exc, where=where)
                 span.set_status(Status(StatusCode.ERROR, f"{type(error).__name__} ({type(exc).__name__})"))
                 raise error from None

@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -18,11 +20,12 @@ from starlette.routing import Route
 from runtime import __version__
 from runtime.app.masking import DEFAULT_MASKED_FIELDS, mask
 from runtime.app.openapi import openapi_document
+from runtime.app.ratelimit import AuthFailures
 from runtime.app.webhooks import error
 from runtime.messages import STATUSES, Message
 from runtime.store import AsyncStore
 
-__all__ = ["admin_routes", "bearer_guard", "json_body"]
+__all__ = ["admin_routes", "bearer_guard", "cors_middleware", "json_body"]
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -58,6 +61,17 @@ def _int_param(request: Request, name: str, default: int, lo: int, hi: int) -> i
     return int(raw)
 
 
+def _bool_param(request: Request, name: str) -> bool:
+    """A boolean query parameter: ``true``/``false`` (also ``1``/``0``, ``yes``/``no``); absent is false."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return False
+    value = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(raw.lower())
+    if value is None:
+        raise ValueError(f"Query parameter '{name}' must be true or false.")
+    return value
+
+
 async def json_body(request: Request) -> dict[str, Any]:
     body = await request.body()
     if not body:
@@ -71,18 +85,29 @@ async def json_body(request: Request) -> dict[str, Any]:
     return data
 
 
-def bearer_guard(token: str) -> Callable[[Handler], Handler]:
+def bearer_guard(token: str, limiter: AuthFailures | None = None) -> Callable[[Handler], Handler]:
     """Wrap a handler: 401 unless ``Authorization: Bearer <token>`` (constant-time compare);
-    a ``ValueError`` raised by the handler becomes a 400 with its message."""
+    a ``ValueError`` raised by the handler becomes a 400 with its message. With ``limiter``
+    (shared by every guarded route), an address with too many wrong tokens in its window gets
+    429 with ``Retry-After`` before its token is even looked at (see :mod:`runtime.app.ratelimit`)."""
+    expected = token.encode()
 
     def guarded(fn: Handler) -> Handler:
         async def wrapper(request: Request) -> Response:
+            address = request.client.host if request.client else ""
+            wait = limiter.retry_after(address) if limiter is not None else None
+            if wait is not None:
+                return JSONResponse({"error": "too_many_failed_logins",
+                                     "detail": f"Too many wrong admin tokens; try again in {wait} s."},
+                                    status_code=429, headers={"Retry-After": str(wait)})
             auth = request.headers.get("authorization", "")
             scheme, _, given = auth.partition(" ")
             if scheme.lower() != "bearer" or not given:
                 return JSONResponse({"error": "unauthorized", "detail": "Send 'Authorization: Bearer <admin token>'."},
                                     status_code=401, headers={"WWW-Authenticate": "Bearer"})
-            if not hmac.compare_digest(given.strip().encode(), token.encode()):
+            if not hmac.compare_digest(given.strip().encode(), expected):
+                if limiter is not None:
+                    limiter.failed(address)
                 return JSONResponse({"error": "unauthorized", "detail": "The admin token is not valid."},
                                     status_code=401, headers={"WWW-Authenticate": "Bearer"})
             try:
@@ -94,12 +119,25 @@ def bearer_guard(token: str) -> Callable[[Handler], Handler]:
     return guarded
 
 
-def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[str, str]], Any],
-                 info: Callable[[], dict[str, Any]] | None = None, trace_ui_url: str | None = None) -> list[Route]:
-    """The routes; ``token`` is compared in constant time; ``nudge`` restarts replayed messages;
-    ``trace_ui_url`` (Jaeger) makes each message carry a link to its trace."""
+def cors_middleware(origins: list[str]) -> list[Middleware]:
+    """CORS for the admin API: with no ``origins`` (the default) none at all, so no answer carries
+    ``Access-Control-Allow-Origin`` and a browser's preflight (``OPTIONS``) is refused (405: no
+    route accepts it). Listed origins (exact ``scheme://host[:port]``, no wildcard) may call with
+    the ``Authorization`` header; cookies are never used, so credentials stay off."""
+    if not origins:
+        return []
+    return [Middleware(CORSMiddleware, allow_origins=list(origins), allow_methods=["GET", "POST"],
+                       allow_headers=["Authorization", "Content-Type"], allow_credentials=False, max_age=600)]
 
-    guarded = bearer_guard(token)
+
+def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[str, str]], Any],
+                 info: Callable[[], dict[str, Any]] | None = None, trace_ui_url: str | None = None,
+                 guard: Callable[[Handler], Handler] | None = None) -> list[Route]:
+    """The routes; ``token`` is compared in constant time; ``nudge`` restarts replayed messages;
+    ``trace_ui_url`` (Jaeger) makes each message carry a link to its trace; ``guard`` (default
+    ``bearer_guard(token)``) is the app's one guard, so failed logins count across all routes."""
+
+    guarded = guard or bearer_guard(token)
 
     async def health(request: Request) -> Response:
         counts = await store.counts()
@@ -107,17 +145,20 @@ def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[
                 "counts": counts}
         if info:
             body.update(info())
+        from runtime.breaker_actor import breaker_health  # per target: state, failures, opened_at, next probe
+
+        body["breakers"] = await breaker_health(body.get("namespace"))
         return JSONResponse(body)
 
     async def list_messages(request: Request) -> Response:
         status = request.query_params.get("status")
         if status is not None and status not in STATUSES:
             raise ValueError(f"Unknown status '{status[:40]}'; use one of {', '.join(STATUSES)}.")
-        before = request.query_params.get("before")
+        before = _int_param(request, "before", 0, 0, 2**63 - 1) if "before" in request.query_params else None
         msgs = await store.list_messages(
             status=status, entity=request.query_params.get("entity"), key=request.query_params.get("key"),
             trace_id=request.query_params.get("trace_id"), limit=_int_param(request, "limit", 100, 1, 1000),
-            before_seq=int(before) if before and before.isdigit() else None)
+            before_seq=before)
         items = [_message_json(m, trace_ui_url) for m in msgs]
         return JSONResponse({"items": items, "next_before": items[-1]["seq"] if items else None})
 
@@ -164,11 +205,17 @@ def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[
 
     async def _ids_from(request: Request) -> list[str]:
         data = await json_body(request)
+        for name, kind, what in (("all", bool, "true or false"), ("entity", str, "a string"),
+                                 ("reason", str, "a string")):
+            if name in data and not isinstance(data[name], kind):
+                raise ValueError(f"'{name}' must be {what}.")
+        ids = data.get("ids")
+        if "ids" in data and (not isinstance(ids, list) or not all(isinstance(i, str) for i in ids)):
+            raise ValueError("'ids' must be a list of message ids.")
         if data.get("all"):
             msgs = await store.list_messages(status="dead", entity=data.get("entity"), limit=1000)
             return [m.id for m in msgs]
-        ids = data.get("ids")
-        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+        if not ids:
             raise ValueError("Give 'ids' (a non-empty list of message ids) or 'all': true.")
         return ids
 
@@ -188,7 +235,7 @@ def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[
     async def discard(request: Request) -> Response:
         data = await json_body(request)
         ids = await _ids_from(request)
-        reason = data.get("reason") if isinstance(data.get("reason"), str) else None
+        reason = data.get("reason")
 
         async def discard_one(mid: str) -> bool:
             return bool(await store.discard(mid, reason))
@@ -210,7 +257,7 @@ def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[
 
     async def conflicts(request: Request) -> Response:
         """The conflict log; values masked (personal data) unless ``unmasked=true``."""
-        unmasked = request.query_params.get("unmasked", "").lower() in ("1", "true", "yes")
+        unmasked = _bool_param(request, "unmasked")
         items = await store.list_conflicts(request.query_params.get("entity") or None,
                                            request.query_params.get("key") or None,
                                            _int_param(request, "limit", 100, 1, 1000))
@@ -222,7 +269,7 @@ def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[
         return JSONResponse(openapi_document())
 
     return [
-        Route("/api/v1/openapi.json", openapi, methods=["GET"]),
+        Route("/api/v1/openapi.json", guarded(openapi), methods=["GET"]),
         Route("/api/v1/health", guarded(health), methods=["GET"]),
         Route("/api/v1/messages", guarded(list_messages), methods=["GET"]),
         Route("/api/v1/messages/{id}", guarded(show_message), methods=["GET"]),

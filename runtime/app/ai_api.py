@@ -121,10 +121,14 @@ def openapi_paths() -> dict[str, Any]:
     rid = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Review id"}
     obj = {"type": "object"}
     schema_ref = {"type": "object", "required": ["system", "entity", "fields"], "properties": {
-        "system": {"type": "string"}, "entity": {"type": "string"}, "fields": {"type": "array", "items": {
+        "system": {"type": "string", "minLength": 1}, "entity": {"type": "string", "minLength": 1},
+        "fields": {"type": "array", "minItems": 1, "maxItems": 2000, "uniqueItems": True, "description": "names unique",
+                   "items": {
             "type": "object", "required": ["name"], "properties": {
-                "name": {"type": "string"}, "type": {"type": "string"}, "samples": {"type": "array"},
-                "label": {"type": "string"}}}}}}
+                "name": {"type": "string", "pattern": "\\S"}, "samples": {"type": "array"},
+                # read leniently: the type as text, a label only when it is a string
+                "type": {"description": "the field's type as the system names it"},
+                "label": {"description": "a display label (used when it is a non-empty string)"}}}}}}
 
     def body(props: dict[str, Any], required: list[str]) -> dict[str, Any]:
         return {"required": bool(required), "content": {"application/json": {"schema": {
@@ -149,13 +153,16 @@ def openapi_paths() -> dict[str, Any]:
                                         "responses": {**ok, "404": err, **auth}}},
         "/api/v1/review/{id}/release": {"post": {
             "summary": "Release: the record continues its flow from the guard (optional edits applied)",
-            "parameters": [rid], "requestBody": body({"edit": obj, "by": {"type": "string"}}, []),
+            "parameters": [rid], "requestBody": body({"edit": {**obj, "propertyNames": {"minLength": 1}},
+                                                      "by": {"type": "string"}}, []),
             "responses": decide}},
         "/api/v1/review/{id}/edit-and-release": {"post": {
             "summary": "Edit the held record ({path: value}) and release it", "parameters": [rid],
-            "requestBody": body({"edit": obj, "by": {"type": "string"}}, ["edit"]), "responses": decide}},
+            "requestBody": body({"edit": {**obj, "minProperties": 1, "propertyNames": {"minLength": 1}},
+                                 "by": {"type": "string"}}, ["edit"]),
+            "responses": decide}},
         "/api/v1/review/{id}/reject": {"post": {
             "summary": "Reject: the message ends with the reason", "parameters": [rid],
-            "requestBody": body({"reason": {"type": "string"}, "by": {"type": "string"}}, ["reason"]),
+            "requestBody": body({"reason": {"type": "string", "pattern": "\\S"}, "by": {"type": "string"}}, ["reason"]),
             "responses": decide}},
     }

@@ -8,7 +8,10 @@ from typing import Any
 __all__ = ["openapi_document"]
 
 _ERR = {"description": "Error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-_AUTH = {"401": {"description": "Missing or invalid admin token", **{k: v for k, v in _ERR.items() if k != "description"}}}
+_AUTH = {"401": {"description": "Missing or invalid admin token", **{k: v for k, v in _ERR.items() if k != "description"}},
+         "429": {"description": "Too many wrong tokens from this client address (Retry-After says when to try again)",
+                 "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                 **{k: v for k, v in _ERR.items() if k != "description"}}}
 
 
 def _json(ref: str, description: str = "OK") -> dict[str, Any]:
@@ -22,6 +25,13 @@ def _q(name: str, description: str, schema: dict[str, Any] | None = None) -> dic
 
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "Message id (ULID)"}
 _LIMIT = _q("limit", "Page size (1-1000, default 100)", {"type": "integer", "minimum": 1, "maximum": 1000})
+#: stateful testing (schemathesis) and clients follow these from a page of messages to one message
+_MESSAGE_LINKS = {
+    "GetMessage": {"operationRef": "#/paths/~1api~1v1~1messages~1{id}/get",
+                   "parameters": {"id": "$response.body#/items/0/id"}},
+    "ReplayMessage": {"operationRef": "#/paths/~1api~1v1~1messages~1{id}~1replay/post",
+                      "parameters": {"id": "$response.body#/items/0/id"}},
+}
 _SELECT = {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Selection"}}}}
 
 
@@ -36,10 +46,22 @@ def _sorted_ids(done: str, done_description: str) -> dict[str, Any]:
                      "description": "The current status of each skipped message"}}}
 
 
+def _with_rate_limit(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every operation that answers 401 can also answer 429 (failed logins: runtime.app.ratelimit)."""
+    for operations in paths.values():
+        for op in operations.values():
+            responses = op.get("responses", {})
+            if "401" in responses:
+                responses.setdefault("429", _AUTH["429"])
+    return paths
+
+
 def openapi_document() -> dict[str, Any]:
     from runtime import __version__
     from runtime.app.ai_api import openapi_paths as ai_paths
     from runtime.app.bulk_api import openapi_paths as bulk_paths
+    from runtime.app.designer_api import openapi_paths as designer_paths
+    from runtime.app.stats_api import openapi_paths as stats_paths
     from runtime.messages import STATUSES
 
     return {
@@ -66,18 +88,24 @@ def openapi_document() -> dict[str, Any]:
                 "MessagePage": {"type": "object", "properties": {
                     "items": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
                     "next_before": {"type": ["integer", "null"]}}},
-                "Selection": {"type": "object", "properties": {
-                    "ids": {"type": "array", "items": {"type": "string"}}, "all": {"type": "boolean"},
-                    "entity": {"type": "string"}, "reason": {"type": "string"}}},
+                "Selection": {"description": "Either ids (a non-empty list) or all: true", "anyOf": [
+                    {"type": "object", "required": ["ids"], "properties": {
+                        "ids": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+                        "all": {"type": "boolean"}, "entity": {"type": "string"}, "reason": {"type": "string"}}},
+                    {"type": "object", "required": ["all"], "properties": {
+                        "all": {"const": True}, "ids": {"type": "array", "items": {"type": "string"}},
+                        "entity": {"type": "string", "description": "only this entity's dead messages"},
+                        "reason": {"type": "string"}}}]},
                 "ReplayResult": _sorted_ids("replayed", "Replayed: back in the queue, due now"),
                 "DiscardResult": _sorted_ids("discarded", "Discarded: out of the dead-letter queue, kept in the journal"),
                 "Health": {"type": "object", "properties": {"status": {"type": "string"}, "version": {"type": "string"},
-                           "schema_version": {"type": "integer"}, "counts": {"type": "object"}}},
+                           "schema_version": {"type": "integer"}, "counts": {"type": "object"},
+                           "breakers": {"type": "object", "description": "Circuit breaker per target system"}}},
                 "Items": {"type": "object", "properties": {"items": {"type": "array", "items": {"type": "object"}}}},
             },
         },
         "security": [{"bearer": []}],
-        "paths": {
+        "paths": _with_rate_limit({
             "/api/v1/openapi.json": {"get": {"summary": "This document", "security": [],
                                              "responses": {"200": {"description": "OpenAPI document"}}}},
             "/api/v1/health": {"get": {"summary": "Health and message counts per entity and status",
@@ -87,8 +115,9 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [_q("status", "Filter by status", {"type": "string", "enum": list(STATUSES)}),
                                _q("entity", "Filter by entity"), _q("key", "Filter by record key"),
                                _q("trace_id", "Filter by W3C trace id (32 hex)"),
-                               _q("before", "Page: messages with seq below this", {"type": "integer"}), _LIMIT],
-                "responses": {"200": _json("MessagePage"), "400": _ERR, **_AUTH}}},
+                               _q("before", "Page: messages with seq below this",
+                                  {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}), _LIMIT],
+                "responses": {"200": {**_json("MessagePage"), "links": _MESSAGE_LINKS}, "400": _ERR, **_AUTH}}},
             "/api/v1/messages/{id}": {"get": {"summary": "One message with its timeline", "parameters": [_ID],
                                               "responses": {"200": _json("MessageDetail"), "404": _ERR, **_AUTH}}},
             "/api/v1/messages/{id}/replay": {"post": {
@@ -97,7 +126,8 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [_ID],
                 "responses": {"200": _json("ReplayResult"), "404": _ERR, "409": _ERR, **_AUTH}}},
             "/api/v1/dlq": {"get": {"summary": "The dead-letter queue", "parameters": [_q("entity", "Filter by entity"), _LIMIT],
-                                    "responses": {"200": _json("MessagePage"), **_AUTH}}},
+                                    "responses": {"200": {**_json("MessagePage"), "links": _MESSAGE_LINKS}, "400": _ERR,
+                                                  **_AUTH}}},
             "/api/v1/dlq/replay": {"post": {"summary": "Replay dead messages (ids, or all)",
                                             "description": "Unknown ids are listed in not_found, messages not in the "
                                                            "dead-letter queue in skipped.",
@@ -109,6 +139,8 @@ def openapi_document() -> dict[str, Any]:
                                              "requestBody": _SELECT,
                                              "responses": {"200": _json("DiscardResult"), "400": _ERR, **_AUTH}}},
             "/api/v1/xrefs": {"get": {"summary": "Cross-references PrestaShop id <-> AX id",
+                                      "description": "ps_id or ax_id looks one record up and needs entity "
+                                                     "(400 without it).",
                                       "parameters": [_q("entity", "Entity"), _q("ps_id", "PrestaShop id"),
                                                      _q("ax_id", "AX id"), _LIMIT],
                                       "responses": {"200": _json("Items"), "400": _ERR, **_AUTH}}},
@@ -138,5 +170,7 @@ def openapi_document() -> dict[str, Any]:
                 "responses": {"200": {"description": "Each step's output or error"}, "400": _ERR, "404": _ERR, **_AUTH}}},
             **ai_paths(),  # mapping suggestions, review queue (runtime/app/ai_api.py)
             **bulk_paths(),  # bulk runs of `presta-ax sync` (runtime/app/bulk_api.py)
-        },
+            **stats_paths(),  # console dashboard and explorer (runtime/app/stats_api.py)
+            **designer_paths(),  # the visual flow designer (runtime/app/designer_api.py)
+        }),
     }

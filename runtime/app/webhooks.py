@@ -1,8 +1,10 @@
 """``POST /webhooks/prestashop`` (and ``/webhooks/ps_webhooks``): verify, decode, deduplicate, persist, acknowledge, nudge.
 
 Refusals store nothing and answer a JSON body ``{"error": <code>, "detail": <sentence>}``:
-415 wrong content type, 413 body over the limit, 401 missing/invalid/stale signature,
-400 malformed JSON or missing fields, 422 unknown event type, 422 ``invalid_field`` (with
+415 wrong content type (or a charset other than UTF-8), 413 body over the limit, 408 body not
+complete within the read timeout, 401 missing/invalid/stale signature, 400 malformed JSON,
+wrong shape or types, unknown top-level fields, nesting deeper than :data:`MAX_DEPTH`, repeated
+keys or missing fields (:func:`decode_envelope`), 422 unknown event type, 422 ``invalid_field`` (with
 ``"field"``) for what the ingress can tell is wrong without asking the shop: a record id that
 is not a positive integer (PrestaShop ids are unsigned integers; a stock key may also be
 ``<id_product>-<id_product_attribute>``), a ``date_upd`` not in PrestaShop's
@@ -36,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import hashlib
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -55,7 +58,7 @@ from runtime.pollers_ps import ps_change_key
 from runtime.store import AsyncStore, Receipt
 from runtime.tracing import context_from_traceparent, get_tracer, inject_carrier
 
-__all__ = ["WebhookIngest", "KNOWN_EVENTS", "error"]
+__all__ = ["BodyProblem", "KNOWN_EVENTS", "MAX_DEPTH", "WebhookIngest", "check_structure", "decode_envelope", "error"]
 
 log = logging.getLogger("presta_ax.ingest")
 
@@ -66,13 +69,85 @@ KNOWN_EVENTS = frozenset(
 )
 
 
-class _Envelope(msgspec.Struct):
+class _Envelope(msgspec.Struct, forbid_unknown_fields=True):
     type: str
     data: dict[str, Any]
     timestamp: Any = None
 
 
 _decode = msgspec.json.Decoder(_Envelope)
+
+#: deepest nesting of objects and arrays a webhook may carry (a PrestaShop record is ~4 deep);
+#: deeper bodies are refused so that no later recursive walk (masking, mapping) can blow up
+MAX_DEPTH = 32
+
+
+class BodyProblem(Exception):
+    """Why a webhook body was refused: the HTTP ``status``, the error ``code`` and a sentence."""
+
+    def __init__(self, status: int, code: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail = status, code, detail
+
+
+def _too_deep(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests objects/arrays deeper than ``limit`` (iterative: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((c, depth + 1) for c in children if isinstance(c, (dict, list)))
+    return False
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        raise BodyProblem(400, "duplicate_key", f"The body repeats the key '{dup[:40]}' in one object; "
+                          "each key may appear once.")
+    return out
+
+
+def decode_envelope(body: bytes) -> _Envelope:
+    """Decode a signed webhook's body ``{"type", "timestamp", "data"}``; raises :class:`BodyProblem`.
+
+    Refused (400): bytes that are not UTF-8 JSON, a top-level value other than that object,
+    unknown top-level fields, wrong types, numbers out of range, nesting deeper than
+    :data:`MAX_DEPTH`, a key repeated in one object (parsers disagree on which one wins).
+    Never raises anything else, whatever the bytes (fuzzed: ``fuzz/fuzz_webhook.py``).
+    """
+    try:
+        env = _decode.decode(body)
+    except msgspec.ValidationError as exc:
+        raise BodyProblem(400, "invalid_body", f"The body is not a valid webhook: {exc}.") from None
+    except msgspec.DecodeError as exc:
+        raise BodyProblem(400, "malformed_json", f"The body is not valid JSON: {exc}.") from None
+    except UnicodeDecodeError:
+        raise BodyProblem(400, "malformed_json", "The body is not valid JSON: it is not UTF-8.") from None
+    except RecursionError:
+        raise BodyProblem(400, "too_deep", f"The body nests deeper than {MAX_DEPTH} levels.") from None
+    check_structure(body, env.data)
+    return env
+
+
+def check_structure(body: bytes, data: Any) -> None:
+    """The checks msgspec does not make, on a body it decoded (``data`` its decoded payload):
+    nesting deeper than :data:`MAX_DEPTH` and keys repeated in one object raise :class:`BodyProblem`."""
+    # The cheap bound first: nesting needs at least as many brackets as levels.
+    if body.count(b"{") + body.count(b"[") > MAX_DEPTH and _too_deep(data, MAX_DEPTH - 1):
+        raise BodyProblem(400, "too_deep", f"The body nests deeper than {MAX_DEPTH} levels.")
+    # msgspec keeps the last of repeated keys silently; a second pass with the standard parser
+    # finds them (~10 us for a typical order, after the signature was verified)
+    try:
+        json.loads(body, object_pairs_hook=_unique_keys)
+    except (ValueError, RecursionError):  # what msgspec accepted, the standard parser does too
+        raise BodyProblem(400, "malformed_json", "The body is not valid JSON.") from None
 
 
 def error(status: int, code: str, detail: str) -> JSONResponse:
@@ -139,6 +214,15 @@ def _change_key(entity: str, key: str, event_type: str, data: dict[str, Any]) ->
     return ps_change_key(entity, key, date_upd)
 
 
+def _utf8_charset(params: str) -> bool:
+    """JSON is UTF-8 (RFC 8259): a ``charset`` parameter, if any, must say so."""
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            return False
+    return True
+
+
 class _TooLarge(Exception):
     pass
 
@@ -161,8 +245,9 @@ class WebhookIngest:
 
     def __init__(self, store: AsyncStore, secrets: list[str], nudge: Callable[[str, str, dict[str, str]], Any],
                  *, max_body_bytes: int = 1024 * 1024, tolerance_s: int = 300,
-                 url_tokens: list[str] | None = None) -> None:
+                 url_tokens: list[str] | None = None, body_timeout_s: float = 10.0) -> None:
         self.store = store
+        self.body_timeout_s = body_timeout_s
         self.url_tokens = list(url_tokens or [])
         self.secrets = secrets
         self.nudge = nudge
@@ -181,12 +266,17 @@ class WebhookIngest:
 
     async def _json_body(self, request: Request) -> bytes | JSONResponse:
         """The raw body, or the refusal: 415 unless JSON, 413 over the limit (checked on the
-        declared length first, then while streaming, so an oversized body is never held whole)."""
-        ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if ctype != "application/json":
-            return error(415, "unsupported_media_type", "Send the webhook body as application/json.")
+        declared length first, then while streaming, so an oversized body is never held whole),
+        408 when the whole body has not arrived within ``body_timeout_s`` (a slow sender,
+        slowloris, holds a request slot no longer than that)."""
+        ctype, _, params = request.headers.get("content-type", "").partition(";")
+        if ctype.strip().lower() != "application/json" or not _utf8_charset(params):
+            return error(415, "unsupported_media_type", "Send the webhook body as application/json (UTF-8).")
         try:
-            return await _read_limited(request, self.max_body_bytes)
+            async with asyncio.timeout(self.body_timeout_s):
+                return await _read_limited(request, self.max_body_bytes)
+        except TimeoutError:
+            return error(408, "body_timeout", f"The body did not arrive within {self.body_timeout_s:g} s.")
         except _TooLarge:
             return error(413, "payload_too_large", f"The body exceeds the limit of {self.max_body_bytes} bytes.")
         except ClientDisconnect:
@@ -203,11 +293,9 @@ class WebhookIngest:
         except SignatureError as exc:
             return error(401, f"signature_{exc.reason}", exc.message)
         try:
-            env = _decode.decode(body)
-        except msgspec.ValidationError as exc:
-            return error(400, "invalid_body", f"The body is not a valid webhook: {exc}.")
-        except msgspec.DecodeError as exc:
-            return error(400, "malformed_json", f"The body is not valid JSON: {exc}.")
+            env = decode_envelope(body)
+        except BodyProblem as problem:
+            return error(problem.status, problem.code, problem.detail)
         if env.type not in KNOWN_EVENTS:
             return error(422, "unknown_event_type",
                          f"Event type '{env.type[:80]}' is not one the bridge handles (e.g. order.created).")
@@ -232,10 +320,17 @@ class WebhookIngest:
                 return body
             try:
                 event = parse_ps_webhooks(body, request.query_params.get("token"), self.url_tokens)
+                check_structure(body, event.data)
             except SignatureError as exc:
                 return error(401, f"token_{exc.reason}", exc.message)
             except ValidationError as exc:
                 return error(400, "invalid_body", exc.message)
+            except BodyProblem as problem:
+                return error(problem.status, problem.code, problem.detail)
+            except UnicodeDecodeError:
+                return error(400, "malformed_json", "The body is not valid JSON: it is not UTF-8.")
+            except RecursionError:
+                return error(400, "too_deep", f"The body nests deeper than {MAX_DEPTH} levels.")
             if event.type not in KNOWN_EVENTS:
                 return error(422, "unknown_event_type", f"Event type '{event.type[:80]}' is not one the bridge handles.")
             # the key is data.id, or data.id_order for the rows of an order (order_histories...)

@@ -219,7 +219,7 @@ async def _check_metrics(bridge_url: str) -> None:
                                   headers={"content-type": "application/json"})
         assert refused.status_code == 401
         reason = refused.json()["error"]
-        journal = (await http.get("/metrics")).text
+        journal = (await http.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})).text
     # a bulk run's progress reports (cumulative counts, as the driver hands them): counted once
     run = {"run_id": "r-metrics", "flow": "metrics_check_bulk", "listing_done": True, "listed": 10,
            "records_done": 4, "counts": {"created": 3}, "limiter": {"limit": 4.0}}

@@ -134,7 +134,7 @@ def test_xrefs_lookup(env) -> None:
 
 def test_openapi_document_lists_exactly_the_served_admin_routes(env) -> None:
     client, _, _ = env
-    doc = client.get("/api/v1/openapi.json").json()
+    doc = client.get("/api/v1/openapi.json", headers={"Authorization": f"Bearer {TOKEN}"}).json()
     documented = {(path, method.upper()) for path, ops in doc["paths"].items() for method in ops}
     served = set()
     for route in client.app.routes:
@@ -220,7 +220,7 @@ def test_replay_and_discard_tell_an_unknown_id_from_a_message_not_in_the_dlq(env
 
 def test_openapi_documents_not_found_for_replay(env) -> None:
     client, _, _ = env
-    doc = client.get("/api/v1/openapi.json").json()
+    doc = client.get("/api/v1/openapi.json", headers={"Authorization": f"Bearer {TOKEN}"}).json()
     assert set(doc["paths"]["/api/v1/messages/{id}/replay"]["post"]["responses"]) >= {"200", "404", "409"}
     for schema in ("ReplayResult", "DiscardResult"):
         assert {"skipped", "not_found", "statuses"} <= set(doc["components"]["schemas"][schema]["properties"])

@@ -43,7 +43,8 @@ async def test_journal_metrics_parse_and_count_statuses_dead_letters_pending_age
                     nudge=lambda e, k, c: None)
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bridge") as c:
-            r = await c.get("/metrics")
+            assert (await c.get("/metrics")).status_code == 401  # the journal's figures need the admin token
+            r = await c.get("/metrics", headers={"Authorization": "Bearer t"})
     finally:
         store.close()
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")

@@ -42,7 +42,7 @@ class Bridge:
                                       headers={"content-type": "application/json"})
 
     async def mismatches(self) -> int:
-        text = (await self.client.get("/metrics")).text
+        text = (await self.client.get("/metrics", headers={"Authorization": "Bearer admin-token-for-tests"})).text
         line = next(ln for ln in text.splitlines() if ln.startswith(MISMATCH_METRIC + " "))
         return int(float(line.split()[1]))  # the exposition writes floats ("1.0")
 
