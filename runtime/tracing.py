@@ -90,7 +90,10 @@ class JsonLinesSpanExporter(SpanExporter):
                 "attributes": dict(s.attributes or {}),
                 "status": s.status.status_code.name,
                 "start_ns": s.start_time, "end_ns": s.end_time,
-            }))
+                # what an OTLP backend gets too: the status text and the events (exceptions, retries)
+                "status_description": s.status.description,
+                "events": [{"name": e.name, "attributes": dict(e.attributes or {})} for e in s.events],
+            }, default=str))
         with open(self.path, "a", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")
         return SpanExportResult.SUCCESS

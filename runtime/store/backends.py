@@ -13,7 +13,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -422,10 +422,33 @@ class PostgresBackend(Backend):
 
     @contextmanager
     def tx(self) -> Iterator[Cursor]:
+        """A transaction on this thread's connection. A connection the server dropped (a restart,
+        a failover) is replaced: before BEGIN, or when BEGIN itself fails on it (nothing ran yet,
+        so starting again is safe); a failure after BEGIN raises, and the next call reconnects."""
+        import psycopg
+
+        with ExitStack() as stack:
+            c = self._live()
+            try:
+                stack.enter_context(c.transaction())
+            except psycopg.OperationalError:
+                if not c.closed:
+                    raise
+                c = self._live()
+                stack.enter_context(c.transaction())
+            cur = stack.enter_context(c.cursor())
+            yield _PgCursor(cur, self)
+
+    def _live(self) -> Any:
+        """This thread's connection, a new one if the old one is closed or broken."""
         c = self.conn()
-        with c.transaction():
-            with c.cursor() as cur:
-                yield _PgCursor(cur, self)
+        if c.closed:
+            with self._lock:
+                if c in self._all:
+                    self._all.remove(c)
+            self._local.conn = None
+            c = self.conn()
+        return c
 
     def _lock_for_migration(self, cur: Cursor) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(7215001)")

@@ -60,14 +60,22 @@ class StateMixin:
     # --------------------------------------------------------------- cross-references
     def put_xref(self, entity: str, ps_id: str, ax_id: str) -> None:
         """Record that ``ps_id`` and ``ax_id`` are the same record; replaces older pairings of either."""
-        now = time.time()
-        with self.backend.tx() as cur:
-            cur.execute("DELETE FROM xrefs WHERE entity = ? AND ax_id = ? AND ps_id <> ?", (entity, ax_id, ps_id))
-            cur.execute(
-                "INSERT INTO xrefs (entity, ps_id, ax_id, updated_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (entity, ps_id) DO UPDATE SET ax_id = excluded.ax_id, updated_at = excluded.updated_at",
-                (entity, ps_id, ax_id, now),
-            )
+        for attempt in range(3):
+            try:
+                with self.backend.tx() as cur:
+                    cur.execute("DELETE FROM xrefs WHERE entity = ? AND ax_id = ? AND ps_id <> ?", (entity, ax_id, ps_id))
+                    cur.execute(
+                        "INSERT INTO xrefs (entity, ps_id, ax_id, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT "
+                        "(entity, ps_id) DO UPDATE SET ax_id = excluded.ax_id, updated_at = excluded.updated_at",
+                        (entity, ps_id, ax_id, time.time()),
+                    )
+                return
+            except Exception as exc:
+                # PostgreSQL: two processes pairing the same AX id at once (an order's customer and
+                # the customer flow) both found nothing to delete, and the second insert meets the
+                # first's row on the AX-id index. Run again: the delete now sees it, the last wins.
+                if attempt == 2 or getattr(exc, "sqlstate", None) != "23505":
+                    raise
 
     def get_xref(self, entity: str, *, ps_id: str | None = None, ax_id: str | None = None) -> dict[str, Any] | None:
         """Look a pairing up by either side's id."""
