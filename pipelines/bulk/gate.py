@@ -45,6 +45,7 @@ class PermitTransport(httpx.AsyncBaseTransport):
             return response
 
     async def aclose(self) -> None:
+        await self.permits.close()  # a finished task must not be granted permits it would never give back
         await self.inner.aclose()
 
 

@@ -27,16 +27,20 @@ Everything is per run: a new run probes again from ``start``.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+from pipelines.bulk.permit_pool import PermitPool
+
 __all__ = ["AdaptiveLimit", "LimiterActor", "Permits", "limiter_name"]
 
 
 class AdaptiveLimit:
-    """The policy of the module docstring. Not thread-safe: use it from one event loop."""
+    """The policy of the module docstring. Not thread-safe: use it from one event loop (its
+    waiters are futures of that loop)."""
 
     def __init__(self, max_limit: int, *, start: int = 2, flat_factor: float = 1.5, lease_s: float = 60.0) -> None:
         if max_limit < 1:
@@ -56,57 +60,128 @@ class AdaptiveLimit:
         self.reclaimed = 0
         self.lease_s = lease_s
         self._leases: dict[int, float] = {}  # grant id -> when it is taken back
-        self._cond = asyncio.Condition()
+        self._width: dict[int, int] = {}  # grant id -> the most permits out during its current write
+        self._waiters: collections.deque[asyncio.Future[tuple[int, int]]] = collections.deque()
+        self._timer: asyncio.TimerHandle | None = None
 
-    def _can_grant(self) -> bool:
-        now = time.monotonic()
+    def _reclaim(self, now: float) -> None:
         for grant, until in list(self._leases.items()):
             if until < now:  # its holder is gone: take it back
                 del self._leases[grant]
+                self._width.pop(grant, None)
                 self.in_use = max(0, self.in_use - 1)
                 self.reclaimed += 1
+
+    def _can_grant(self) -> bool:
+        now = time.monotonic()
+        self._reclaim(now)
         return self.in_use < int(self.limit) and now >= self.blocked_until
 
+    def _grant(self) -> tuple[int, int]:
+        self.in_use += 1
+        self.granted += 1
+        self._leases[self.granted] = time.monotonic() + self.lease_s
+        for other in self._width:  # (at most a few dozen permits are out)
+            self._width[other] = max(self._width[other], self.in_use)
+        self._width[self.granted] = self.in_use
+        self.peak_in_use = max(self.peak_in_use, self.in_use)
+        if self.halvings:
+            self.peak_after_halving = max(self.peak_after_halving, self.in_use)
+        return self.epoch, self.granted
+
+    def _pump(self) -> None:
+        """Hand free permits to the oldest waiters, one each (FIFO: a release wakes exactly the
+        waiter it serves, not every waiter; with a few dozen waiters and one release per write,
+        waking all of them cost the limiter's loop more than the writes it paces). While waiters
+        remain that cannot be served now, wake again when that can change by itself: the end of
+        a ``Retry-After`` pause or of the earliest lease."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        while self._waiters and self._can_grant():
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(self._grant())
+        if self._waiters:
+            now = time.monotonic()
+            wake = [self.blocked_until] if self.blocked_until > now else []
+            if self.in_use >= int(self.limit) and self._leases:
+                wake.append(min(self._leases.values()))
+            if wake:
+                self._timer = asyncio.get_running_loop().call_later(max(0.0, min(wake) - now) + 0.001, self._pump)
+
     async def acquire(self) -> tuple[int, int]:
-        """Wait for a permit; returns ``(epoch, grant)`` (give both back to :meth:`release`)."""
-        async with self._cond:
-            while not self._can_grant():
-                wait = self.blocked_until - time.monotonic()
-                try:
-                    await asyncio.wait_for(self._cond.wait(), timeout=min(wait, 1.0) if wait > 0 else 1.0)
-                except TimeoutError:
-                    pass
-            self.in_use += 1
-            self.granted += 1
-            self._leases[self.granted] = time.monotonic() + self.lease_s
-            self.peak_in_use = max(self.peak_in_use, self.in_use)
-            if self.halvings:
-                self.peak_after_halving = max(self.peak_after_halving, self.in_use)
-            return self.epoch, self.granted
+        """Wait for a permit (first come, first served); returns ``(epoch, grant)`` (give both
+        back to :meth:`release`)."""
+        if not self._waiters and self._can_grant():
+            return self._grant()
+        waiter: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        self._pump()
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            # granted just as the caller gave up: the permit goes back at once, not at its lease's end
+            if waiter.done() and not waiter.cancelled():
+                self._give_back(waiter.result()[1])
+                self._pump()
+            raise
+
+    def _give_back(self, grant_id: int) -> None:
+        self._width.pop(grant_id, None)
+        if self._leases.pop(grant_id, None) is not None:
+            self.in_use = max(0, self.in_use - 1)
 
     async def release(self, grant: tuple[int, int], latency_s: float, outcome: str = "ok",
                       retry_after_s: float | None = None) -> None:
-        """Give a permit back with what happened: ``ok``, ``overload`` (429/503/timeout) or
-        ``error`` (any other failure: no change to the limit). A permit already taken back
+        """Give a permit back with what happened: ``ok``, ``overload`` (429/503/timeout),
+        ``error`` (any other failure: no change to the limit) or ``returned`` (no write: its
+        outcome was reported already). A permit already taken back
         (its lease ran out) changes nothing but the limit."""
         epoch, grant_id = grant
-        async with self._cond:
-            if self._leases.pop(grant_id, None) is not None:
-                self.in_use = max(0, self.in_use - 1)
-            if outcome == "overload":
-                if epoch == self.epoch:
-                    self.ceiling = max(1.0, min(self.ceiling, float(int(self.limit) - 1)))
-                    self.limit = max(1.0, self.limit / 2)
-                    self.epoch += 1
-                    self.halvings += 1
-                if retry_after_s:
-                    self.blocked_until = max(self.blocked_until, time.monotonic() + retry_after_s)
-            elif outcome == "ok":
-                if self.baseline is None or latency_s < self.baseline:
-                    self.baseline = latency_s
-                if latency_s <= self.flat_factor * self.baseline + 0.002:
-                    self.limit = min(self.limit + 1 / self.limit, self.ceiling, float(self.max_limit))
-            self._cond.notify_all()
+        width = self._width.get(grant_id, self.in_use)
+        self._give_back(grant_id)
+        self._account(epoch, latency_s, outcome, retry_after_s, width)
+        self._pump()
+
+    def _account(self, epoch: int, latency_s: float, outcome: str, retry_after_s: float | None,
+                 width: int = 0) -> None:
+        """What one write's outcome does to the limit (see the module docstring). ``width``: the
+        most permits out while the write was on its way. The ceiling learned from an overload is
+        below both the limit and that width: the limit may have grown on other writes' answers
+        meanwhile, so the limit alone can overstate the level that overloaded the target."""
+        if outcome == "overload":
+            if epoch == self.epoch:
+                level = min(int(self.limit), width) if width else int(self.limit)
+                self.ceiling = max(1.0, min(self.ceiling, float(level - 1)))
+                self.limit = max(1.0, self.limit / 2)
+                self.epoch += 1
+                self.halvings += 1
+            if retry_after_s:
+                self.blocked_until = max(self.blocked_until, time.monotonic() + retry_after_s)
+        elif outcome == "ok":
+            if self.baseline is None or latency_s < self.baseline:
+                self.baseline = latency_s
+            if latency_s <= self.flat_factor * self.baseline + 0.002:
+                self.limit = min(self.limit + 1 / self.limit, self.ceiling, float(self.max_limit))
+
+    async def report(self, grant: tuple[int, int], latency_s: float, outcome: str = "ok") -> dict[str, Any]:
+        """Account one write's outcome while its holder keeps the permit for its next write
+        (:class:`~pipelines.bulk.permit_pool.PermitPool`): the lease is renewed. The answer says
+        whether the holder must give the permit back when it is next free (``give_back``: the
+        budget shrank below what is out, or a ``Retry-After`` pause is on), or whether it was
+        already taken back (``lost``: its lease had run out), and the current epoch (a kept
+        permit's overloads count from then on)."""
+        epoch, grant_id = grant
+        lost = grant_id not in self._leases
+        self._account(epoch, latency_s, outcome, None, self._width.get(grant_id, self.in_use))
+        give_back = self.in_use > int(self.limit) or time.monotonic() < self.blocked_until
+        if not lost:
+            self._leases[grant_id] = time.monotonic() + self.lease_s
+            if not give_back:  # kept: its next write starts now
+                self._width[grant_id] = self.in_use
+        self._pump()  # the limit may have grown
+        return {"epoch": self.epoch, "give_back": give_back, "lost": lost}
 
     def stats(self) -> dict[str, Any]:
         return {"limit": round(self.limit, 2), "in_use": self.in_use, "max": self.max_limit,
@@ -129,8 +204,16 @@ class LimiterActor:
                       retry_after_s: float | None = None) -> None:
         await self.limit.release(grant, latency_s, outcome, retry_after_s)
 
+    async def report(self, grant: tuple[int, int], latency_s: float, outcome: str = "ok") -> dict[str, Any]:
+        return await self.limit.report(grant, latency_s, outcome)
+
     def stats(self) -> dict[str, Any]:
         return self.limit.stats()
+
+
+# (limiter name, event loop) -> the pool of that loop: the bulk tasks of a run in one worker share
+# its loop and so one pool (a few hundred bytes per run a worker served)
+_pools: dict[tuple[str, asyncio.AbstractEventLoop], PermitPool] = {}
 
 
 def limiter_name(run_id: str, system: str) -> str:
@@ -161,12 +244,29 @@ class Permits:
     def actor(self) -> Any:
         return self._actor
 
+    def pool(self) -> PermitPool:
+        """This event loop's :class:`~pipelines.bulk.permit_pool.PermitPool` of these permits
+        (one per limiter and loop, whichever copy of this handle asks)."""
+        loop = asyncio.get_running_loop()
+        pool = _pools.get((self.name, loop))
+        if pool is None:
+            pool = _pools[(self.name, loop)] = PermitPool(self.actor())
+        return pool
+
+    async def close(self) -> None:
+        """At the end of a task's writes: withdraw what this loop still asks the limiter for
+        (see :meth:`PermitPool.close`)."""
+        pool = _pools.get((self.name, asyncio.get_running_loop()))
+        if pool is not None:
+            await pool.close()
+
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[dict[str, Any]]:
         """Hold one permit around a write. Set ``outcome`` (``overload``/``error``) and
-        ``retry_after`` in the yielded dict on failure (:mod:`pipelines.bulk.gate` does it)."""
-        actor = self.actor()
-        grant = await actor.acquire.remote()
+        ``retry_after`` in the yielded dict on failure (:mod:`pipelines.bulk.gate` does it).
+        The permit may be kept for this process's next write (:mod:`.permit_pool`)."""
+        pool = self.pool()
+        held = await pool.take()
         report: dict[str, Any] = {"outcome": "ok", "retry_after": None}
         started = time.monotonic()
         try:
@@ -176,7 +276,7 @@ class Permits:
                 report["outcome"] = "error"
             raise
         finally:
-            await actor.release.remote(grant, time.monotonic() - started, report["outcome"], report["retry_after"])
+            pool.done(held, time.monotonic() - started, report["outcome"], report["retry_after"])
 
     def stats(self) -> dict[str, Any]:
         import ray

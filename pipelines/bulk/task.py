@@ -306,6 +306,8 @@ async def _chunk(env: TaskEnv, chunk: dict[str, Any]) -> dict[str, Any]:
 
     t3 = time.perf_counter()
     await asyncio.gather(*(one_group(g) for g in groups))
+    for permits in env.permits.values():  # this chunk writes no more: what it still asks for goes back
+        await permits.close()
     t4 = time.perf_counter()
     result = {"state": "done", "first": chunk["first"], "last": chunk["last"], "keys": len(chunk["keys"]),
               "records": sum(len(g) for g in groups),

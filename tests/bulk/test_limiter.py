@@ -76,6 +76,35 @@ def test_a_permit_whose_holder_died_is_taken_back() -> None:
     assert limit.reclaimed == 2 and limit.in_use == 0
 
 
+def test_a_kept_permit_is_reported_and_asked_back_after_a_halving() -> None:
+    async def go() -> tuple[list[dict[str, object]], AdaptiveLimit]:
+        limit = AdaptiveLimit(8, start=4)
+        grants = [await limit.acquire() for _ in range(4)]
+        answers = [await limit.report(grants[0], 0.01, "ok")]  # kept for its next write
+        await limit.release(grants[1], 0.01, "overload")  # 4 -> 2: three out, one too many
+        answers.append(await limit.report(grants[2], 0.01, "ok"))
+        return answers, limit
+
+    (kept, shrink), limit = asyncio.run(go())
+    assert kept == {"epoch": 0, "give_back": False, "lost": False}
+    assert shrink["give_back"] is True and shrink["epoch"] == 1
+    assert limit.in_use == 3  # a report does not give the permit back; only the overload did
+
+
+def test_the_learned_ceiling_is_below_the_widest_level_the_refused_write_saw() -> None:
+    async def go() -> AdaptiveLimit:
+        limit = AdaptiveLimit(16, start=4)
+        grants = [await limit.acquire() for _ in range(4)]  # four writes out
+        for _ in range(3):  # the three others write on, kept, and answer fine: the limit grows past 5
+            for grant in grants[1:]:
+                await limit.report(grant, 0.01, "ok")
+        assert limit.limit >= 5
+        await limit.release(grants[0], 0.01, "overload")  # refused with 4 out, not 5
+        return limit
+
+    assert asyncio.run(go()).ceiling == 3
+
+
 def test_a_cluster_with_a_sqlite_store_is_refused() -> None:
     check_cluster_store("sqlite:///data/journal.db", 1)
     check_cluster_store("postgresql://db/bridge", 3)
