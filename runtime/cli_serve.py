@@ -347,6 +347,17 @@ def _serve(settings: Any, address: str | None, num_cpus: int | None, *, stop_tim
         except Exception as exc:  # noqa: BLE001 - one readable line
             err.print(f"[red]Ray did not start: {type(exc).__name__}: {exc}[/red]")
             raise typer.Exit(1) from None
+        if address:  # settings that only work on one host stop the bridge here (runtime/cluster_checks.py)
+            from rich.markup import escape
+
+            from connectors.errors import ConfigError
+            from runtime.cluster_checks import check_cluster
+            try:
+                check_cluster(settings)
+            except ConfigError as exc:
+                err.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
+                ray.shutdown()
+                raise typer.Exit(2) from None
         try:
             running = start_bridge(settings, progress=steps)
         except BridgeConflict as exc:
@@ -361,6 +372,9 @@ def _serve(settings: Any, address: str | None, num_cpus: int | None, *, stop_tim
     console.print(f"[green]Presta-AX Bridge {__version__} listening on {running.url}[/green]")
     console.print(f"  webhooks   POST {running.url}/webhooks/prestashop")
     console.print(f"  admin API  {running.url}/api/v1   (OpenAPI: {running.url}/api/v1/openapi.json)")
+    from runtime.app.console import console_dist
+    console.print(f"  console    {running.url}/console/   (log in with the admin token)" if (console_dist() / "index.html").is_file()
+                  else "  console    not built: install Node >= 20 and npm, then run `make console`")
     console.print(f"  store      {settings.store_url().split('@')[-1]}")
     if ingress is not None:
         console.print(f"  ingress    {ingress.describe()}")

@@ -102,7 +102,8 @@ def _run(kind: str, *, direction: str, full: bool, since: str | None, dry_run: b
 
     check_cluster_store(url, sum(1 for n in ray.nodes() if n.get("Alive")))
     opts = BulkOptions(kind=kind, direction=direction, since=parse_since(since), changed=not full, dry_run=dry_run, resume=resume, concurrency=concurrency,
-                       chunk_size=chunk_size, flow_dirs=[str(d) for d in settings.flow_dirs])
+                       chunk_size=chunk_size, flow_dirs=[str(d) for d in settings.flow_dirs],
+                       task_resource=settings.placement.bulk_resource)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]} rec/s"), TimeRemainingColumn(), TextColumn("{task.fields[errors]}"))
     with Progress(*columns, console=console, transient=False, disable=as_json) as bar:

@@ -64,6 +64,7 @@ class BulkOptions:
     permit_lease_s: float = 60.0   # a write permit not given back by then (its task died) is taken back
     flow_dirs: list[str] = field(default_factory=list)
     namespace: str | None = None
+    task_resource: str | None = None  # a custom Ray resource each task asks one unit of (placement.bulk_resource)
 
     def signature(self) -> str:
         """What makes two commands "the same run" (a rerun continues it)."""
@@ -235,10 +236,11 @@ async def run_bulk(opts: BulkOptions, *, prestashop: Any, ax: Any, store_factory
                   prestashop=prestashop, ax=ax, store_factory=store_factory, permits=permits,
                   dry_run=opts.dry_run, record_concurrency=opts.record_concurrency)
     # SPREAD: on a cluster the chunks go to every node (the limiter, not the node, bounds the writes)
-    task = ray.remote(num_cpus=opts.task_cpus, max_retries=3, retry_exceptions=False,
-                      scheduling_strategy="SPREAD")(run_chunk)
+    task = ray.remote(num_cpus=opts.task_cpus, max_retries=3, retry_exceptions=False, scheduling_strategy="SPREAD",
+                      resources={opts.task_resource: 1} if opts.task_resource else {})(run_chunk)
     env_ref = ray.put(env)
     started = time.monotonic()
+    earlier_s = float(run.get("duration_prev_s", 0.0))  # what earlier sessions of a resumed run took
     before = dict(run["counts"])  # a resumed run's earlier counts (writes/s counts this session's only)
     last_save = 0.0
 
@@ -266,7 +268,7 @@ async def run_bulk(opts: BulkOptions, *, prestashop: Any, ax: Any, store_factory
             return
         last_save = now
         elapsed = now - started
-        run["duration_s"] = round(run.get("duration_prev_s", 0.0) + elapsed, 3)
+        run["duration_s"] = round(earlier_s + elapsed, 3)
         writes = run["counts"]["writes"] - before.get("writes", 0)
         run["writes_per_s"] = round(writes / elapsed, 2) if elapsed > 0 else 0.0
         run["updated_at"] = time.time()
@@ -309,7 +311,7 @@ async def run_bulk(opts: BulkOptions, *, prestashop: Any, ax: Any, store_factory
         raise
     finally:
         run["finished_at"] = time.time() if run["status"] != "running" else None
-        run["duration_prev_s"] = run.get("duration_prev_s", 0.0) + (time.monotonic() - started)
+        run["duration_prev_s"] = earlier_s + (time.monotonic() - started)
         progress(force=True)
         for ref in pending:
             ray.cancel(ref, force=False)

@@ -1,0 +1,210 @@
+"""Several "hosts" on one machine, made of Linux network namespaces, for the multi-host tests.
+
+Contract of :class:`Hosts` (a context manager; needs root and ``ip netns``):
+
+* ``Hosts(n)`` makes ``n`` namespaces ``pax<tag><letter>``, each with its loopback up and one
+  veth interface ``eth0`` on a Linux bridge in the root namespace; the addresses are one /24 of
+  198.18.0.0/15 (RFC 2544, test networks), picked free on this machine: host ``i`` has
+  ``198.18.N.(i+1)``, the bridge ``198.18.N.254`` (so the test process reaches every host). No
+  route or address is added to any real interface, and nothing is routed off the machine.
+* every host has its own scratch folder (``host.root``) and data folder (``host.data``): nothing
+  relies on two hosts sharing a file;
+* on exit, even after a failure: every process in each namespace is killed (``ip netns pids``),
+  the namespaces, their links and the bridge are deleted, the scratch folders removed.
+
+:func:`start_postgres` runs a PostgreSQL server inside a host's namespace, listening on that
+host's IP (trust auth from 198.18.0.0/15 only). :func:`unavailable` says why the harness cannot
+run here (None when it can).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.pg import _bindir
+
+__all__ = ["Host", "Hosts", "start_postgres", "unavailable", "ROOT"]
+
+ROOT = Path(__file__).resolve().parents[2]
+#: the test-network range (RFC 2544) the harness takes its /24 from
+NET_PREFIX = "198.18"
+_instances = itertools.count()
+
+
+def unavailable() -> str | None:
+    """Why the multi-host harness cannot run here, or None."""
+    if os.geteuid() != 0:
+        return "the multi-host tests make network namespaces and need root"
+    if shutil.which("ip") is None:
+        return "`ip` (iproute2) is not installed"
+    probe = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True)
+    if probe.returncode != 0:
+        return f"`ip netns` does not work here: {probe.stderr.strip()[:200]}"
+    return None
+
+
+def _sh(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(argv), capture_output=True, text=True, check=check)
+
+
+def _free_subnet() -> int:
+    """A third octet N such that 198.18.N.0/24 is on no interface of the root namespace yet."""
+    used = _sh("ip", "-4", "-o", "addr", "show").stdout
+    for n in [*range(7 + os.getpid() % 200, 250), *range(7, 250)]:
+        if f" {NET_PREFIX}.{n}." not in used:
+            return n
+    raise RuntimeError("no free /24 left in 198.18.0.0/16 on this machine")
+
+
+class Host:
+    """One namespace: its name, IP, scratch folder and data folder."""
+
+    def __init__(self, ns: str, ip: str, root: Path) -> None:
+        self.ns, self.ip, self.root = ns, ip, root
+        self.data = root / "data"
+        self.data.mkdir(parents=True, exist_ok=True)
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.veth = ""  # its end of the link, in the root namespace
+
+    def __repr__(self) -> str:
+        return f"Host({self.ns}, {self.ip})"
+
+    def argv(self, argv: list[str]) -> list[str]:
+        return ["ip", "netns", "exec", self.ns, *argv]
+
+    def run(self, argv: list[str], *, env: dict[str, str] | None = None, timeout: float = 120,
+            check: bool = True, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        """Run ``argv`` inside the namespace and wait; raises with its output when it fails."""
+        proc = subprocess.run(self.argv(argv), env=env, cwd=cwd or ROOT, capture_output=True, text=True,
+                              timeout=timeout)
+        if check and proc.returncode != 0:
+            raise RuntimeError(f"{self.ns}: {' '.join(argv[:4])} … exited {proc.returncode}:\n"
+                               f"{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+        return proc
+
+    def spawn(self, argv: list[str], log: str, *, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+        """Start ``argv`` in the namespace in the background, output to ``root/<log>``."""
+        out = open(self.root / log, "ab")  # noqa: SIM115 - the child keeps it open
+        proc = subprocess.Popen(self.argv(argv), env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self.procs.append(proc)
+        return proc
+
+    def pids(self) -> list[int]:
+        out = _sh("ip", "netns", "pids", self.ns, check=False).stdout
+        return [int(p) for p in out.split() if p.strip().isdigit()]
+
+    def kill_all(self) -> int:
+        """SIGKILL every process of this namespace (a host's sudden death); returns how many."""
+        killed = 0
+        for _ in range(5):  # daemons may fork while we kill: look again until none is left
+            pids = self.pids()
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    killed += 1
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.2)
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+        return killed
+
+    def log(self, name: str, tail: int = 3000) -> str:
+        path = self.root / name
+        return path.read_text(errors="replace")[-tail:] if path.exists() else ""
+
+
+class Hosts:
+    """``n`` hosts on one bridge (see the module docstring)."""
+
+    def __init__(self, n: int = 3) -> None:
+        if not 1 <= n <= 8:
+            raise ValueError("Hosts(n): n must be 1 to 8.")
+        self.n = n
+        # unique per instance: a deleted namespace's links vanish asynchronously in the kernel
+        self.tag = f"{os.getpid() % 1000:03d}{next(_instances) % 100:02d}"
+        self.bridge = f"paxbr{self.tag}"
+        self.hosts: list[Host] = []
+        # short: Ray's unix socket paths under each host's scratch must stay below 108 bytes
+        self.scratch = Path(tempfile.mkdtemp(prefix="pax-"))
+        self.scratch.chmod(0o755)  # PostgreSQL runs as its own user and must reach its folder
+
+    def __enter__(self) -> Hosts:
+        try:
+            self._up()
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __getitem__(self, i: int) -> Host:
+        return self.hosts[i]
+
+    def _up(self) -> None:
+        subnet = _free_subnet()
+        self.gateway = f"{NET_PREFIX}.{subnet}.254"
+        _sh("ip", "link", "add", self.bridge, "type", "bridge")
+        _sh("ip", "addr", "add", f"{self.gateway}/24", "dev", self.bridge)
+        _sh("ip", "link", "set", self.bridge, "up")
+        for i in range(self.n):
+            letter = "abcdefgh"[i]
+            ns, veth = f"pax{self.tag}{letter}", f"pax{self.tag}{letter}0"
+            _sh("ip", "netns", "add", ns)
+            host = Host(ns, f"{NET_PREFIX}.{subnet}.{i + 1}", self.scratch / letter)
+            host.veth = veth
+            self.hosts.append(host)
+            _sh("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
+            _sh("ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns)
+            _sh("ip", "link", "set", veth, "master", self.bridge)
+            _sh("ip", "link", "set", veth, "up")
+            _sh("ip", "netns", "exec", ns, "ip", "addr", "add", f"{host.ip}/24", "dev", "eth0")
+            _sh("ip", "netns", "exec", ns, "ip", "link", "set", "eth0", "up")
+
+    def close(self) -> None:
+        """Kill everything, delete namespaces, links and the bridge, remove the scratch. Never raises."""
+        for host in self.hosts:
+            try:
+                host.kill_all()
+            except Exception:  # noqa: BLE001 - teardown goes on whatever happens
+                pass
+            _sh("ip", "netns", "del", host.ns, check=False)
+            # the veth pair goes with the namespace, but only once the kernel has let go of it
+            _sh("ip", "link", "del", host.veth, check=False)
+        _sh("ip", "link", "del", self.bridge, check=False)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+def start_postgres(host: Host, port: int = 5432) -> str:
+    """Start PostgreSQL in ``host``'s namespace on its IP; returns the admin URL (by IP). The
+    server dies with the host (:meth:`Host.kill_all`)."""
+    bindir = _bindir()
+    root = host.root / "pg"
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.chown(root, "postgres", "postgres")
+    data = root / "data"
+    prefix = ["runuser", "-u", "postgres", "--"]
+    env = dict(os.environ, LC_ALL="C.UTF-8")
+    host.run([*prefix, f"{bindir}/initdb", "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8"], env=env)
+    with open(data / "pg_hba.conf", "a") as hba:  # the hosts' network only, never anything routed
+        hba.write("host all all 198.18.0.0/15 trust\n")
+    opts = f"-c listen_addresses={host.ip} -p {port} -k {root} -c fsync=off -c max_connections=200"
+    host.run([*prefix, f"{bindir}/pg_ctl", "-D", str(data), "-o", opts, "-l", str(root / "log"), "-w", "start"],
+             env=env)
+    return f"postgresql://postgres@{host.ip}:{port}/postgres"
