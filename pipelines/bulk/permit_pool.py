@@ -56,10 +56,7 @@ class PermitPool:
         """Wait for a permit: one freed by this pool's last write, or a new grant."""
         waiter: asyncio.Future[Held] = self.loop.create_future()
         self._waiters.append(waiter)
-        if len(self._asks) < len(self._waiters):
-            ref = self._actor.acquire.remote()
-            ask = self.loop.create_task(self._ask(ref))
-            self._asks[ask] = ref
+        self._ask_enough()
         try:
             return await waiter
         except asyncio.CancelledError:
@@ -69,6 +66,16 @@ class PermitPool:
                 with contextlib.suppress(ValueError):
                     self._waiters.remove(waiter)
             raise
+
+    def _ask_enough(self) -> None:
+        """As many acquires waiting at the limiter as local waiters: a waiter must never depend
+        on a permit this pool holds, since that permit may have to go back instead (an overload,
+        a shrunk budget) and would then serve nobody here."""
+        waiting = sum(1 for w in self._waiters if not w.done())
+        while len(self._asks) < waiting:
+            ref = self._actor.acquire.remote()
+            ask = self.loop.create_task(self._ask(ref))
+            self._asks[ask] = ref
 
     async def _ask(self, ref: Any) -> None:
         try:
@@ -89,6 +96,7 @@ class PermitPool:
     def _free(self, held: Held) -> None:
         """``held`` has no write: to the oldest local waiter, else back to the limiter."""
         if held.lost:
+            self._ask_enough()
             return  # the limiter already took it back
         if not held.give_back:
             while self._waiters:
@@ -97,11 +105,13 @@ class PermitPool:
                     waiter.set_result(held)
                     return
         self._actor.release.remote(held.grant, 0.0, "returned")
+        self._ask_enough()
 
     def done(self, held: Held, latency_s: float, outcome: str, retry_after_s: float | None) -> None:
         """The write made with ``held`` ended with ``outcome`` (see :mod:`.limiter`)."""
         if outcome == "overload":
             self._actor.release.remote(held.grant, latency_s, outcome, retry_after_s)
+            self._ask_enough()
             return
         answer = self.loop.create_task(self._answer(held, self._actor.report.remote(held.grant, latency_s, outcome)))
         self._answers.add(answer)
