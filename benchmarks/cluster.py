@@ -167,7 +167,9 @@ def main() -> None:
         print(f"cluster benchmark skipped: {why}")
         return
     items, webhooks = (60, 300) if args.quick else (400, 2000)
-    with Hosts(3) as hosts:
+    # hosts.client(): this process talks to the hosts from the harness' switch namespace (no
+    # address of ours in the machine's own namespace); commands run in a host via `ip netns exec`
+    with Hosts(3) as hosts, hosts.client():
         a, b, c = hosts.hosts
         # bench_K: the hosts bulk tasks may use in the K-host run; bench_ing: one ingress replica per host
         start_head(a, resources={"presta_ax_head": 1000, "bench_1": 1000, "bench_2": 1000, "bench_3": 1000,

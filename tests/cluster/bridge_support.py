@@ -19,7 +19,7 @@ import httpx
 from ruamel.yaml import YAML
 
 from runtime.demo import write_sandbox_flows
-from tests.cluster.hosts import Host
+from tests.cluster.hosts import Host, in_netns
 from tests.cluster.ray_nodes import BIN, HEAD_RESOURCE, WORKER_RESOURCE, host_env
 from tests.contract.runtime_operations.support import PS_KEY
 from tests.e2e.support import SECRET, TOKEN
@@ -30,12 +30,19 @@ __all__ = ["ORDER_SHOP", "BULK_SHOP", "AX_PORT", "BRIDGE_PORT", "start_sandboxes
 ORDER_SHOP, AX_PORT, BULK_SHOP, BRIDGE_PORT = 8081, 8082, 8083, 8000
 
 
-def wait_http(url: str, timeout_s: float = 90, host: Host | None = None, log: str = "") -> None:
+def wait_http(url: str, timeout_s: float = 90, host: Host | None = None, log: str = "",
+              switch: str | None = None) -> None:
+    """Wait until ``url`` answers below 500, asking as a client on the switch (``switch``, by
+    default ``host.switch``)."""
+    ns = switch or (host.switch if host else "")
+    if not ns:
+        raise ValueError("wait_http: a host or a switch namespace is needed to reach the hosts")
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            if httpx.get(url, timeout=2).status_code < 500:
-                return
+            with in_netns(ns):
+                if httpx.get(url, timeout=2).status_code < 500:
+                    return
         except httpx.HTTPError:
             pass
         if time.monotonic() > deadline:

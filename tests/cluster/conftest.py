@@ -1,6 +1,7 @@
 """Fixtures of the multi-host tests (see hosts.py and ray_nodes.py).
 
-* ``hosts``: three hosts A, B, C (network namespaces on one bridge, 198.18.N.0/24), torn down
+* ``hosts``: three hosts A, B, C (network namespaces on one bridge in a switch namespace,
+  198.18.N.0/24; the test process reaches them only inside ``hosts.client()``), torn down
   after the session even when a test fails (one cluster for all the multi-host tests: starting
   one costs ~15 s). Skipped with the reason when this machine cannot make
   them (not root, no ``ip netns``); with ``PRESTA_AX_REQUIRE_CLUSTER=1`` (CI) that fails instead.
@@ -40,7 +41,7 @@ class Cluster:
     def database(self) -> str:
         """A fresh database on the cluster's PostgreSQL; its URL by IP."""
         name = "c_" + uuid.uuid4().hex[:10]
-        with psycopg.connect(self.pg_admin_url, autocommit=True) as c:
+        with self.hosts.client(), psycopg.connect(self.pg_admin_url, autocommit=True) as c:
             c.execute(f'CREATE DATABASE "{name}"')
         return self.pg_admin_url.rsplit("/", 1)[0] + "/" + name
 

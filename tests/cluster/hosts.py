@@ -2,15 +2,21 @@
 
 Contract of :class:`Hosts` (a context manager; needs root and ``ip netns``):
 
-* ``Hosts(n)`` makes ``n`` namespaces ``pax<tag><letter>``, each with its loopback up and one
-  veth interface ``eth0`` on a Linux bridge in the root namespace; the addresses are one /24 of
-  198.18.0.0/15 (RFC 2544, test networks), picked free on this machine: host ``i`` has
-  ``198.18.N.(i+1)``, the bridge ``198.18.N.254`` (so the test process reaches every host). No
-  route or address is added to any real interface, and nothing is routed off the machine.
+* ``Hosts(n)`` makes a switch namespace ``paxsw<tag>`` holding a Linux bridge, and ``n`` host
+  namespaces ``pax<tag><letter>``, each with its loopback up and one veth interface ``eth0`` whose
+  peer is on the bridge in the switch namespace. The addresses are one /24 of 198.18.0.0/15
+  (RFC 2544, test networks): host ``i`` has ``198.18.N.(i+1)``, the bridge ``198.18.N.254`` (the
+  test client's address). Every address and link of the harness lives inside its namespaces: the
+  root (machine's) namespace gets none, no route, and nothing is routed off the machine.
+* the test process reaches the hosts as a client on the switch: only inside
+  ``with hosts.client():`` (or :func:`in_netns` with ``host.switch``), which moves the current
+  thread into the switch namespace and back (network namespaces are per thread), so open a
+  connection and use it inside that block. A subprocess acting as a client runs under
+  ``ip netns exec <switch>`` (:meth:`Hosts.client_argv`).
 * every host has its own scratch folder (``host.root``) and data folder (``host.data``): nothing
   relies on two hosts sharing a file;
 * on exit, even after a failure: every process in each namespace is killed (``ip netns pids``),
-  the namespaces, their links and the bridge are deleted, the scratch folders removed.
+  the namespaces are deleted (the switch with its bridge and veths too), the scratch folders removed.
 
 :func:`start_postgres` runs a PostgreSQL server inside a host's namespace, listening on that
 host's IP (trust auth from 198.18.0.0/15 only). :func:`unavailable` says why the harness cannot
@@ -19,6 +25,7 @@ run here (None when it can).
 
 from __future__ import annotations
 
+import ctypes
 import itertools
 import os
 import shutil
@@ -26,17 +33,50 @@ import signal
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
 from tests.pg import _bindir
 
-__all__ = ["Host", "Hosts", "start_postgres", "unavailable", "ROOT"]
+__all__ = ["Host", "Hosts", "in_netns", "start_postgres", "unavailable", "ROOT"]
 
 ROOT = Path(__file__).resolve().parents[2]
 #: the test-network range (RFC 2544) the harness takes its /24 from
 NET_PREFIX = "198.18"
 _instances = itertools.count()
+CLONE_NEWNET = 0x40000000
+_libc: ctypes.CDLL | None = None
+
+
+def _setns(fd: int) -> None:
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"setns(CLONE_NEWNET): {os.strerror(err)}")
+
+
+@contextmanager
+def in_netns(name: str) -> Iterator[None]:
+    """Run the block's network calls in the namespace ``name`` (made by ``ip netns add``): only the
+    current thread moves, and it moves back when the block ends, even on an error. Sockets opened
+    in the block stay in that namespace."""
+    own = os.open("/proc/thread-self/ns/net", os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        target = os.open(f"/var/run/netns/{name}", os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            _setns(target)
+        finally:
+            os.close(target)
+        try:
+            yield
+        finally:
+            _setns(own)
+    finally:
+        os.close(own)
 
 
 def unavailable() -> str | None:
@@ -56,7 +96,8 @@ def _sh(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 
 def _free_subnet() -> int:
-    """A third octet N such that 198.18.N.0/24 is on no interface of the root namespace yet."""
+    """A third octet N such that 198.18.N.0/24 is on no interface of the root namespace (the
+    harness adds none there; this only keeps clear of a real network using that range)."""
     used = _sh("ip", "-4", "-o", "addr", "show").stdout
     for n in [*range(7 + os.getpid() % 200, 250), *range(7, 250)]:
         if f" {NET_PREFIX}.{n}." not in used:
@@ -67,12 +108,13 @@ def _free_subnet() -> int:
 class Host:
     """One namespace: its name, IP, scratch folder and data folder."""
 
-    def __init__(self, ns: str, ip: str, root: Path) -> None:
+    def __init__(self, ns: str, ip: str, root: Path, switch: str = "") -> None:
         self.ns, self.ip, self.root = ns, ip, root
+        self.switch = switch  # the switch namespace: ``in_netns(host.switch)`` reaches this host
         self.data = root / "data"
         self.data.mkdir(parents=True, exist_ok=True)
         self.procs: list[subprocess.Popen[bytes]] = []
-        self.veth = ""  # its end of the link, in the root namespace
+        self.veth = ""  # its end of the link, on the bridge in the switch namespace
 
     def __repr__(self) -> str:
         return f"Host({self.ns}, {self.ip})"
@@ -137,7 +179,10 @@ class Hosts:
         self.n = n
         # unique per instance: a deleted namespace's links vanish asynchronously in the kernel
         self.tag = f"{os.getpid() % 1000:03d}{next(_instances) % 100:02d}"
+        self.switch = f"paxsw{self.tag}"  # the bridge's namespace, where the test client sits
         self.bridge = f"paxbr{self.tag}"
+        self._switch_made = False
+        self.gateway = ""  # the bridge's address in the switch namespace, once up
         self.hosts: list[Host] = []
         # short: Ray's unix socket paths under each host's scratch must stay below 108 bytes
         self.scratch = Path(tempfile.mkdtemp(prefix="pax-"))
@@ -157,37 +202,55 @@ class Hosts:
     def __getitem__(self, i: int) -> Host:
         return self.hosts[i]
 
+    def client(self) -> AbstractContextManager[None]:
+        """``with hosts.client():`` the current thread is a client on the switch (see the module
+        docstring): open and use connections to the hosts inside the block."""
+        return in_netns(self.switch)
+
+    def client_argv(self, argv: list[str]) -> list[str]:
+        """``argv`` run as a client on the switch (for a subprocess that connects to the hosts)."""
+        return ["ip", "netns", "exec", self.switch, *argv]
+
     def _up(self) -> None:
         subnet = _free_subnet()
         self.gateway = f"{NET_PREFIX}.{subnet}.254"
-        _sh("ip", "link", "add", self.bridge, "type", "bridge")
-        _sh("ip", "addr", "add", f"{self.gateway}/24", "dev", self.bridge)
-        _sh("ip", "link", "set", self.bridge, "up")
+        sw = ["ip", "-n", self.switch]
+        _sh("ip", "netns", "add", self.switch)
+        self._switch_made = True
+        _sh(*sw, "link", "set", "lo", "up")
+        _sh(*sw, "link", "add", self.bridge, "type", "bridge")
+        _sh(*sw, "addr", "add", f"{self.gateway}/24", "dev", self.bridge)
+        _sh(*sw, "link", "set", self.bridge, "up")
         for i in range(self.n):
             letter = "abcdefgh"[i]
             ns, veth = f"pax{self.tag}{letter}", f"pax{self.tag}{letter}0"
             _sh("ip", "netns", "add", ns)
-            host = Host(ns, f"{NET_PREFIX}.{subnet}.{i + 1}", self.scratch / letter)
+            host = Host(ns, f"{NET_PREFIX}.{subnet}.{i + 1}", self.scratch / letter, self.switch)
             host.veth = veth
             self.hosts.append(host)
-            _sh("ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up")
-            _sh("ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns)
-            _sh("ip", "link", "set", veth, "master", self.bridge)
-            _sh("ip", "link", "set", veth, "up")
-            _sh("ip", "netns", "exec", ns, "ip", "addr", "add", f"{host.ip}/24", "dev", "eth0")
-            _sh("ip", "netns", "exec", ns, "ip", "link", "set", "eth0", "up")
+            _sh("ip", "-n", ns, "link", "set", "lo", "up")
+            # made in the switch namespace with its peer in the host's: no link in the root namespace
+            _sh(*sw, "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns)
+            _sh(*sw, "link", "set", veth, "master", self.bridge)
+            _sh(*sw, "link", "set", veth, "up")
+            _sh("ip", "-n", ns, "addr", "add", f"{host.ip}/24", "dev", "eth0")
+            _sh("ip", "-n", ns, "link", "set", "eth0", "up")
 
     def close(self) -> None:
-        """Kill everything, delete namespaces, links and the bridge, remove the scratch. Never raises."""
+        """Kill everything, delete the namespaces (the switch's with the bridge and the veths),
+        remove the scratch. Never raises."""
         for host in self.hosts:
             try:
                 host.kill_all()
             except Exception:  # noqa: BLE001 - teardown goes on whatever happens
                 pass
             _sh("ip", "netns", "del", host.ns, check=False)
-            # the veth pair goes with the namespace, but only once the kernel has let go of it
-            _sh("ip", "link", "del", host.veth, check=False)
-        _sh("ip", "link", "del", self.bridge, check=False)
+        if self._switch_made:
+            try:  # client subprocesses (``ip netns exec <switch>``) a failed test may have left
+                Host(self.switch, self.gateway, self.scratch / "switch").kill_all()
+            except Exception:  # noqa: BLE001 - teardown goes on whatever happens
+                pass
+            _sh("ip", "netns", "del", self.switch, check=False)
         shutil.rmtree(self.scratch, ignore_errors=True)
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from ray._common.utils import get_default_ray_temp_dir
 
-from tests.cluster.hosts import Host
+from tests.cluster.hosts import Host, in_netns
 
 __all__ = ["make_key", "sshd_unavailable", "start_sshd"]
 
@@ -75,7 +75,7 @@ def start_sshd(host: Host, public_key: Path, timeout_s: float = 20) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            with socket.create_connection((host.ip, 22), timeout=1) as s:
+            with in_netns(host.switch), socket.create_connection((host.ip, 22), timeout=1) as s:
                 if s.recv(4).startswith(b"SSH"):
                     return
         except OSError:

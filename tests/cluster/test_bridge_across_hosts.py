@@ -109,23 +109,31 @@ async def _order_through_head(bridge: Bridge, email: str, wid: str) -> tuple[dic
         store.close()
 
 
+def _order(bridge: Bridge, email: str, wid: str) -> tuple[dict[str, Any], list[Any]]:
+    """:func:`_order_through_head`, its connections made as a client on the switch."""
+    with bridge.cluster.hosts.client():
+        return asyncio.run(_order_through_head(bridge, email, wid))
+
+
 def test_a_webhook_to_the_head_becomes_an_ax_order_processed_on_a_worker_host(bridge: Bridge) -> None:
-    order, found = asyncio.run(_order_through_head(bridge, "cluster.buyer@example.com", "evt_cluster_1"))
+    order, found = _order(bridge, "cluster.buyer@example.com", "evt_cluster_1")
     assert len(found) == 1
     actors = bridge.cluster.actors(NAMESPACE)
     workers = {h.ip for h in bridge.cluster.workers}
     assert actors["entity:order"]["ip"] in workers, actors
     assert actors["dispatcher"]["ip"] in workers, actors
-    store = Store(bridge.store_url)
-    try:
-        assert store.get_xref("order", ps_id=str(order["id"]))["ax_id"] == found[0].sales_id
-    finally:
-        store.close()
+    with bridge.cluster.hosts.client():
+        store = Store(bridge.store_url)
+        try:
+            assert store.get_xref("order", ps_id=str(order["id"]))["ax_id"] == found[0].sales_id
+        finally:
+            store.close()
 
 
-def _shop_products(ip: str) -> list[str]:
-    r = httpx.get(f"http://{ip}:{BULK_SHOP}/api/products", params={"output_format": "JSON", "display": "[reference]"},
-                  auth=(PS_KEY, ""), timeout=30)
+def _shop_products(cluster: Cluster, ip: str) -> list[str]:
+    with cluster.hosts.client():
+        r = httpx.get(f"http://{ip}:{BULK_SHOP}/api/products",
+                      params={"output_format": "JSON", "display": "[reference]"}, auth=(PS_KEY, ""), timeout=30)
     r.raise_for_status()
     body = r.json()
     return [p["reference"] for p in (body.get("products", []) if isinstance(body, dict) else [])]
@@ -142,16 +150,17 @@ def test_bulk_sync_spans_hosts_and_survives_a_killed_host(bridge: Bridge) -> Non
                           namespace="pax-bulk")
     sync = head.spawn([str(BIN / "presta-ax"), "sync", "catalog", "--config", str(config), "--address", "auto",
                        "--chunk-size", "5", "--concurrency", "4", "--json"], "sync.log", env=host_env(head, head.ip))
-    runs = open_bulk_store(bulk_store)
-    deadline = time.monotonic() + 120
-    while True:  # mid-run, once chunks have finished on both workers (the run record says where)
-        assert sync.poll() is None and time.monotonic() < deadline, head.log("sync.log")
-        listed = runs.list_runs(1)
-        if listed and len(listed[0].get("nodes") or {}) >= 2:
-            break
-        time.sleep(0.3)
-    runs.close()
-    assert len(_shop_products(head.ip)) < ITEMS - 20  # the kill comes mid-run
+    with cluster.hosts.client():
+        runs = open_bulk_store(bulk_store)
+        deadline = time.monotonic() + 120
+        while True:  # mid-run, once chunks have finished on both workers (the run record says where)
+            assert sync.poll() is None and time.monotonic() < deadline, head.log("sync.log")
+            listed = runs.list_runs(1)
+            if listed and len(listed[0].get("nodes") or {}) >= 2:
+                break
+            time.sleep(0.3)
+        runs.close()
+    assert len(_shop_products(cluster, head.ip)) < ITEMS - 20  # the kill comes mid-run
     assert victim.kill_all() > 0
     assert sync.wait(timeout=240) == 0, head.log("sync.log")
     lines = (head.root / "sync.log").read_text().splitlines()
@@ -159,15 +168,17 @@ def test_bulk_sync_spans_hosts_and_survives_a_killed_host(bridge: Bridge) -> Non
     assert run["status"] == "done" and run["counts"]["failed"] == 0, run["counts"]
     hosts_used = {ip_of.get(node) for node in run["nodes"]}
     assert hosts_used == {victim.ip, survivor.ip}, run["nodes"]  # never the head: placement
-    refs = _shop_products(head.ip)
+    refs = _shop_products(cluster, head.ip)
     assert len(refs) == len(set(refs)) == ITEMS  # nothing lost, nothing written twice
-    writes = Counter(r["method"] for r in httpx.get(f"http://{head.ip}:{BULK_SHOP}/_sandbox/requests", auth=(PS_KEY, ""),
-                                                    timeout=30).json()["requests"]
+    with cluster.hosts.client():
+        requests = httpx.get(f"http://{head.ip}:{BULK_SHOP}/_sandbox/requests", auth=(PS_KEY, ""),
+                             timeout=30).json()["requests"]
+    writes = Counter(r["method"] for r in requests
                      if r["resource"] == "products" and r["method"] == "POST" and r["status"] is None)
     assert writes["POST"] == ITEMS
 
     # the order actor lived on the killed host: the next order is processed by its restart on the survivor
-    _, found = asyncio.run(_order_through_head(bridge, "cluster.second@example.com", "evt_cluster_2"))
+    _, found = _order(bridge, "cluster.second@example.com", "evt_cluster_2")
     assert len(found) == 1
     assert cluster.actors(NAMESPACE)["entity:order"]["ip"] == survivor.ip
 

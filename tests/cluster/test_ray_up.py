@@ -58,10 +58,12 @@ def _launcher_env() -> dict[str, str]:
             "RAY_UP_enable_autoscaler_v2": "0"}
 
 
-def _ray(*args: str, config: Path, timeout: float) -> str:
-    proc = subprocess.run([str(BIN / "ray"), *args, str(config)] if args[0] != "exec" else
-                          [str(BIN / "ray"), "exec", str(config), *args[1:]],
-                          cwd=ROOT, env=_launcher_env(), capture_output=True, text=True, timeout=timeout)
+def _ray(hosts: Hosts, *args: str, config: Path, timeout: float) -> str:
+    """The launcher ``ray ARGS CONFIG``, a client on the hosts' switch (it SSHes into them)."""
+    argv = ([str(BIN / "ray"), *args, str(config)] if args[0] != "exec" else
+            [str(BIN / "ray"), "exec", str(config), *args[1:]])
+    proc = subprocess.run(hosts.client_argv(argv), cwd=ROOT, env=_launcher_env(), capture_output=True, text=True,
+                          timeout=timeout)
     assert proc.returncode == 0, f"ray {args[0]} failed:\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
     return proc.stdout
 
@@ -130,7 +132,7 @@ def test_ray_up_brings_up_three_hosts_with_the_bridge_then_ray_down(vm_hosts: Ho
     for host in (a, b, c):
         start_sshd(host, key.with_suffix(".pub"))
     admin = start_postgres(a)
-    with psycopg.connect(admin, autocommit=True) as conn:
+    with vm_hosts.client(), psycopg.connect(admin, autocommit=True) as conn:
         conn.execute('CREATE DATABASE "bridge"')
     shared = vm_hosts.scratch / "shared"  # the hosts' shared file system (NFS on real machines)
     shared.mkdir()
@@ -144,11 +146,11 @@ def test_ray_up_brings_up_three_hosts_with_the_bridge_then_ray_down(vm_hosts: Ho
     }, bridge_config)
     config = _launcher_config(vm_hosts, key, bridge_config, _build_wheels(vm_hosts.scratch / "wheels"))
 
-    _ray("up", "-y", "--no-config-cache", config=config, timeout=400)
+    _ray(vm_hosts, "up", "-y", "--no-config-cache", config=config, timeout=400)
     deadline = time.monotonic() + 240  # the head's autoscaler sets the two workers up over SSH
     probe = "cd ~/presta-ax-bridge && python -m tests.cluster.probe nodes"
     while True:
-        out = _ray("exec", probe, config=config, timeout=120)
+        out = _ray(vm_hosts, "exec", probe, config=config, timeout=120)
         line = next((ln for ln in out.splitlines() if ln.startswith("PROBE ")), "PROBE []")
         nodes = json.loads(line[len("PROBE "):])
         if {n["ip"] for n in nodes} == {a.ip, b.ip, c.ip}:
@@ -164,15 +166,16 @@ def test_ray_up_brings_up_three_hosts_with_the_bridge_then_ray_down(vm_hosts: Ho
     deadline = time.monotonic() + 120
     while True:
         try:
-            if httpx.get(f"http://{a.ip}:8000/healthz", timeout=3).status_code == 200:
-                break
+            with vm_hosts.client():
+                if httpx.get(f"http://{a.ip}:8000/healthz", timeout=3).status_code == 200:
+                    break
         except httpx.HTTPError:
             pass
         assert time.monotonic() < deadline, (a.root / "home" / "presta-ax-serve.log").read_text()[-3000:]
         time.sleep(2)
     assert "raylet" in _names(a.pids())
 
-    _ray("down", "-y", config=config, timeout=180)
+    _ray(vm_hosts, "down", "-y", config=config, timeout=180)
     deadline = time.monotonic() + 30
     while {"raylet", "gcs_server"} & _names(a.pids()):
         assert time.monotonic() < deadline, "ray down left the head's Ray running"
