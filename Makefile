@@ -54,14 +54,14 @@ jaeger:
 	deploy/jaeger/build.sh
 
 # Coverage-guided fuzzing (atheris) of the webhook decoder, the PrestaShop codec and the AX decoder:
-# FUZZ_SECONDS per target (default 60), seeded from fuzz/corpus/; what it finds goes to fuzz/work/
+# FUZZ_SECONDS per target (default 60), seeded from fuzz/corpus/; what it finds goes to fuzz/found/
 # (kept between runs, not committed) and crashes to fuzz/crashes/ (each becomes a test in
 # tests/security/test_fuzzing.py). `make test` runs a short seeded round of each target.
 FUZZ_SECONDS ?= 60
 fuzz: venv
 	@for t in webhook:webhook prestashop_codec:prestashop ax_codec:ax; do \
-	  mkdir -p fuzz/work/$${t##*:} && \
-	  $(PY) fuzz/fuzz_$${t%%:*}.py -max_total_time=$(FUZZ_SECONDS) fuzz/work/$${t##*:} fuzz/corpus/$${t##*:} \
+	  mkdir -p fuzz/found/$${t##*:} && \
+	  $(PY) fuzz/fuzz_$${t%%:*}.py -max_total_time=$(FUZZ_SECONDS) fuzz/found/$${t##*:} fuzz/corpus/$${t##*:} \
 	  || exit 1; done
 
 test-fast: venv
