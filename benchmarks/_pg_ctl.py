@@ -9,25 +9,15 @@ failover) and :meth:`PgServer.start` brings the same data back on the same port.
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
 
+from tests.pg import _bindir  # the binaries the tests' own server uses
+
 __all__ = ["PgServer"]
-
-
-def _bindir() -> str:
-    found = shutil.which("initdb")
-    if found:
-        return os.path.dirname(found)
-    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), reverse=True)
-    if not candidates:
-        raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) are not installed: "
-                           "install Debian's 'postgresql' package.")
-    return os.path.dirname(candidates[0])
 
 
 class PgServer:
