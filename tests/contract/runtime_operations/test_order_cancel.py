@@ -89,6 +89,10 @@ async def test_other_state_changes_and_repeats_are_dropped(ops, flows, shop, ax,
     cancelled = await cancel_in_shop(shop, order)
     repeat = await flow.run(Ctx(store), status_message(cancelled, "MSG-E3", previous="6"))
     assert repeat["status"] == "dropped" and "already Canceled" in repeat["reason"]
+    # the write-back's echo worked late, once the shop already shows Canceled: it announced the
+    # move to 3, so it is still no cancellation (the merchant's own status change is)
+    late = await flow.run(Ctx(store), status_message(current, "MSG-E4", previous="11"))
+    assert late["status"] == "dropped" and "not in the Canceled state" in late["reason"], late
     assert (await ax.read_sales_order(sales_id)).sales_status == "Backorder"  # neither touched AX
 
 
