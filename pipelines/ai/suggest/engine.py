@@ -2,14 +2,18 @@
 
 :func:`suggest` scores every (target, source) pair on the signals of :data:`SIGNALS` -- name and
 label likeness across naming styles and languages (:mod:`.names`), value profiles of the samples
-(:mod:`.profiles`), declared types, the record level (header vs line) -- then assigns sources to
-targets one-to-one across the whole schema (:mod:`.assign`), twice: the second pass rewards pairs
-whose parents the first pass already aligned (``billing.*`` with ``Rechnungsadresse.*``).
+and the values both sides share, seen through their representation (:mod:`.profiles`: a Unix
+time and its date, cents and the amount), declared types, the record level (header vs line) --
+then assigns sources to targets one-to-one across the whole schema (:mod:`.assign`), twice: the
+second pass rewards pairs whose parents the first pass already aligned (``billing.*`` with
+``Rechnungsadresse.*``).
 
 Output: ``{"suggestions": [{"target", "candidates": [{"source", "confidence", "reason"}]}]}``,
 one entry per target in the target's order, candidates best first. A target whose best pair
 scores below the no-source threshold is left unassigned: all its candidates stay below 0.5
-confidence. ``disabled`` switches signals off (the benchmark's ablation). Deterministic; no I/O.
+confidence, and so do those of a target document's own number (``Ordernummer`` of an order:
+the target system numbers its documents itself). ``disabled`` switches signals off (the
+benchmark's ablation). Deterministic; no I/O.
 """
 
 from __future__ import annotations
@@ -20,14 +24,17 @@ from typing import Any
 
 from pipelines.ai.suggest.assign import assign
 from pipelines.ai.suggest.names import ParsedName, name_similarity, names_conflict, parse_label, parse_name
-from pipelines.ai.suggest.profiles import Profile, profile, profile_similarity, type_similarity
+from pipelines.ai.suggest.profiles import Profile, profile, profile_similarity, shared_values, type_similarity
 from pipelines.ai.suggest.schema import Field, Schema
 
 __all__ = ["SIGNALS", "suggest"]
 
-SIGNALS = ("names", "labels", "profiles", "types", "structure", "assignment")
+SIGNALS = ("names", "labels", "profiles", "values", "types", "structure", "assignment")
 _W_TEXT, _W_PROFILE = 0.62, 0.28
 _TYPE_PENALTY = 0.1
+#: the same values on both sides (in canonical form: a Unix time and its ISO date, cents and
+#: their amount) add up to this much to a pair's score
+_W_SHARED = 0.2
 _CONFLICT_PENALTY = 0.8
 #: a pair scoring below this is no match (the target is left without a confident source)
 NO_SOURCE = 0.42
@@ -37,6 +44,11 @@ _BARE = frozenset({"ID", "NUMBER"})
 _NAME = frozenset({"NAME"})
 _AMOUNT = frozenset({"AMOUNT"})
 _TOTAL = frozenset({"TOTAL"})
+_DOCUMENTS = frozenset({"ORDER", "INVOICE", "DOCUMENT"})
+_OWN_FACTOR = 0.75
+_REFERENCE = frozenset({"REFERENCE", "NUMBER", "ID", "DOCUMENT", "ORDER", "INVOICE"})
+_REF_TEXT = 0.7
+_OWN_NUMBER = "the target's own document number: usually assigned by the target system, not mapped"
 
 
 def _level(f: Field) -> str:
@@ -45,9 +57,19 @@ def _level(f: Field) -> str:
 
 
 def _with_entity(name: ParsedName, entity: frozenset[str]) -> ParsedName:
-    if name.parent or name.leaf_unknown or not name.leaf or not name.leaf <= _BARE or not entity:
+    if not entity or not name.leaf:
+        return name
+    rest = name.leaf - entity
+    if rest and not rest <= _BARE and rest != name.leaf:
+        # "Order Total" of an order is its total: the entity's own word adds nothing
+        return replace(name, leaf=rest)
+    if name.parent or name.leaf_unknown or not name.leaf <= _BARE:
         return name
     return replace(name, leaf=name.leaf | (entity - _LINE))
+
+
+def _with_parent(label: ParsedName, name: ParsedName) -> ParsedName:
+    return replace(label, parent=name.parent) if name.parent and not label.parent else label
 
 
 def _contrast(names: list[ParsedName | None], parents: list[str]) -> list[ParsedName | None]:
@@ -75,7 +97,10 @@ class _Side:
         entity = parse_name(schema.entity).leaf
         # a bare "id" or "number" at the root names the entity itself: a customer's id is a customer id
         self.names = [_with_entity(parse_name(f.name), entity) for f in schema.fields]
-        self.labels = [parse_label(f.label) if f.label else None for f in schema.fields]
+        # a label names the leaf; the field's parents still give its context (SnelStart's
+        # "Voornaam" under Relatie is the customer's first name, not the delivery contact's)
+        self.labels = [_with_parent(parse_label(f.label), n) if f.label else None
+                       for f, n in zip(schema.fields, self.names, strict=True)]
         self.parents = [f.name.rsplit(".", 1)[0] if "." in f.name else "" for f in schema.fields]
         self.names = [n for n in _contrast(list(self.names), self.parents) if n is not None]
         self.labels = _contrast(self.labels, self.parents)
@@ -86,6 +111,16 @@ class _Side:
         self.levels = [_level(f) for f in schema.fields]
         self.parents = [f.name.rsplit(".", 1)[0] if "." in f.name else "" for f in schema.fields]
         self.line_level = any(lv == "line" for lv in self.levels)
+        # a document's own number or id (Ordernummer of an order, numero of a pedido): the
+        # system that holds the document numbers it itself, so a source field rarely feeds it
+        doc = entity & _DOCUMENTS
+        self.own_number = [bool(doc) and bool(n.leaf & _BARE) and not n.leaf_unknown
+                           and n.leaf <= _BARE | entity | {"DOCUMENT"} and n.parent <= entity
+                           for n in self.names]
+        # a reference to another system's document (Uw referentie, ReferenceExterne, SuReferencia)
+        # (not QuickBooks' CustomerRef.value: a dotted "Ref" points at a record of the target)
+        self.reference = [bool(n.leaf & {"REFERENCE"}) and "." not in f.name and not n.leaf_unknown
+                          and n.leaf <= _REFERENCE for n, f in zip(self.names, self.fields, strict=True)]
 
 
 def _pair(t: _Side, i: int, s: _Side, j: int, on: set[str]) -> tuple[float, list[str]]:
@@ -96,6 +131,11 @@ def _pair(t: _Side, i: int, s: _Side, j: int, on: set[str]) -> tuple[float, list
         text = name_similarity(t.names[i], s.names[j])
         if text >= 0.5:
             why.append(f"name '{s.fields[j].name}' ~ '{t.fields[i].name}'")
+        if t.reference[i] and s.own_number[j] and text < _REF_TEXT:
+            # the source document's own number is what the target keeps as its reference (its
+            # number, which people see, before its internal id)
+            text = _REF_TEXT if "NUMBER" in s.names[j].leaf else _REF_TEXT - 0.05
+            why.append("the source document's own number, kept as the target's reference")
     if "labels" in on and (t.labels[i] is not None or s.labels[j] is not None):
         combos = [(t.labels[i], s.names[j]), (t.names[i], s.labels[j]), (t.labels[i], s.labels[j])]
         best = max((name_similarity(a, b) for a, b in combos if a is not None and b is not None), default=0.0)
@@ -115,6 +155,11 @@ def _pair(t: _Side, i: int, s: _Side, j: int, on: set[str]) -> tuple[float, list
                 kind = max(s.profiles[j].kinds, key=s.profiles[j].kinds.__getitem__)
                 why.append(f"sample values alike ({kind.replace('_', ' ')})")
     score = total / weight if weight else 0.0
+    if "values" in on:
+        sv, k = shared_values(t.profiles[i], s.profiles[j])
+        if sv:
+            score += _W_SHARED * sv  # not capped: two sources with the same values keep their order
+            why.append("same sample values" if k == 1 else f"same values scaled by {k}")
     if "names" in on and names_conflict(t.names[i], s.names[j]):
         # the names contradict (a rate vs an amount, net vs gross): alike values do not outweigh that
         score *= _CONFLICT_PENALTY
@@ -149,6 +194,10 @@ def suggest(source: Schema, target: Schema, top: int = 3,
             sc, why = _pair(t, i, s, j, on)
             row.append(sc)
             why_row.append(why)
+        if t.own_number[i]:
+            # weaker in the assignment too: the source it looks like (the source's order id)
+            # usually feeds another target (the reference), which should get it
+            row = [sc * _OWN_FACTOR for sc in row]
         scores.append(row)
         reasons.append(why_row)
     chosen = _assign(scores, nt, ns) if "assignment" in on else [max(range(ns), key=r.__getitem__, default=-1)
@@ -158,7 +207,7 @@ def suggest(source: Schema, target: Schema, top: int = 3,
         bonus = _parent_bonus(t, s, scores, chosen)
         if bonus:
             for (i, j), b in bonus.items():
-                scores[i][j] = min(1.0, scores[i][j] + b)
+                scores[i][j] += b
                 reasons[i][j].append("its siblings map between the same parents")
             chosen = _assign(scores, nt, ns)
     out = []
@@ -173,6 +222,9 @@ def suggest(source: Schema, target: Schema, top: int = 3,
             if j0 < 0 or rank > 0:
                 conf = min(conf, 0.49) if j0 < 0 else min(conf * 0.8, 0.49 if j in chosen else 0.9)
             why = reasons[i][j] or ["weak likeness only"]
+            if t.own_number[i]:
+                conf = min(conf, 0.49)
+                why = [*why, _OWN_NUMBER] if rank == 0 else why
             cands.append({"source": source.fields[j].name, "confidence": round(conf, 3), "reason": "; ".join(why)})
         out.append({"target": f.name, "candidates": cands})
     return {"suggestions": out}

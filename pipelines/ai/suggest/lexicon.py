@@ -1,17 +1,44 @@
 """The concept lexicon: field-name words of shops and ERPs in English, German and French, with
-their abbreviations, plus Italian, Spanish and Dutch (:mod:`.lexicon_it_es_nl`), each mapped to concept ids (``"vorname" -> FIRST NAME``).
+their abbreviations, plus Italian, Spanish and Dutch (:mod:`.lexicon_it_es_nl`) and Portuguese,
+Polish, Swedish, Danish, Norwegian and Czech (:mod:`.lexicon_pt_pl_nordic_cs`), each mapped to
+concept ids (``"vorname" -> FIRST NAME``).
 
-A term is written normalised (lower case, umlauts as ae/oe/ue, accents and separators removed:
-``"e-mail"`` is ``"email"``, ``"code postal"`` is ``"codepostal"``). :data:`WEIGHT` lowers the
+A term is stored folded by :func:`fold` (lower case, umlauts as ae/oe/ue, accents and strokes
+removed) with separators dropped: ``"e-mail"`` is ``"email"``, ``"code postal"`` is
+``"codepostal"``; field names are folded the same way before lookup. :data:`WEIGHT` lowers the
 concepts that occur in many field names (an id, a number, a name) so that two fields sharing
 only "number" are not taken for a match.
 """
 
 from __future__ import annotations
 
-from pipelines.ai.suggest.lexicon_it_es_nl import COMPOSITES, TERMS
+import unicodedata
 
-__all__ = ["LEXICON", "RELATED", "WEIGHT", "terms"]
+from pipelines.ai.suggest import lexicon_it_es_nl, lexicon_pt_pl_nordic_cs
+
+__all__ = ["LEXICON", "PARENT_RELATED", "RELATED", "WEIGHT", "fold", "terms"]
+
+# letters NFKD does not decompose (Polish l with stroke, Danish o with stroke, ligatures)
+_FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss", "ł": "l",
+                       "Ł": "L", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "Ae", "đ": "d", "Đ": "D", "œ": "oe"})
+
+
+_PLAIN = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "Ä": "A", "Ö": "O", "Ü": "U"})
+
+
+def _spellings(term: str) -> tuple[str, ...]:
+    """A term as stored: folded, and for Nordic words also with plain vowels, as exports without
+    diacritics write them (``höjd`` is ``hoejd`` and ``hojd``)."""
+    folded = fold(term).lower()
+    plain = fold(term.translate(_PLAIN)).lower()
+    return (folded, plain) if plain != folded else (folded,)
+
+
+def fold(text: str) -> str:
+    """Umlauts spelled out, accents and strokes removed (``Straße`` -> ``Strasse``, ``Ilość`` ->
+    ``Ilosc``, ``Højde`` -> ``Hojde``); case is kept (camelCase splitting needs it)."""
+    text = text.translate(_FOLD)
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 # concept: terms (EN, DE, FR, abbreviations); a term may stand for several concepts ("FIRST NAME")
 _RAW: dict[str, str] = {
@@ -22,7 +49,7 @@ _RAW: dict[str, str] = {
              "purchase vente sales sale verkauf",
     "INVOICE": "invoice invoices inv rechnung rechnungen re facture factures fact billing bill billed faktura",
     "DELIVERY": "delivery deliveries shipping shipment ship shipto lieferung liefer versand livraison expedition "
-                "dispatch deliver",
+                "dispatch deliver freight",
     "ADDRESS": "address addresses addr adresse adressen anschrift",
     "STREET": "street str strasse rue line1 address1 adresszeile1 voie streetaddress",
     "STREET2": "street2 line2 address2 adresszeile2 complement addresscomplement adresszusatz zusatz suite",
@@ -49,19 +76,20 @@ _RAW: dict[str, str] = {
     "GROSS": "gross brutto ttc bruttobetrag incl inc inclusive including inkl",
     "PRICE": "price prices preis prix pricing vk vkpreis verkaufspreis unitprice einzelpreis pu tarif",
     "COST": "cost costs kosten cout ek einkaufspreis purchaseprice prixachat",
-    "QUANTITY": "quantity qty quantities menge anzahl quantite qte qt count stueck pieces pcs nb units",
+    "QUANTITY": "quantity qty quantities menge anzahl quantite qte qt count stueck stk pieces pcs nb units",
     "DISCOUNT": "discount discounts rabatt remise reduction nachlass skonto voucher coupon",
     "DATE": "date datum dt day tag jour on at",
     "CREATED": "created creation create erstellt angelegt anlage creation cree add added placed",
     "UPDATED": "updated update modified modification changed geaendert aenderung modifie maj upd lastmodified",
     "DUE": "due faellig faelligkeit echeance deadline limite payby",
     "BIRTH": "birth birthday birthdate dob geburtstag geburtsdatum naissance datedenaissance born",
-    "NUMBER": "number no nr num nummer numero n nbr",
+    "NUMBER": "number no nr num nummer numero n nbr folio",
+    "DOCUMENT": "document documents doc dokument dokumentu dokumenty documento documentos documenten",
     "ID": "id ids identifier key schluessel cle code",
     "REFERENCE": "reference ref referenz ref external extern externe beleg externalreference yourref customerref externaldocumentno numatcard "
                  "purchaseordernumber",
     "SKU": "sku item items article artikel produkt product products prod itemid itemcode articlecode "
-           "artikelnummer artnr reference",
+           "artikelnummer artnr reference material matnr",
     "DESCRIPTION": "description desc beschreibung descriptif details detail text texte body longtext langtext",
     "SHORT": "short kurz court summary resume kurzbeschreibung",
     "WEIGHT": "weight gewicht poids wt kg grams",
@@ -103,11 +131,24 @@ _RAW: dict[str, str] = {
     "RATE": "rate rates satz taux percent percentage pct prozent pourcentage",
     # the regular (list) price, as opposed to a sale price
     "LIST": "regular list listprice msrp uvp",
+    # validity periods ("Gültig ab/bis", validFrom/validUntil, "valable du/au")
+    "VALID": "valid validity gueltig gueltigkeit valable validite valido validez geldig geldigheid giltig gyldig",
+    "FROM": "from ab since start starts begin beginning debut desde dal vanaf fran fra od",
+    "UNTIL": "until till bis end ends ending expiry expires expiration fin hasta tot til",
+    "CHANNEL": "channel channels vertriebsweg vertriebskanal kanal canal canale distribution",
+    "TIER": "tier tiers staffel staffeln scale palier tranche scaglione tramo",
+    "RESERVED": "reserved reservation allocated allocation reserviert reserve reservee committed",
+    "MIN": "min minimum minimal mindest minimo",
+    "MAX": "max maximum maximal hoechst maximo",
+    "BALANCE": "balance outstanding restbetrag offen solde saldo openstaand",
+    "DISTRICT": "district neighbourhood neighborhood suburb quartier ortsteil stadtteil barrio colonia wijk",
+    "LOGIN": "login username user nickname nick benutzer benutzername pseudo",
+    "TAG": "tag tags labels keywords schlagworte etichette etiquetas",
 }
 
 LEXICON: dict[str, tuple[str, ...]] = {}
-for _concept, _terms in [*_RAW.items(), *TERMS.items()]:
-    for _t in dict.fromkeys(_terms.replace("|", " ").split()):
+for _concept, _terms in [*_RAW.items(), *lexicon_it_es_nl.TERMS.items(), *lexicon_pt_pl_nordic_cs.TERMS.items()]:
+    for _t in dict.fromkeys(x for t in _terms.replace("|", " ").split() for x in _spellings(t)):
         if _concept not in LEXICON.get(_t, ()):
             LEXICON[_t] = (*LEXICON.get(_t, ()), _concept)
 
@@ -139,14 +180,17 @@ for _term, _concepts in {
     "unitamount": "PRICE UNIT", "firstline": "STREET", "entityid": "ID", "incrementid": "ORDER NUMBER",
     "fraisdeport": "DELIVERY COST", "belegfeld": "REFERENCE NUMBER", "steuersatz": "TAX RATE",
     "mwstsatz": "TAX RATE", "saleprice": "DISCOUNT PRICE", "basismengeneinheit": "UNIT",
-    "hausnummer": "STREET NUMBER", "housenumber": "STREET NUMBER", "secondline": "STREET2", "prixachat": "COST PRICE", "prixdachat": "COST PRICE", "purchaseprice": "COST PRICE", "achat": "COST", "kontonummer": "IBAN",
-}.items() | COMPOSITES.items():
-    LEXICON[_term] = tuple(_concepts.split())
+    "denominazione": "COMPANY NAME", "validfrom": "VALID FROM", "validto": "VALID UNTIL",
+    "addressline": "STREET", "addressline1": "STREET", "addressline2": "STREET2", "hausnummer": "STREET NUMBER", "housenumber": "STREET NUMBER", "secondline": "STREET2", "prixachat": "COST PRICE", "prixdachat": "COST PRICE", "purchaseprice": "COST PRICE", "achat": "COST", "kontonummer": "IBAN",
+}.items() | lexicon_it_es_nl.COMPOSITES.items() | lexicon_pt_pl_nordic_cs.COMPOSITES.items():
+    # (the item sets agree where they overlap: one term, one reading)
+    for _t in _spellings(_term):
+        LEXICON[_t] = tuple(_concepts.split())
 
 #: concepts that many fields share weigh less in a match
 WEIGHT: dict[str, float] = {"ID": 0.35, "NUMBER": 0.35, "NAME": 0.5, "DATE": 0.6, "CODE": 0.4, "AMOUNT": 0.6,
                             "TYPE": 0.4, "METHOD": 0.5, "CUSTOMER": 0.7, "ORDER": 0.6, "LINE": 0.6, "STATUS": 0.8,
-                            "UNIT": 0.6, "LIST": 0.3}
+                            "UNIT": 0.6, "LIST": 0.3, "DOCUMENT": 0.4}
 
 
 #: concepts that are near each other: a share of a match when one side has one and the other the other
@@ -154,8 +198,15 @@ RELATED: dict[frozenset[str], float] = {frozenset(k.split()): v for k, v in {
     "STOCK QUANTITY": 0.6, "PRICE AMOUNT": 0.5, "TOTAL AMOUNT": 0.6, "NAME DESCRIPTION": 0.5, "ID NUMBER": 0.7,
     "ID REFERENCE": 0.4, "NUMBER REFERENCE": 0.5, "ADDRESS STREET": 0.6, "PHONE MOBILE": 0.5, "NAME COMPANY": 0.4,
     "NAME LAST": 0.4, "CREATED DATE": 0.5, "STATUS ACTIVE": 0.5, "PAYMENT STATUS": 0.4, "CUSTOMER COMPANY": 0.4,
-    "SKU ID": 0.3, "COST AMOUNT": 0.4, "RATE TAX": 0.3, "GROSS TOTAL": 0.5, "NET TOTAL": 0.3, "CARRIER DELIVERY": 0.5, "EMAIL WEBSITE": 0.2,
+    "SKU ID": 0.3, "COST AMOUNT": 0.4, "BALANCE DUE": 0.6, "DISTRICT CITY": 0.4, "LOGIN ID": 0.3,
+    "BALANCE AMOUNT": 0.4, "NOTE DESCRIPTION": 0.5, "RATE TAX": 0.3, "GROSS TOTAL": 0.5, "NET TOTAL": 0.3, "CARRIER DELIVERY": 0.5, "EMAIL WEBSITE": 0.2,
 }.items()}
+
+
+#: parents (sections of a record) that name the same party: the customer is the one billed, so
+#: a customer section (SnelStart's ``Relatie``, ``cliente``) is read from the billing section,
+#: not from the delivery one
+PARENT_RELATED: dict[frozenset[str], float] = {**RELATED, frozenset(("CUSTOMER", "INVOICE")): 0.6}
 
 
 def terms() -> list[str]:

@@ -2,10 +2,8 @@
 :data:`pipelines.ai.suggest.lexicon.LEXICON`), written like the English/German/French terms there:
 lower case, accents removed, separators dropped (``"ragione sociale"`` is ``"ragionesociale"``).
 
-Only these three languages were added (round 3 of the evaluation, see ``docs/ai.md``): the pairs
-the suggester is tuned on use them. Portuguese, Polish and Swedish words are deliberately absent,
-so the held-out pairs in those languages measure how the suggester does on a language its
-lexicon does not know.
+These three languages came in round 3 of the evaluation (see ``docs/ai.md``); Portuguese,
+Polish, the Nordic languages and Czech came in round 4 (:mod:`.lexicon_pt_pl_nordic_cs`).
 """
 
 from __future__ import annotations

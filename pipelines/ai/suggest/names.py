@@ -11,16 +11,14 @@ character-trigram likeness of the words, so an unknown word still matches its ow
 from __future__ import annotations
 
 import re
-import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from pipelines.ai.suggest.lexicon import LEXICON, RELATED, WEIGHT, terms
+from pipelines.ai.suggest.lexicon import LEXICON, PARENT_RELATED, RELATED, WEIGHT, fold, terms
 
 __all__ = ["ParsedName", "name_similarity", "names_conflict", "normalise", "parse_label", "parse_name", "words"]
 
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
-_UMLAUT = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"})
 _LINKS = ("", "s", "n", "en", "es", "e")
 _VOCAB = [t for t in terms() if len(t) >= 3]
 _QUALIFIERS = frozenset({"GROSS", "NET"})
@@ -33,8 +31,7 @@ _STOP = frozenset("de du des la le les d l of the to von der die das den und et 
 
 def normalise(text: str) -> str:
     """Umlauts spelled out, accents removed (``Straße`` -> ``Strasse``, ``prénom`` -> ``prenom``)."""
-    text = text.translate(_UMLAUT)
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return fold(text)
 
 
 @lru_cache(maxsize=4096)
@@ -60,8 +57,9 @@ def _split_compound(word: str) -> tuple[str, ...]:
 
 
 def _strip_prefix(word: str) -> tuple[str, ...] | None:
-    """A table prefix dropped when the rest is all known words (OXID's ``OXORDERNR``)."""
-    for n in (2, 3):
+    """A table prefix dropped when the rest is all known words (OXID's ``OXORDERNR``, CONTPAQi's
+    ``CFOLIO``)."""
+    for n in (2, 3, 1):
         rest = word[n:]
         if len(rest) >= 4:
             parts = (rest,) if rest in LEXICON else _split_compound(rest)
@@ -72,8 +70,10 @@ def _strip_prefix(word: str) -> tuple[str, ...] | None:
 
 def parse_label(label: str) -> ParsedName:
     """A human label (``"Total Incl. VAT"``, ``"Soll/Haben"``): one segment, its dots and
-    slashes are punctuation, not nesting."""
-    return parse_name(re.sub(r"[.\[\]/]+", " ", label))
+    slashes are punctuation, not nesting; a note in brackets qualifies it (``"Vikt (g)"``)."""
+    notes = _note_concepts(label)
+    parsed = parse_name(re.sub(r"[.\[\]/]+", " ", _NOTE.sub("", label)))
+    return replace(parsed, leaf=parsed.leaf | notes) if notes else parsed
 
 
 def _head_suffix(word: str) -> tuple[str, ...] | None:
@@ -135,32 +135,66 @@ class ParsedName:
     text: str  # the leaf's words joined, for trigram likeness
 
 
+# a note in brackets after a header ("Price (net)", "Menge [Stk]", "Product Type [Non Editable]",
+# "Vikt (g)"): not a path; its known words qualify the leaf, its unknown ones are dropped
+_NOTE = re.compile(r"\s+[(\[]([^()\[\]]*[^\W\d_][^()\[\]]*)[)\]]")
+# "details"/"info" name a section of a record ("billingDetails", "shipping_info"), a line only alone
+# a leaf that only carries its parent's value
+_CARRIERS = frozenset({"value", "val"})
+_SECTION_WORDS = frozenset({"detail", "details", "info", "infos"})
+_PARTIES = frozenset({"INVOICE", "DELIVERY", "CUSTOMER", "PAYMENT", "ADDRESS", "COMPANY", "CARRIER", "TAX"})
+
+
+def _note_concepts(name: str) -> frozenset[str]:
+    found: set[str] = set()
+    for m in _NOTE.finditer(name):
+        found.update(_concepts(words(m.group(1)))[0])
+    return frozenset(found)
+
+
+def _parent_concepts(segment: str) -> frozenset[str]:
+    ws = words(segment)
+    found = _concepts(ws)[0]
+    if "LINE" in found and found & _PARTIES and not any(w not in _SECTION_WORDS and "LINE" in LEXICON.get(w, ())
+                                                        for w in ws):
+        found -= {"LINE"}
+    return found
+
+
 @lru_cache(maxsize=8192)
 def parse_name(name: str) -> ParsedName:
+    notes = _note_concepts(name)
+    # a dot before a space ends an abbreviation ("Pris eks. mva", "Tel. privat"): not a path
+    name = re.sub(r"\.\s+", " ", _NOTE.sub("", name) or name)
     segments = [s for s in re.split(r"[.\[\]/]+", name) if s]
+    if len(segments) > 1 and segments[-1].lower() in _CARRIERS:
+        # QuickBooks' CurrencyRef.value: the parent says what the value is
+        segments = segments[:-1]
     leaf_words = words(segments[-1]) if segments else []
     leaf, unknown = _concepts(leaf_words)
     parent: set[str] = set()
     for seg in segments[:-1]:
-        parent.update(_concepts(words(seg))[0])
-    return ParsedName(leaf, unknown, frozenset(parent), "".join(leaf_words))
+        parent.update(_parent_concepts(seg))
+    return ParsedName(leaf | notes, unknown, frozenset(parent), "".join(leaf_words))
 
 
-def _weighted_overlap(a: frozenset[str], b: frozenset[str]) -> float:
+def _weighted_overlap(a: frozenset[str], b: frozenset[str],
+                      related: dict[frozenset[str], float] = RELATED) -> float:
     if not a or not b:
         return 0.0
     inter = sum(WEIGHT.get(c, 1.0) for c in a & b)
     # a concept one side lacks counts partly when the other has a related one (stock ~ quantity)
     for x in a - b:
-        best = max((RELATED.get(frozenset((x, y)), 0.0) for y in b - a), default=0.0)
+        best = max((related.get(frozenset((x, y)), 0.0) for y in b - a), default=0.0)
         inter += 0.5 * best * WEIGHT.get(x, 1.0)
     for y in b - a:
-        best = max((RELATED.get(frozenset((x, y)), 0.0) for x in a - b), default=0.0)
+        best = max((related.get(frozenset((x, y)), 0.0) for x in a - b), default=0.0)
         inter += 0.5 * best * WEIGHT.get(y, 1.0)
     union = sum(WEIGHT.get(c, 1.0) for c in a | b)
     return min(inter / union, 1.0)
 
 
+@lru_cache(maxsize=8192)
 def _trigrams(text: str) -> frozenset[str]:
     padded = f"  {text} "
     return frozenset(padded[i:i + 3] for i in range(len(padded) - 2))
@@ -176,7 +210,8 @@ def _trigram_sim(a: str, b: str) -> float:
 
 
 #: one side has the first, the other the second: the names contradict each other
-_CONFLICTS = (("NET", "GROSS"), ("FIRST", "LAST"), ("COST", "DISCOUNT"), ("STREET", "STREET2"))
+_CONFLICTS = (("NET", "GROSS"), ("FIRST", "LAST"), ("COST", "DISCOUNT"), ("STREET", "STREET2"), ("FROM", "UNTIL"),
+              ("CREATED", "DUE"), ("MIN", "MAX"))
 
 
 def names_conflict(a: ParsedName, b: ParsedName) -> bool:
@@ -195,7 +230,7 @@ def name_similarity(a: ParsedName, b: ParsedName) -> float:
     leaf = max(concepts, 0.85 * chars) if concepts < 1.0 else 1.0
     if a.parent and b.parent:
         # context: billing.city vs shipping.city differ by their parents only
-        return 0.8 * leaf + 0.2 * _weighted_overlap(a.parent, b.parent)
+        return 0.8 * leaf + 0.2 * _weighted_overlap(a.parent, b.parent, PARENT_RELATED)
     # one side says in its leaf what the other says with a parent (BillingCity vs billing.city)
     whole = _weighted_overlap(a.leaf | a.parent | a.leaf_unknown, b.leaf | b.parent | b.leaf_unknown)
     return max(leaf, 0.7 * leaf + 0.3 * whole)

@@ -3,10 +3,13 @@
 :func:`profile` turns samples into a :class:`Profile`: the share of each value kind (e-mail,
 EAN/GTIN with a valid check digit, ISO country and currency codes, dates by format, decimals with
 a point or a comma, integers, booleans in English/German/French spellings or 0/1/Y/N, HTML,
-phone numbers, URLs, IBANs, short codes, free text), the typical magnitude of numbers and the
-typical length of texts. :func:`profile_similarity` compares two profiles (0..1, or ``None``
-when either side has no samples: no evidence either way). :func:`type_similarity` compares
-declared types.
+phone numbers, URLs, IBANs, short codes, amounts with a currency sign, rates with ``%``, free
+text), the typical magnitude of numbers, the typical length of texts, and the values in a
+canonical form (a Unix time and ``02.04.2024`` both as ``2024-04-02``, ``1.299,00`` as
+``1299``). :func:`profile_similarity` compares two profiles (0..1, or ``None`` when either side
+has no samples: no evidence either way); :func:`shared_values` says how strongly two fields
+hold the same values, also across a power of ten (cents vs amounts, grams vs kilograms).
+:func:`type_similarity` compares declared types.
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["Profile", "profile", "profile_similarity", "type_similarity"]
+from pipelines.ai.suggest.countries import country_code
+
+__all__ = ["Profile", "profile", "profile_similarity", "shared_values", "type_similarity"]
 
 _COUNTRIES2 = frozenset(
     "AD AE AF AG AL AM AO AR AT AU AZ BA BB BD BE BF BG BH BI BJ BN BO BR BS BT BW BY BZ CA CD CF CG CH CI CL CM "
@@ -25,20 +31,27 @@ _COUNTRIES2 = frozenset(
     "MG MK ML MM MN MR MT MU MV MW MX MY MZ NA NE NG NI NL NO NP NZ OM PA PE PG PH PK PL PT PY QA RO RS RU RW SA SB "
     "SC SD SE SG SI SK SL SM SN SO SR SV SY SZ TD TG TH TJ TL TM TN TO TR TT TW TZ UA UG US UY UZ VA VC VE VN YE ZA "
     "ZM ZW".split())
-_COUNTRIES3 = frozenset("AUT BEL CHE DEU DNK ESP FIN FRA GBR GRC IRL ITA LUX NLD NOR POL PRT SWE USA CAN AUS JPN "
-                        "CHN BRA MEX CZE HUN ROU BGR HRV SVN SVK EST LVA LTU".split())
+_COUNTRIES3 = dict(pair.split(":") for pair in (
+    "AUT:AT BEL:BE CHE:CH DEU:DE DNK:DK ESP:ES FIN:FI FRA:FR GBR:GB GRC:GR IRL:IE ITA:IT LUX:LU NLD:NL NOR:NO "
+    "POL:PL PRT:PT SWE:SE USA:US CAN:CA AUS:AU JPN:JP CHN:CN BRA:BR MEX:MX CZE:CZ HUN:HU ROU:RO BGR:BG HRV:HR "
+    "SVN:SI SVK:SK EST:EE LVA:LV LTU:LT").split())
 _CURRENCIES = frozenset("EUR USD GBP CHF JPY CNY SEK NOK DKK PLN CZK HUF RON BGN HRK CAD AUD NZD BRL MXN INR RUB "
                         "TRY ZAR SGD HKD KRW".split())
-_BOOLS = frozenset("true false yes no ja nein oui non y n j t f x wahr falsch vrai faux on off".split())
+# yes/no in the languages of the lexicon (sim/não, tak/nie, ja/nej/nei, ano/ne, sì/no)
+_BOOLS = frozenset("true false yes no ja nein oui non y n j t f x wahr falsch vrai faux on off si nao sim tak nie "
+                   "nej nei ano ne".split())
 _RE = {
     "email": re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I),
     "url": re.compile(r"^(https?://|www\.)\S+$", re.I),
     "html": re.compile(r"<(p|div|br|ul|li|b|strong|span|h\d|em|table)[\s>/]", re.I),
-    "date_iso": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
+    "date_iso": re.compile(r"^\d{4}([-/])\d{2}\1\d{2}$"),
+    # SAP, EDI and DATEV write dates as YYYYMMDD
+    "date_compact": re.compile(r"^(19[89]|20[0-3])\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$"),
     "datetime": re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?"),
     # RFC 2822 and written-out dates: "Thu, 02 May 2024 14:30:00 +0000", "2. Mai 2024", "3 mars 2024"
     "date_text": re.compile(r"^([A-Za-z]{2,4}\.?,\s*)?\d{1,2}\.?\s+[^\W\d_]{3,9}\.?\s+\d{4}\b"),
-    "date_dot": re.compile(r"^\d{1,2}\.\d{1,2}\.\d{2,4}$"),
+    # day first with dots or dashes: "31.12.2024", "18-03-2024"
+    "date_dot": re.compile(r"^\d{1,2}([.-])\d{1,2}\1\d{2,4}$"),
     "date_slash": re.compile(r"^\d{1,2}/\d{1,2}/\d{2,4}$"),
     "int": re.compile(r"^[+-]?\d{1,9}$"),
     "dec_point": re.compile(r"^[+-]?\d{1,3}(,\d{3})*\.\d+$|^[+-]?\d+\.\d+$"),
@@ -48,7 +61,11 @@ _RE = {
     "code": re.compile(r"^#?[A-Z0-9][A-Z0-9_-]{1,15}$"),
 }
 # kinds that are near each other (a decimal column may hold "12" too)
-_NEAR = {("dec_point", "dec_comma"): 0.9, ("dec_point", "int"): 0.6, ("dec_comma", "int"): 0.6,
+# a currency sign or code before or after an amount, a percent sign after a rate
+_MONEY = re.compile(r"^(?:[€$£¥]|[A-Z]{3})\s?(?=\d)|(?<=\d)\s?(?:[€$£¥%]|[A-Z]{3})$")
+_NEAR = {("country_name", "country2"): 0.8, ("country_name", "country3"): 0.8, ("country_name", "name"): 0.5,
+         ("percent", "int"): 0.6, ("percent", "dec_point"): 0.6, ("percent", "dec_comma"): 0.6,
+         ("dec_point", "dec_comma"): 0.9, ("dec_point", "int"): 0.6, ("dec_comma", "int"): 0.6,
          ("date_iso", "datetime"): 0.8, ("epoch", "datetime"): 0.8, ("epoch", "date_iso"): 0.7,
          ("epoch", "date_dot"): 0.6, ("epoch", "date_slash"): 0.6, ("epoch", "int"): 0.3, ("date_iso", "date_dot"): 0.85, ("date_iso", "date_slash"): 0.85,
          ("date_dot", "date_slash"): 0.85, ("datetime", "date_dot"): 0.7, ("datetime", "date_slash"): 0.7,
@@ -84,6 +101,8 @@ def kind_of(value: Any) -> str:
         return "email"
     if _RE["url"].match(text):
         return "url"
+    if _RE["date_compact"].match(text):
+        return "date_iso"
     if text.isdigit() and _ean_ok(text):
         return "ean"
     if _RE["datetime"].match(text) or _RE["date_text"].match(text):
@@ -93,12 +112,20 @@ def kind_of(value: Any) -> str:
     for k in ("date_iso", "date_dot", "date_slash", "int", "dec_point", "dec_comma"):
         if _RE[k].match(text):
             return k
-    if text in _CURRENCIES:
-        return "currency"
-    if text in _COUNTRIES2:
+    bare = _MONEY.sub("", text)
+    if bare != text:
+        # "€12,50", "$1,299.00", "49.90 EUR" are amounts; "19 %" a rate
+        for k in ("int", "dec_point", "dec_comma"):
+            if _RE[k].match(bare):
+                return "percent" if text.endswith("%") else k
+    if text.upper() in _CURRENCIES and (text.isupper() or text.islower()):
+        return "currency"  # Stripe and others send "usd"
+    if text in _COUNTRIES2 or (len(text) == 2 and text.islower() and text.upper() in _COUNTRIES2):
         return "country2"
     if text in _COUNTRIES3:
         return "country3"
+    if country_code(text):
+        return "country_name"  # "Italia", "United States": a country field holding names
     if _RE["iban"].match(text.replace(" ", "")) and len(text.replace(" ", "")) >= 15:
         return "iban"
     if _RE["phone"].match(text) and sum(c.isdigit() for c in text) >= 7:
@@ -115,17 +142,23 @@ def _epoch(n: int) -> bool:
     return 946_684_800 <= n <= 2_208_988_800 or 946_684_800_000 <= n <= 2_208_988_800_000
 
 
-def _magnitude(value: Any) -> float | None:
-    text = str(value).strip().replace(" ", "")
+def _parse_number(value: Any) -> float | None:
+    """A number written with a point or a comma (``1.234,56``, ``1,234.56``, ``12,5``)."""
+    text = _MONEY.sub("", str(value).strip()).replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
     if "," in text and "." in text:
         text = text.replace(".", "").replace(",", ".") if text.rfind(",") > text.rfind(".") else text.replace(",", "")
     else:
         text = text.replace(",", ".")
     try:
-        f = abs(float(text))
+        f = float(text)
     except ValueError:
         return None
-    return math.log10(f + 1.0) if math.isfinite(f) else None
+    return f if math.isfinite(f) else None
+
+
+def _magnitude(value: Any) -> float | None:
+    f = _parse_number(value)
+    return None if f is None else math.log10(abs(f) + 1.0)
 
 
 @dataclass
@@ -133,8 +166,49 @@ class Profile:
     kinds: dict[str, float] = field(default_factory=dict)
     magnitude: float | None = None
     length: float | None = None
+    #: the values in one canonical form (dates as ISO dates, numbers without format, text lower case)
     values: frozenset[str] = frozenset()
     n: int = 0
+    #: the non-zero numbers among the values
+    numbers: frozenset[float] = frozenset()
+
+
+def _number(value: Any) -> float | None:
+    f = _parse_number(value)
+    return None if f is None else round(f, 6)
+
+
+def _canonical(value: Any, kind: str) -> tuple[str, ...]:
+    """One value as comparable text: ``1712044800`` (Unix time) and ``"02.04.2024"`` both
+    become ``"2024-04-02"``, ``"1.299,00"`` becomes ``"1299"``; ``"05/04/2024"`` may be read
+    both ways."""
+    text = str(value).strip()
+    try:
+        if kind == "epoch":
+            n = int(value)
+            return (datetime.fromtimestamp(n / 1000 if n > 10**11 else n, tz=UTC).date().isoformat(),)
+        if kind == "date_iso" and len(text) == 8:
+            return (f"{text[:4]}-{text[4:6]}-{text[6:]}",)
+        if kind in ("datetime", "date_iso") and text[:4].isdigit():
+            return (text[:10].replace("/", "-"),)
+        if kind in ("date_dot", "date_slash"):
+            a, b, y = (int(x) for x in re.split(r"[./-]", text))
+            y += 2000 if y < 100 else 0
+            days = [(a, b)] if kind == "date_dot" or a > 12 else [(b, a)] if b > 12 else [(a, b), (b, a)]
+            return tuple(f"{y:04d}-{mo:02d}-{d:02d}" for d, mo in days)
+    except (ValueError, OverflowError, OSError):
+        return (text.lower(),)
+    if kind in ("int", "dec_point", "dec_comma", "percent"):
+        num = _number(value)
+        if num is not None:
+            return (str(int(num)) if num.is_integer() else f"{num:.6g}",)
+    if kind in ("country_name", "country2", "country3"):
+        # one country, however written: "Italia", "IT", "ITA" are "it"
+        return ((country_code(text) or _COUNTRIES3.get(text.upper()) or text).lower(),)
+    if _PUNCTUATED.match(text):
+        # tax ids and the like, with or without their punctuation: "123.456.789-09" is 12345678909
+        return text.lower(), re.sub(r"\D", "", text)
+    return (text.lower(),)
 
 
 def profile(samples: list[Any] | None) -> Profile:
@@ -143,16 +217,60 @@ def profile(samples: list[Any] | None) -> Profile:
         return Profile()
     counts: dict[str, float] = {}
     mags = []
+    canon: set[str] = set()
+    numbers: set[float] = set()
     for v in values:
         k = kind_of(v)
         counts[k] = counts.get(k, 0) + 1
-        if k in ("int", "dec_point", "dec_comma"):
+        canon.update(_canonical(v, k))
+        if k in ("int", "dec_point", "dec_comma", "percent"):
             m = _magnitude(v)
             if m is not None:
                 mags.append(m)
+            num = _number(v)
+            if num:
+                numbers.add(num)
     n = len(values)
     return Profile({k: c / n for k, c in counts.items()}, sum(mags) / len(mags) if mags else None,
-                   sum(len(str(v)) for v in values) / n, frozenset(str(v).strip().lower() for v in values), n)
+                   sum(len(str(v)) for v in values) / n, frozenset(canon), n, frozenset(numbers))
+
+
+_PUNCTUATED = re.compile(r"^(?=(\D*\d){8})[\d./ -]+$")
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TRIVIAL = frozenset({"0", "1", "true", "false", "yes", "no", "y", "n"})
+
+
+def _distinct(v: str) -> float:
+    """How much one shared value says: "0" or "yes" nothing, "NL" little, "1043946570" much."""
+    if v in _TRIVIAL:
+        return 0.0
+    if _ISO_DAY.match(v):
+        return 0.5  # the dates of one record often fall on the same day (ordered, paid, shipped)
+    return 1.0 if len(v) >= 5 else 0.5 if len(v) >= 3 else 0.2
+
+
+def _scale(a: Profile, b: Profile) -> int:
+    """10, 100 or 1000 when at least two of a's numbers are b's times (or divided by) it: cents
+    vs amounts, grams vs kilograms, millimetres vs centimetres; else 0."""
+    if len(a.numbers) < 2 or len(b.numbers) < 2 or a.numbers & b.numbers:
+        return 0
+    for k in (100, 10, 1000):
+        for x, y in ((a.numbers, b.numbers), (b.numbers, a.numbers)):
+            if sum(round(v * k, 6) in y for v in x) >= 2:
+                return k
+    return 0
+
+
+def shared_values(a: Profile, b: Profile) -> tuple[float, int]:
+    """(0..1, scale): how strongly the two fields hold the same values (in canonical form, or
+    numbers scaled by a power of ten: then ``scale`` says by what); (0, 0) without samples."""
+    if not a.n or not b.n:
+        return 0.0, 0
+    same = sum(_distinct(v) for v in a.values & b.values)
+    if same:
+        return min(1.0, same / 2), 1
+    k = _scale(a, b)
+    return (0.7, k) if k else (0.0, 0)
 
 
 def _kind_sim(a: str, b: str) -> float:
@@ -168,7 +286,7 @@ def profile_similarity(a: Profile, b: Profile) -> float | None:
     kinds = sum(pa * pb * _kind_sim(ka, kb) for ka, pa in a.kinds.items() for kb, pb in b.kinds.items())
     norm = math.sqrt(sum(p * p for p in a.kinds.values()) * sum(p * p for p in b.kinds.values()))
     sim = min(1.0, kinds / norm) if norm else 0.0
-    if a.magnitude is not None and b.magnitude is not None:
+    if a.magnitude is not None and b.magnitude is not None and not _scale(a, b):
         sim *= 0.6 + 0.4 * math.exp(-abs(a.magnitude - b.magnitude))  # a price is not a quantity
     elif a.length and b.length and max(a.kinds, key=a.kinds.__getitem__) in ("text", "name", "html"):
         sim *= 0.7 + 0.3 * min(a.length, b.length) / max(a.length, b.length)

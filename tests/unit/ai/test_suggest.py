@@ -78,20 +78,28 @@ def test_a_target_without_source_gets_no_confident_candidate() -> None:
 
 # Floors, not goals (docs/ai.md has the figures). Round 2's 7 held-out pairs were measured
 # (0.843/0.948) and then moved into tuned/ in round 3: they keep their floor of 0.8/0.93 as a
-# subset (0.957/0.991 now) and the whole tuned part keeps 0.95/0.98. Round 3's held-out part is
-# a new set of 9 pairs, measured once after tuning (0.724/0.902: the goals of 0.9/0.98 are NOT
-# met); its floor sits just below that measurement to guard against regressions and must never
-# be met by tuning on it.
+# subset (0.974/0.991 in round 4) and the whole tuned part keeps 0.95/0.98. Round 3's 9
+# held-out pairs measured 0.724/0.902 untuned; round 4 moved them into tuned/ and tuned on
+# them with general rules (1.0/1.0 at the end of round 4): their floor sits just below that.
+# The held-out part is round 4's new set of 14 pairs, never tuned on, measured once after tuning
+# (0.860/0.959: the goals of 0.9/0.98 are NOT met); its floor sits just below that measurement.
 _ROUND2_HELDOUT = frozenset({
     "magento_customer_to_sap_b1_business_partner", "magento_order_to_ebp_piece_fr",
     "paypal_transactions_de_to_datev_buchungsstapel", "sage100_artikel_to_shopware6_product",
     "shopify_order_to_fatture_in_cloud_it", "woocommerce_order_to_pedido_venta_es",
     "woocommerce_product_to_exact_online_nl"})
+_ROUND3_HELDOUT = frozenset({
+    "allegro_order_to_comarch_optima_faktura_pl", "bol_order_to_snelstart_verkooporder_nl",
+    "cegid_stock_fr_to_saleor_stock", "mercadolibre_order_to_contpaqi_documento_es",
+    "nuvemshop_order_to_bling_pedido_pt", "s4hana_price_conditions_to_commercetools_price_de",
+    "squarespace_products_to_fortnox_artikel_sv", "stripe_invoice_to_quickbooks_online_invoice",
+    "wix_contacts_to_danea_easyfatt_clienti_it"})
 
 
 @pytest.mark.parametrize("part,subset,top1,top3", [("tuned", None, 0.95, 0.98),
                                                    ("tuned", _ROUND2_HELDOUT, 0.8, 0.93),
-                                                   ("heldout", None, 0.7, 0.88)])
+                                                   ("tuned", _ROUND3_HELDOUT, 0.97, 0.98),
+                                                   ("heldout", None, 0.85, 0.95)])
 def test_the_evaluation_set_meets_its_floor(part: str, subset: frozenset[str] | None, top1: float,
                                             top3: float) -> None:
     pairs = [p for p in load_pairs(DATA / part) if subset is None or p["name"] in subset]
