@@ -44,6 +44,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # a loopback-only Ray (runtime/local_ray.py)
 
 from benchmarks._chaos_checks import Verdict, check, journal_state  # noqa: E402
 from benchmarks._chaos_faults import Fault, Injector, schedule  # noqa: E402

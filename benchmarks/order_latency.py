@@ -50,6 +50,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # a loopback-only Ray (runtime/local_ray.py)
 
 SECRET = "whsec_YmVuY2htYXJrLXNlY3JldC1iZW5jaG1hcms="
 ORDER_ITEM, STOCK_ITEM = "A0001", "A0002"

@@ -28,6 +28,7 @@ from connectors.errors import ConfigError
 from runtime.cli_common import ConfigOpt, console
 from runtime.cli_common import load as _settings
 from runtime.cli_common import when as _when
+from runtime.local_ray import use_loopback
 from runtime.metrics import bulk_progress
 
 __all__ = ["register", "sync_app"]
@@ -61,11 +62,14 @@ def register(app: typer.Typer) -> None:
 def _ray(address: str | None) -> None:
     import os
 
+    # both are read when Ray is imported: set first (a Ray already running in this process is used)
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    if not address:
+        use_loopback()
     import ray
 
     if ray.is_initialized():
         return
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     if address:
         ray.init(address=address, log_to_driver=False, namespace="presta-ax-bulk")
     else:

@@ -19,6 +19,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 # a local Ray for tests must not leave an auth token behind that changes later `ray start` runs
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+# every Ray the tests start on this machine lives on loopback (runtime/local_ray.py); the
+# multi-host tests start their nodes with an environment of their own, without this variable
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 
 @pytest.fixture(scope="session")
