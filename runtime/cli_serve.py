@@ -26,6 +26,7 @@ import typer
 from runtime import __version__
 from runtime.cli_common import ConfigOpt, console, err
 from runtime.cli_common import load as _settings
+from runtime.local_ray import use_loopback
 
 __all__ = ["register"]
 
@@ -307,6 +308,8 @@ def _serve(settings: Any, address: str | None, num_cpus: int | None, *, stop_tim
     the bridge listens and returns what to call first when stopping (the demo's traffic);
     ``stop_timeout_s`` bounds the wait for the dispatcher before Ray is shut down."""
     _quiet_local_ray_auth(address)
+    if not address:
+        use_loopback()  # a one-machine Ray listens on loopback only (runtime/local_ray.py)
     ingress = _fast_mode_for_local_ray(address)
     import ray
 
@@ -395,9 +398,17 @@ def _serve(settings: Any, address: str | None, num_cpus: int | None, *, stop_tim
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     if hasattr(signal, "SIGHUP"):  # a closed terminal stops the bridge as cleanly as Ctrl-C
         signal.signal(signal.SIGHUP, lambda *_: stop.set())
+    watch = None
+    if address:  # a node that joins later gets the start-up checks too (runtime/cluster_checks.py)
+        from rich.markup import escape
+
+        from runtime.cluster_checks import JoinWatch
+        watch = JoinWatch(settings)
     try:
         while not stop.wait(1.0):
-            pass
+            if watch is not None and (problem := watch.poll()) is not None:  # the bridge runs on
+                err.print(f"[red]A Ray node joined where not every setting works: {escape(str(problem))}[/red]",
+                          soft_wrap=True)
     except KeyboardInterrupt:
         pass
     console.print("Stopping …")

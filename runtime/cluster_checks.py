@@ -15,6 +15,9 @@ Contract:
 * :func:`check_cluster` runs both on the Ray cluster this process is connected to and raises
   :class:`ConfigError` with every problem; it does nothing on a single node. It leaves a small
   marker file (``.cluster-probe``) in ``data_dir``.
+* :class:`JoinWatch` runs :func:`check_cluster` again when a node joined since it last looked
+  (at most every ``interval_s``; one ``ray.nodes()`` call per look, the checks only on a join):
+  ``presta-ax serve`` and the Serve app's BridgeWorkers call it while they run.
 
 No secret is ever part of a message: URLs are shown as scheme, host and port only.
 """
@@ -29,7 +32,7 @@ from urllib.parse import urlsplit
 
 from connectors.errors import ConfigError
 
-__all__ = ["check_cluster", "folder_problems", "probe_folders", "setting_problems"]
+__all__ = ["JoinWatch", "alive_nodes", "check_cluster", "folder_problems", "probe_folders", "setting_problems"]
 
 _LOOPBACK = {"localhost", "localhost.localdomain", "0.0.0.0", "::1", "::", "ip6-localhost"}
 PROBE_FILE = ".cluster-probe"
@@ -151,3 +154,46 @@ def check_cluster(settings: Any) -> int:
         raise ConfigError(f"This Ray cluster has {nodes} nodes, and {len(problems)} setting(s) only work on one "
                           "host:\n  " + "\n  ".join(problems), problems)
     return nodes
+
+
+def alive_nodes() -> frozenset[str]:
+    """The node ids of the connected Ray cluster's alive nodes."""
+    import ray
+
+    return frozenset(n["NodeID"] for n in ray.nodes() if n.get("Alive"))
+
+
+class JoinWatch:
+    """Re-check the cluster when a node joins. ``seen``: the nodes the start-up check saw
+    (default: the alive nodes now). :meth:`poll` returns the :class:`ConfigError` found because
+    of a node that joined since the last look, or None; a node leaving needs no check."""
+
+    def __init__(self, settings: Any, seen: frozenset[str] | None = None, interval_s: float = 10.0) -> None:
+        import time
+
+        self.settings = settings
+        self.seen = alive_nodes() if seen is None else seen
+        self.interval_s = interval_s
+        self._clock = time.monotonic
+        self._next = self._clock() + interval_s
+
+    def poll(self, *, force: bool = False) -> ConfigError | None:
+        """Look (when ``interval_s`` passed since the last look, or ``force``). Never raises: a
+        problem found is returned, the caller decides (print it, fail a health check); a look
+        that cannot be made (Ray busy or going away) counts as no look, the next one retries."""
+        if not force and self._clock() < self._next:
+            return None
+        self._next = self._clock() + self.interval_s
+        try:
+            now = alive_nodes()
+            if not now - self.seen:
+                self.seen = now
+                return None
+            check_cluster(self.settings)
+        except ConfigError as exc:
+            self.seen = now
+            return exc
+        except Exception:  # noqa: BLE001 - see the docstring
+            return None
+        self.seen = now
+        return None

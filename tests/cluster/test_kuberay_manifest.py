@@ -100,8 +100,10 @@ def test_the_embedded_serve_config_is_valid_and_strict(docs: dict[str, Any]) -> 
     serve = YAML(typ="safe").load(docs["RayService"]["spec"]["serveConfigV2"])
     ServeDeploySchema.model_validate(serve)
     assert _unknown_keys(ServeDeploySchema, serve) == []
-    (app,) = serve["applications"]
-    assert app["import_path"] == "runtime.deploy_entry:app"
+    # the ingress, and the app that starts the dispatcher and the pollers (no `presta-ax serve` on KubeRay)
+    ingress, workers = serve["applications"]
+    assert ingress["import_path"] == "runtime.deploy_entry:app" and ingress["route_prefix"] == "/"
+    assert workers["import_path"] == "runtime.deploy_workers:app" and workers["route_prefix"] is None
 
 
 def test_the_configmaps_settings_load_and_pass_the_cluster_checks(docs: dict[str, Any], tmp_path: Path) -> None:

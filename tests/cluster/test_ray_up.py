@@ -5,14 +5,18 @@ from the checkout into a venv per host and start Ray and the bridge; `ray exec` 
 and the bridge answers /healthz on the head's IP; `ray down` stops the head's Ray.
 
 The hosts have no package index (nothing is routed off the machine), so setup.sh runs in its
-offline form: the dependencies of this test session's environment, the project from the checkout.
-It takes minutes (SSH, a venv per host, three Ray starts), so it runs when PRESTA_AX_TEST_RAY_UP=1.
+offline form: the dependencies of this test session's environment linked into each host's venv,
+the project installed (editable, no dependencies) from the checkout, its build requirements from a
+wheel folder fetched once per machine. It runs in `make test` (about a minute: SSH, a venv per
+host, three Ray starts), skipped only where the harness cannot run (not root, no OpenSSH); under
+PRESTA_AX_REQUIRE_CLUSTER=1 (CI) that is a failure instead.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -38,9 +42,6 @@ pytestmark = [pytest.mark.cluster]
 
 @pytest.fixture(scope="module")
 def vm_hosts() -> Iterator[Hosts]:
-    if os.environ.get("PRESTA_AX_TEST_RAY_UP") != "1":
-        # minutes of SSH, venv set-up and three Ray starts: on when asked (see docs/cluster.md)
-        pytest.skip("`ray up` test runs with PRESTA_AX_TEST_RAY_UP=1")
     why = unavailable() or sshd_unavailable()
     if why:
         if os.environ.get("PRESTA_AX_REQUIRE_CLUSTER") == "1":
@@ -68,9 +69,21 @@ def _ray(hosts: Hosts, *args: str, config: Path, timeout: float) -> str:
     return proc.stdout
 
 
-def _build_wheels(folder: Path) -> Path:
+#: the build requirements' wheels, kept per machine (as the Jaeger build is): no index lookup per run
+WHEEL_CACHE = Path.home() / ".cache" / "presta-ax" / "build-wheels"
+
+
+def _build_wheels(dest: Path, folder: Path = WHEEL_CACHE) -> Path:
     """The project's build requirements as wheels (fetched here, where the package index is
-    reachable; the hosts have none); skipped, or failed under PRESTA_AX_REQUIRE_CLUSTER, without."""
+    reachable; the hosts have none), once per machine, copied to ``dest`` (the hosts' homes are
+    their own); skipped, or failed under PRESTA_AX_REQUIRE_CLUSTER, when they cannot be fetched."""
+    if not (any(folder.glob("setuptools-*.whl")) and any(folder.glob("wheel-*.whl"))):
+        folder.mkdir(parents=True, exist_ok=True)
+        _download(folder)
+    return Path(shutil.copytree(folder, dest))
+
+
+def _download(folder: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--only-binary", ":all:", "--dest",
                            str(folder), "setuptools>=77", "wheel"], capture_output=True, text=True, timeout=180)
     if proc.returncode != 0:
@@ -78,7 +91,6 @@ def _build_wheels(folder: Path) -> Path:
         if os.environ.get("PRESTA_AX_REQUIRE_CLUSTER") == "1":
             pytest.fail(why)
         pytest.skip(why)
-    return folder
 
 
 def _launcher_config(hosts: Hosts, key: Path, bridge_config: Path, wheels: Path) -> Path:
@@ -94,9 +106,10 @@ def _launcher_config(hosts: Hosts, key: Path, bridge_config: Path, wheels: Path)
     site = sysconfig.get_paths()["purelib"]  # this session's dependencies: no index on the hosts
     cfg["setup_commands"] = [f"PRESTA_AX_OFFLINE_SITE={site} PRESTA_AX_WHEELS={wheels} {cmd}"
                              for cmd in cfg["setup_commands"]]
-    # the hosts have no default route, so Ray cannot find its IP by itself; small nodes
+    # the hosts have no default route, so Ray cannot find its IP by itself; small nodes; the head's
+    # autoscaler (it launches the workers) looks every second, not every 5 s
     facts = ("RAY_NODE_IP=$(hostname -I | cut -d' ' -f1) RAY_NUM_CPUS=1 RAY_OBJECT_STORE_BYTES=80000000 "
-             "RAY_INCLUDE_DASHBOARD=false ")
+             "RAY_INCLUDE_DASHBOARD=false AUTOSCALER_UPDATE_INTERVAL_S=1 ")
     for name in ("head_start_ray_commands", "worker_start_ray_commands"):
         cfg[name] = [facts + cmd for cmd in cfg[name]]
     path = hosts.scratch / "cluster-local.yaml"
@@ -148,6 +161,11 @@ def test_ray_up_brings_up_three_hosts_with_the_bridge_then_ray_down(vm_hosts: Ho
 
     _ray(vm_hosts, "up", "-y", "--no-config-cache", config=config, timeout=400)
     deadline = time.monotonic() + 240  # the head's autoscaler sets the two workers up over SSH
+    # wait by looking at the workers' process tables (cheap), then ask the cluster with `ray exec`
+    # (seconds each: SSH, a login shell, a Ray driver)
+    while not all("raylet" in _names(h.pids()) for h in (b, c)):
+        assert time.monotonic() < deadline, f"ray up: the workers' Ray did not start\n{_autoscaler_log(a)}"
+        time.sleep(1)
     probe = "cd ~/presta-ax-bridge && python -m tests.cluster.probe nodes"
     while True:
         out = _ray(vm_hosts, "exec", probe, config=config, timeout=120)
@@ -156,7 +174,7 @@ def test_ray_up_brings_up_three_hosts_with_the_bridge_then_ray_down(vm_hosts: Ho
         if {n["ip"] for n in nodes} == {a.ip, b.ip, c.ip}:
             break
         assert time.monotonic() < deadline, f"ray up: nodes {nodes}\n{_autoscaler_log(a)}"
-        time.sleep(5)
+        time.sleep(1)
     resources = {n["ip"]: n["resources"] for n in nodes}
     assert HEAD_RESOURCE in resources[a.ip] and WORKER_RESOURCE in resources[b.ip] and WORKER_RESOURCE in resources[c.ip]
     # every host got its own checkout and venv (its own home)
