@@ -58,7 +58,10 @@ class Operations(Protocol):
 class FlowOutcome:
     """How a flow run ended: ``status`` is ``done``, ``skipped_echo``, ``held``, ``dropped`` or ``failed``;
     ``steps`` lists ``{"id", "kind", "status"}`` per step; ``failed_step`` names the step of
-    ``error`` or of the guard verdict."""
+    ``error`` or of the guard verdict. ``outputs`` holds, per step id, what the step produced in
+    this run (extract: the record read; map: the mapped document; load / write-back: the target's
+    answer), as references to the run's own objects (no copy: it runs on every message); the
+    runtime journals them masked (:mod:`pipelines.step_payloads`)."""
 
     status: str
     steps: list[dict[str, Any]]
@@ -67,6 +70,7 @@ class FlowOutcome:
     verdict: GuardVerdict | None = None
     failed_step: str | None = None
     results: dict[str, Any] = field(default_factory=dict)
+    outputs: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"status": self.status, "steps": self.steps}
@@ -102,6 +106,7 @@ async def run_flow(
     state: dict[str, Any] = {"record": dict(payload) if isinstance(payload, Mapping) else {}}
     steps: list[dict[str, Any]] = []
     rules = _SyncRun(flow, message, sync, operations, ctx) if sync is not None else None
+    outputs: dict[str, Any] = {}
     for step in flow.spec.steps:
         entry: dict[str, Any] = {"id": step.id, "kind": step.kind}
         steps.append(entry)
@@ -119,11 +124,11 @@ async def run_flow(
                         f"Flow {flow.name}, step {step.id}: {step.system} {step.operation} returned no record "
                         f"for key {message.get('key')!r}."
                     )
-                state["record"] = dict(record)
+                state["record"] = outputs[step.id] = dict(record)
                 if rules is not None and step.system == message.get("source"):
                     await rules.source_record(state["record"])
             elif step.kind == "map":
-                run_map(flow, step, state, ctx)
+                outputs[step.id] = run_map(flow, step, state, ctx)
             elif step.kind == "validate":
                 run_validate(flow, step, state, ctx)
             elif step.kind == "guard":
@@ -138,6 +143,7 @@ async def run_flow(
                         verdict=verdict,
                         failed_step=step.id,
                         results=ctx["results"],
+                        outputs=outputs,
                     )
             else:  # load, write-back
                 document = resolve_input(state, step.input)
@@ -152,7 +158,7 @@ async def run_flow(
                 result = await operations.call(
                     step.system or "", step.operation or "", document, mode=step.mode, context=ctx
                 )
-                state[step.id] = result
+                state[step.id] = outputs[step.id] = result
                 ctx["results"][step.id] = result
                 if rules is not None:
                     await rules.written(step, document, result)
@@ -160,16 +166,17 @@ async def run_flow(
         except BridgeError as exc:
             entry["status"] = "failed"
             _not_reached(flow, steps)
-            return FlowOutcome("failed", steps, state, error=exc, failed_step=step.id, results=ctx["results"])
+            return FlowOutcome("failed", steps, state, error=exc, failed_step=step.id, results=ctx["results"],
+                               outputs=outputs)
     if rules is not None and rules.source_echo and not rules.wrote:
         ctx["results"]["echo"] = {"written_at": rules.echo_since, "source": message.get("source")}
-        return FlowOutcome("skipped_echo", steps, state, results=ctx["results"])
+        return FlowOutcome("skipped_echo", steps, state, results=ctx["results"], outputs=outputs)
     if rules is not None and rules.all_unchanged(steps):
         since = await rules.echo(steps)
         if since is not None:
             ctx["results"]["echo"] = {"written_at": since, "source": message.get("source")}
-            return FlowOutcome("skipped_echo", steps, state, results=ctx["results"])
-    return FlowOutcome("done", steps, state, results=ctx["results"])
+            return FlowOutcome("skipped_echo", steps, state, results=ctx["results"], outputs=outputs)
+    return FlowOutcome("done", steps, state, results=ctx["results"], outputs=outputs)
 
 
 class _SyncRun:

@@ -10,9 +10,17 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["MASK_KINDS", "default_mask_for", "mask_record", "mask_value"]
+__all__ = ["MASK_KINDS", "PERSONAL_FIELDS", "default_mask_for", "mask_record", "mask_value"]
 
 MASK_KINDS = ("email", "phone", "name", "partial", "full")
+
+#: Field names (exact case) whose values the admin API, the console and the journal of step
+#: payloads replace by ``"***"`` at any depth: the personal fields of PrestaShop and AX records.
+PERSONAL_FIELDS = frozenset({
+    "email", "firstname", "lastname", "phone", "phone_mobile", "address1", "address2", "postcode",
+    "birthday", "company", "vat_number", "dni", "passwd", "password", "secure_key", "ip_registration_newsletter",
+    "Email", "Phone", "Name", "FirstName", "LastName", "Street", "ZipCode", "Locator", "api_key", "token",
+})
 
 # Lower-cased field names that always carry personal data or secrets, whatever the mapping says.
 _SENSITIVE: dict[str, str] = {

@@ -13,6 +13,7 @@ The loaded model keeps its file and :class:`~pipelines.yamlio.LineIndex` for lin
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -269,6 +270,9 @@ def _expand_fields(value: Any) -> Any:
     return value
 
 
+_EVERY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*")
+
+
 class Trigger(_Model):
     """What starts a flow: a ``webhook`` event, a ``poll`` of a resource/service, a
     ``schedule`` (cron) or a ``bulk`` run."""
@@ -278,8 +282,20 @@ class Trigger(_Model):
     event: str | None = None
     resource: str | None = None
     service: str | None = None
-    every: str | None = None
+    every: str | None = Field(default=None, description="How often a poll runs: a number and a unit "
+                                                        "(500ms, 30s, 2m, 1h, 1d).")
     cron: str | None = None
+
+    @field_validator("every")
+    @classmethod
+    def _every_is_an_interval(cls, value: str | None) -> str | None:
+        # the grammar of runtime/poll_schedule.py's parse_every, checked when the flow is linted
+        if value is None:
+            return value
+        match = _EVERY.fullmatch(value)
+        if match is None or float(match.group(1)) <= 0:
+            raise ValueError(f"'{value[:40]}' is not an interval: write a number and a unit, e.g. 30s, 2m or 1h")
+        return value
 
 
 class GuardRule(_Model):

@@ -18,7 +18,11 @@ An edit is a JSON object with ``op``:
   (``SalesLine``; nested ones dotted). A changed rule is updated in place (its comments stay);
 * ``remove_rule`` ``{mapping, field, child?}``;
 * ``set_lookup`` ``{mapping, table, lookup: {values, on_missing, default?}}``, ``lookup: null``
-  removes the table.
+  removes the table;
+* ``add_trigger`` ``{trigger: {type, ...}}`` -- appended to ``triggers`` (one line, as the
+  shipped flows write them); ``remove_trigger`` ``{trigger: index}`` (0-based);
+  ``set_trigger_option`` ``{trigger: index, key, value}`` -- ``value: null`` removes the option;
+  the trigger keeps its style and the comments around it.
 
 :class:`EditError` (a ``ValueError``) names the edit (``edits[2]``) and says why it cannot be
 applied, with a did-you-mean for a misspelt step, mapping, field or child. Edits apply in order;
@@ -40,7 +44,8 @@ from ruamel.yaml.error import MarkedYAMLError
 
 __all__ = ["EDIT_OPS", "EditError", "RoundTripFile", "apply_edits"]
 
-EDIT_OPS = ("add_step", "remove_step", "move_step", "set_step_option", "set_rule", "remove_rule", "set_lookup")
+EDIT_OPS = ("add_step", "remove_step", "move_step", "set_step_option", "set_rule", "remove_rule", "set_lookup",
+            "add_trigger", "remove_trigger", "set_trigger_option")
 _STEP_KEY_ORDER = ("id", "kind", "when", "system", "operation", "include", "mapping", "input", "output", "inputs",
                    "mode", "rules", "anomaly")
 
@@ -219,6 +224,49 @@ def _step_index(steps: CommentedSeq, step_id: Any, where: str) -> int:
     return ids.index(step_id)
 
 
+def _triggers(flow: RoundTripFile, create: bool = False) -> CommentedSeq:
+    triggers = flow.data.get("triggers")
+    if not isinstance(triggers, CommentedSeq):
+        if not create:
+            raise EditError(f"The flow file {flow.name} has no list of triggers.")
+        triggers = CommentedSeq()
+        flow.data.insert(list(flow.data).index("steps") if "steps" in flow.data else len(flow.data),
+                         "triggers", triggers)
+    return triggers
+
+
+def _trigger_index(triggers: CommentedSeq, index: Any, where: str) -> int:
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(triggers):
+        raise EditError(f"{where}: 'trigger' must be a trigger's position, from 0 to {len(triggers) - 1}.")
+    return index
+
+
+def _apply_trigger(flow: RoundTripFile, edit: Mapping[str, Any], op: str, where: str) -> None:
+    """The trigger edits (see the module docstring)."""
+    if op == "add_trigger":
+        trigger = edit.get("trigger")
+        if not isinstance(trigger, Mapping) or not trigger.get("type"):
+            raise EditError(f"{where}: add_trigger needs 'trigger' with at least 'type'.")
+        _triggers(flow, create=True).append(_node({k: v for k, v in trigger.items() if v is not None}, flow=True))
+        return
+    triggers = _triggers(flow)
+    i = _trigger_index(triggers, edit.get("trigger"), where)
+    if op == "remove_trigger":
+        del triggers[i]
+        return
+    key = edit.get("key")
+    if not isinstance(key, str) or not key:
+        raise EditError(f"{where}: set_trigger_option needs 'key' (e.g. 'every').")
+    node = triggers[i]
+    if not isinstance(node, CommentedMap):
+        raise EditError(f"{where}: trigger {i} is not an object.")
+    value = edit.get("value")
+    if value is None:
+        node.pop(key, None)
+    else:
+        node[key] = _node(value, flow=True)  # in place; a new key goes at the end of the line
+
+
 def _mapping_fields(docs: Mapping[str, RoundTripFile], edit: Mapping[str, Any], where: str,
                     create: bool) -> tuple[CommentedMap, str]:
     name = edit.get("mapping")
@@ -253,6 +301,9 @@ def _apply_one(flow: RoundTripFile, docs: Mapping[str, RoundTripFile], edit: Any
     if op not in EDIT_OPS:
         raise EditError(f"{where}: unknown op '{str(op)[:40]}'.{_hint(str(op), list(EDIT_OPS))} "
                         f"Known: {', '.join(EDIT_OPS)}.")
+    if op in ("add_trigger", "remove_trigger", "set_trigger_option"):
+        _apply_trigger(flow, edit, op, where)
+        return ""
     if op in ("add_step", "remove_step", "move_step", "set_step_option"):
         steps = _steps(flow)
         if op == "add_step":

@@ -46,9 +46,11 @@ class FlowGroup:
 
     async def run(self, ctx: Any, message: Message) -> dict[str, Any]:
         details: dict[str, Any] = {}
+        payloads: list[dict[str, Any]] = []  # each member's step payloads, named "<flow>:<step>"
         for flow in self.flows:
             result = await flow.run(ctx, message)
             details[flow.name] = result if isinstance(result, dict) else {"status": "done", "result": result}
+            payloads += [{**p, "step": f"{flow.name}:{p['step']}"} for p in details[flow.name].pop("step_payloads", ())]
         statuses = [str(d.get("status") or "done") for d in details.values()]
         echo = next((d for d in details.values() if d.get("status") == "skipped_echo"), None)
         out: dict[str, Any] = {"flows": details}
@@ -60,4 +62,6 @@ class FlowGroup:
             out["status"] = "done"
         if self.version_id:
             out["flow_version"] = self.version_id
+        if payloads:
+            out["step_payloads"] = payloads
         return out

@@ -235,7 +235,11 @@ class EntityWorker:
                 span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
                 delay = self.retry.next_retry_in(msg.attempts, exc)
                 retry_at = time.time() + delay if delay is not None else None
-                status = await self.store.fail(msg.id, token, {**_error_dict(exc), **_version_detail(flow_version)},
+                # a YAML flow's failed run carries what its steps produced (journaled with the attempt)
+                journaled = getattr(exc, "step_payloads", None)
+                payloads = {"step_payloads": journaled} if journaled else {}
+                status = await self.store.fail(msg.id, token, {**_error_dict(exc), **_version_detail(flow_version),
+                                                               **payloads},
                                                retry_at=retry_at, flow=flow_name)
                 source = getattr(exc, "system", None) or msg.entity
                 if classify(exc) == "stop":

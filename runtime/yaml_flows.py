@@ -47,9 +47,11 @@ import msgspec
 
 from connectors.errors import ConfigError, PermanentError
 from pipelines.executor import run_flow
+from pipelines.masking import PERSONAL_FIELDS
 from pipelines.operations import SystemOperations
 from pipelines.registry import FlowRegistry as YamlRegistry
 from pipelines.registry import LoadedFlow, loaded_from_record
+from pipelines.step_payloads import journal_payloads
 from runtime.flows import FlowRegistry
 from runtime.messages import Message
 from runtime.pollers import poll_event
@@ -136,8 +138,12 @@ class YamlFlow:
         record = msgspec.structs.asdict(message)
         outcome = await run_flow(self.loaded, record, _StepCalls(self.operations, self.loaded, ctx), context,
                                  sync=store)
+        # what each step produced, masked and capped: journaled with the attempt (the store takes
+        # "step_payloads" out of the detail, or out of the error the worker records)
+        payloads = journal_payloads(self.loaded, outcome.steps, outcome.outputs, also=PERSONAL_FIELDS)
         if outcome.status == "failed":
             if outcome.error is not None:
+                outcome.error.step_payloads = payloads  # type: ignore[attr-defined]
                 raise outcome.error
             reason = outcome.verdict.reason if outcome.verdict is not None else "no reason given"
             raise PermanentError(f"Flow {self.name}, step {outcome.failed_step}: the guard failed the record: "
@@ -159,6 +165,8 @@ class YamlFlow:
                 detail.update(held_detail(outcome, self.loaded))  # for the review queue
         else:
             detail["results"] = {k: v for k, v in outcome.results.items() if isinstance(v, Mapping)}
+        if payloads:
+            detail["step_payloads"] = payloads
         return detail
 
 

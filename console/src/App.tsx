@@ -52,7 +52,8 @@ export default function App() {
   const Page = current.component;
   return (
     <div className="shell">
-      <a className="skip" href="#main">
+      {/* the hash is the router's: following "#main" would open the dashboard, so focus the content instead */}
+      <a className="skip" href="#main" onClick={(e) => (e.preventDefault(), document.getElementById("main")?.focus())}>
         Skip to content
       </a>
       <header className="topbar">

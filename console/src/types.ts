@@ -25,8 +25,21 @@ export interface TimelineEvent {
   detail: Record<string, unknown> | null;
 }
 
+/** What one step produced in a real run, masked when journaled (pipelines/step_payloads.py). */
+export interface StepPayload {
+  step: string;
+  kind: string | null;
+  at: number;
+  /** The JSON document; the cut JSON text when `truncated`. */
+  payload: unknown;
+  truncated: boolean;
+  size: number;
+}
+
 export interface MessageDetail extends Message {
   timeline: TimelineEvent[];
+  /** Absent from bridges older than the step journal. */
+  step_payloads?: { attempt: number | null; steps: StepPayload[] };
 }
 
 export interface EntityDepth {

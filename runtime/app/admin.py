@@ -169,6 +169,7 @@ def admin_routes(store: AsyncStore, token: str, nudge: Callable[[str, str, dict[
             return error(404, "not_found", f"No message has id '{mid[:40]}'.")
         body = _message_json(m, trace_ui_url)
         body["timeline"] = await store.timeline(mid)
+        body["step_payloads"] = await store.step_payloads(mid)  # masked when journaled
         return JSONResponse(body)
 
     async def list_dlq(request: Request) -> Response:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from pipelines.masking import PERSONAL_FIELDS
+
 __all__ = ["DEFAULT_MASKED_FIELDS", "mask"]
 
-DEFAULT_MASKED_FIELDS = frozenset({
-    "email", "firstname", "lastname", "phone", "phone_mobile", "address1", "address2", "postcode",
-    "birthday", "company", "vat_number", "dni", "passwd", "password", "secure_key", "ip_registration_newsletter",
-    "Email", "Phone", "Name", "FirstName", "LastName", "Street", "ZipCode", "Locator", "api_key", "token",
-})
+# one set for the API, the console and the journal of step payloads (pipelines.step_payloads)
+DEFAULT_MASKED_FIELDS = PERSONAL_FIELDS
 
 
 def mask(value: Any, fields: frozenset[str] = DEFAULT_MASKED_FIELDS) -> Any:

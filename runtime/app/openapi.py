@@ -84,7 +84,14 @@ def openapi_document() -> dict[str, Any]:
                 "MessageDetail": {"allOf": [{"$ref": "#/components/schemas/Message"}, {"type": "object", "properties": {
                     "timeline": {"type": "array", "items": {"type": "object", "properties": {
                         "at": {"type": "number"}, "kind": {"type": "string"}, "attempt": {"type": ["integer", "null"]},
-                        "detail": {"type": ["object", "null"]}}}}}}]},
+                        "detail": {"type": ["object", "null"]}}}},
+                    "step_payloads": {"type": "object", "description": "what each step produced in the latest "
+                                      "attempt that journaled any, masked, 64 KiB per step", "properties": {
+                        "attempt": {"type": ["integer", "null"]}, "steps": {"type": "array", "items": {
+                            "type": "object", "properties": {
+                                "step": {"type": "string"}, "kind": {"type": ["string", "null"]},
+                                "at": {"type": "number"}, "payload": {"description": "JSON; the cut text if truncated"},
+                                "truncated": {"type": "boolean"}, "size": {"type": "integer"}}}}}}}}]},
                 "MessagePage": {"type": "object", "properties": {
                     "items": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
                     "next_before": {"type": ["integer", "null"]}}},

@@ -194,6 +194,21 @@ MIGRATIONS: list[tuple[int, list[str]]] = [
         )""",
         "CREATE INDEX bulk_runs_kind ON bulk_runs (kind, signature, started_at)",
     ]),
+    # what each step of an attempt produced, masked and capped (pipelines/step_payloads.py)
+    (7, [
+        """CREATE TABLE message_payloads (
+            seq {AUTO},
+            message_id TEXT NOT NULL,
+            attempt INTEGER,
+            step TEXT NOT NULL,
+            kind TEXT,
+            at {REAL} NOT NULL,
+            payload TEXT NOT NULL,
+            truncated INTEGER NOT NULL,
+            size INTEGER NOT NULL
+        )""",
+        "CREATE INDEX message_payloads_msg ON message_payloads (message_id, attempt, seq)",
+    ]),
 ]
 
 

@@ -252,6 +252,8 @@ class Store(StateMixin, ReviewMixin):
         """
         now = time.time()
         status = "retry" if retry_at is not None else "dead"
+        error = dict(error)
+        payloads = error.pop("step_payloads", None)  # journaled with the attempt, not in last_error
         with self.backend.tx() as cur:
             cur.execute(
                 "UPDATE messages SET status = ?, next_attempt_at = ?, last_error = ?, lease_until = NULL, "
@@ -266,6 +268,8 @@ class Store(StateMixin, ReviewMixin):
             detail = dict(error)
             if retry_at is not None:
                 detail["retry_at"] = retry_at
+            if payloads:
+                detail["step_payloads"] = payloads
             self._event(cur, message_id, "attempt_failed", attempt, detail, now)
             if status == "dead":
                 self._event(cur, message_id, "dead", attempt, {"reason": error.get("message")}, now)
@@ -356,7 +360,32 @@ class Store(StateMixin, ReviewMixin):
                 out.setdefault(entity, {})[status] = int(n)
         return out
 
+    def step_payloads(self, message_id: str) -> dict[str, Any]:
+        """What each step produced in the latest attempt that journaled any (see
+        :mod:`pipelines.step_payloads`): ``{"attempt", "steps": [{"step", "kind", "at", "payload"
+        (the JSON decoded; the cut text when ``truncated``), "truncated", "size"}]}``;
+        ``{"attempt": None, "steps": []}`` when none was journaled."""
+        with self.backend.read() as cur:
+            cur.execute("SELECT MAX(attempt) FROM message_payloads WHERE message_id = ?", (message_id,))
+            attempt = cur.fetchone()[0]
+            if attempt is None:
+                return {"attempt": None, "steps": []}
+            cur.execute("SELECT step, kind, at, payload, truncated, size FROM message_payloads "
+                        "WHERE message_id = ? AND attempt = ? ORDER BY seq", (message_id, attempt))
+            rows = cur.fetchall()
+        return {"attempt": attempt, "steps": [
+            {"step": r[0], "kind": r[1], "at": r[2], "payload": r[3] if r[4] else _dejson.decode(r[3]),
+             "truncated": bool(r[4]), "size": r[5]} for r in rows]}
+
     def _event(self, cur: Any, message_id: str, kind: str, attempt: int | None,
                detail: dict[str, Any] | None, at: float) -> None:
+        if detail is not None and "step_payloads" in detail:
+            # the steps' payloads (pipelines.step_payloads) go to their own table, not the timeline
+            detail = dict(detail)
+            for p in detail.pop("step_payloads") or ():
+                cur.execute("INSERT INTO message_payloads (message_id, attempt, step, kind, at, payload, truncated, "
+                            "size) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            (message_id, attempt, p["step"], p.get("kind"), at, p["payload"],
+                             1 if p.get("truncated") else 0, int(p.get("size") or 0)))
         cur.execute("INSERT INTO message_events (message_id, at, kind, attempt, detail) VALUES (?, ?, ?, ?, ?)",
                     (message_id, at, kind, attempt, _json.encode(detail).decode() if detail is not None else None))

@@ -3,13 +3,16 @@ bridge on Ray with both sandboxes over HTTP: open the default order flow, add a 
 the mapping editor (a misspelt source field is flagged inline and fixed with its did-you-mean),
 test-run it on the sample, save (the YAML file on disk changes by exactly the added line), look
 at the deploy diff, deploy, and see the next order placed in the shop processed by the new
-version (the flow version on the message's timeline in the admin API). Screenshots: see
+version (the flow version on the message's timeline in the admin API); then a poll trigger's
+``every:`` (a bad interval flagged inline first) and a lookup table edited in their forms and
+saved, each file changed by exactly that line. Screenshots: see
 conftest.py (``PRESTA_AX_SCREENSHOTS=docs/console`` refreshes the docs' images)."""
 
 from __future__ import annotations
 
 import asyncio
 import difflib
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,9 +20,11 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from playwright.sync_api import Page, expect
 
 from connectors.prestashop import Client, ClientConfig
+from tests.browser.support import serious_a11y_violations
 from tests.contract.runtime_operations.support import PS_KEY, place_order
 from tests.e2e.exactly_once_support import exactly_once_sandboxes, order_messages, start_bridge
 from tests.e2e.support import TOKEN, wait_until
@@ -96,6 +101,7 @@ def test_designer_adds_a_rule_test_runs_saves_deploys_and_the_next_order_runs_th
     expect(steps.get_by_role("listitem")).to_have_count(9)
     editor = page.get_by_role("region", name=f"Mapping {MAPPING}")
     expect(editor.get_by_role("list", name="Mapped target fields")).to_contain_text("PurchOrderFormNum")
+    assert serious_a11y_violations(page) == []
     shots(page, "designer")
 
     # keyboard: Tab to a step's node and Enter selects it; its options form is built from the schema
@@ -161,4 +167,38 @@ def test_designer_adds_a_rule_test_runs_saves_deploys_and_the_next_order_runs_th
     # the next order placed in the shop runs the new version
     _, version = processed("after.designer@example.com")
     assert version == new_version
+
+    # a trigger's every: and a lookup table, edited in forms; the save changes those lines only
+    flow_saved, mapping_saved = flow_file.read_text(encoding="utf-8"), mapping_file.read_text(encoding="utf-8")
+    (poll_line,) = [line for line in flow_saved.splitlines() if "type: poll" in line and "resource: orders" in line]
+    triggers = page.get_by_role("region", name="Triggers")
+    triggers.get_by_role("button", name=re.compile(r"prestashop: orders every")).click()
+    trigger_form = triggers.get_by_role("form", name="Trigger 3")
+    trigger_form.get_by_label("every").fill("5 minutes")
+    trigger_form.get_by_role("button", name="Apply to trigger").click()
+    expect(triggers.get_by_role("list", name="Problems of this trigger")).to_contain_text(
+        "'5 minutes' is not an interval", timeout=SLOW)  # inline, from the bridge's lint
+    expect(page.get_by_role("button", name="Save to files")).to_be_disabled()
+    triggers.get_by_role("form", name="Trigger 3").get_by_label("every").fill("5m")
+    triggers.get_by_role("form", name="Trigger 3").get_by_role("button", name="Apply to trigger").click()
+    expect(triggers.get_by_role("list", name="Problems of this trigger")).to_have_count(0, timeout=SLOW)
+    lookups = editor.get_by_role("region", name="Lookup tables")
+    lookups.get_by_label("Table", exact=True).select_option("country")
+    table = lookups.get_by_role("form", name="Lookup table country")
+    expect(table.get_by_label("Value of FR")).to_have_value("FRA")
+    table.get_by_role("button", name="Add row").click()
+    table.get_by_label("Key 13").fill("PT")
+    table.get_by_label("Value of PT").fill("PRT")
+    table.get_by_role("button", name="Apply table").click()
+    expect(page.get_by_text("2 unsaved change(s)")).to_be_visible()
+    expect(page.get_by_role("button", name="Save to files")).to_be_enabled(timeout=SLOW)
+    shots(page, "designer-trigger-lookup")
+    page.get_by_role("button", name="Save to files").click()
+    expect(page.get_by_role("status").filter(has_text="Saved")).to_contain_text("ps_order_to_ax.yaml", timeout=SLOW)
+    assert _changed_lines(flow_saved, flow_file.read_text(encoding="utf-8")) == [
+        f"- {poll_line}", f"+ {poll_line.replace('every: 1m', 'every: 5m')}"]
+    mapping_now = mapping_file.read_text(encoding="utf-8")
+    assert _changed_lines(mapping_saved, mapping_now) == ["+       PT: PRT"]  # one entry, block style as the file
+    assert yaml.safe_load(mapping_now)["lookups"]["country"]["values"] == {
+        **yaml.safe_load(mapping_saved)["lookups"]["country"]["values"], "PT": "PRT"}
     store.close()

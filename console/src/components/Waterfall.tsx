@@ -1,4 +1,5 @@
 /** A trace as a waterfall: spans indented under their parents, ordered by start, bars to scale. */
+import { scrollBox } from "./ui";
 import type { Span } from "../types";
 
 /** Spans in display order with their depth: parents before children, siblings by start time. */
@@ -26,7 +27,7 @@ export default function Waterfall({ spans }: { spans: Span[] }) {
   const rows = layout(spans);
   const end = Math.max(1, ...spans.map((s) => s.start_us + s.duration_us));
   return (
-    <div className="table-wrap">
+    <div className="table-wrap" {...scrollBox("Trace waterfall")}>
       <table className="waterfall" aria-label="Trace waterfall">
         <thead>
           <tr>

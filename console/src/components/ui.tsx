@@ -6,6 +6,14 @@ export function Badge({ status, label }: { status: string; label?: string }) {
   return <span className={`badge ${status}`}>{label ?? status}</span>;
 }
 
+/**
+ * Props of a box that scrolls sideways (a wide table on a phone): keyboard users reach it with
+ * Tab and scroll it with the arrow keys; screen readers announce it by `label`.
+ */
+export function scrollBox(label: string): { tabIndex: number; role: string; "aria-label": string } {
+  return { tabIndex: 0, role: "region", "aria-label": label };
+}
+
 export function ErrorBanner({ error }: { error: string | null | undefined }) {
   if (!error) return null;
   return (

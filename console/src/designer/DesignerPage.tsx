@@ -18,6 +18,7 @@ import FlowGraph from "./FlowGraph";
 import MappingEditor from "./MappingEditor";
 import { DeployButton, DiffView, TestRunPanel } from "./Panels";
 import StepPanel from "./StepPanel";
+import TriggerPanel from "./TriggerPanel";
 import type { DesignerSchema, Edit, FileDiff, FlowDetail, Problem } from "./types";
 
 const DEFAULT_FLOW = "ps_order_to_ax";
@@ -187,7 +188,10 @@ export default function DesignerPage({ route }: { route: Route }) {
           </div>
           <div className="designer-top">
             <FlowGraph flow={flow} selected={selected} onSelect={selectStep} />
-            <StepPanel flow={flow} schema={schema} mappings={Object.keys(detail.mappings)} selected={selected} onSelect={selectStep} onEdit={onEdit} />
+            <div className="designer-side">
+              <TriggerPanel triggers={flow.triggers} schema={schema?.trigger} problems={problems.filter((p) => p.file === flowFile)} onEdit={onEdit} />
+              <StepPanel flow={flow} schema={schema} mappings={Object.keys(detail.mappings)} selected={selected} onSelect={selectStep} onEdit={onEdit} />
+            </div>
           </div>
           <div className="field mapping-choice">
             <label htmlFor="mapping-choice">Mapping to edit</label>

@@ -12,6 +12,7 @@ import { api, errorText } from "../api";
 import { applyRuleEdits } from "./edits";
 import { linkPath, mappingLinks } from "./layout";
 import { EMPTY_FORM, formFromRule, ruleFromForm, ruleSummary, sourcesOf, unmappedTargets, type RuleForm } from "./rules";
+import LookupEditor, { lookupsWithEdits } from "./LookupEditor";
 import type { Edit, FieldInfo, MappingInfo, Problem, RuleSpec } from "./types";
 
 const ROW = 30;
@@ -139,7 +140,7 @@ export default function MappingEditor({ name, mapping, edits, problems, sample, 
   }
 
   const tgtOptions = unmappedTargets(targets, rules);
-  const lookups = Object.keys(spec.lookups ?? {});
+  const lookups = Object.keys(lookupsWithEdits(spec, edits, name));
   const problemsOf = (field: string) =>
     problems.filter((p) => p.path === `${fieldPrefix}${field}` || p.path.startsWith(`${fieldPrefix}${field}.`));
   const set = <K extends keyof RuleForm>(k: K, v: RuleForm[K]) => setForm((o) => ({ ...o, [k]: v }));
@@ -343,6 +344,7 @@ export default function MappingEditor({ name, mapping, edits, problems, sample, 
           )}
         </div>
       </form>
+      <LookupEditor name={name} spec={spec} edits={edits} problems={problems} onEdit={onEdit} />
     </section>
   );
 }

@@ -1,5 +1,5 @@
 /**
- * The designer's pending changes as a list of structured edits (pipelines/yaml_edit.py), and the
+ * The designer's pending changes (steps, triggers, rules, lookup tables) as a list of structured edits (pipelines/yaml_edit.py), and the
  * flow and mapping as they look with those edits applied (what the screen shows before saving).
  *
  * Contract: the server applies the list in order to the YAML files, so `addEdit` keeps the list
@@ -7,14 +7,20 @@
  * removing a rule that was only added in this session drops the addition (nothing to write).
  * The functions are pure: they return new arrays/objects and never change their arguments.
  */
-import type { Edit, FlowSpec, MappingSpec, RuleSpec, StepSpec } from "./types";
+import type { Edit, FlowSpec, MappingSpec, RuleSpec, StepSpec, TriggerSpec } from "./types";
 
 function sameTarget(a: Edit, b: Edit): boolean {
   if (a.op === "set_step_option" && b.op === "set_step_option") return a.step === b.step && a.key === b.key;
   if ((a.op === "set_rule" || a.op === "remove_rule") && (b.op === "set_rule" || b.op === "remove_rule"))
     return a.mapping === b.mapping && a.field === b.field && (a.child ?? "") === (b.child ?? "");
   if (a.op === "set_lookup" && b.op === "set_lookup") return a.mapping === b.mapping && a.table === b.table;
+  if (a.op === "set_trigger_option" && b.op === "set_trigger_option") return a.trigger === b.trigger && a.key === b.key;
   return false;
+}
+
+/** Whether the triggers' positions changed after edit `i` (then a trigger edit before it is not merged). */
+function triggersMovedAfter(edits: Edit[], i: number): boolean {
+  return edits.slice(i + 1).some((e) => e.op === "add_trigger" || e.op === "remove_trigger");
 }
 
 /**
@@ -28,17 +34,30 @@ export function addEdit(edits: Edit[], edit: Edit, original?: { hasRule?: (e: Ed
     if (added) return edits.filter((e) => !("step" in e) || (e.op === "add_step" ? e.step.id : e.step) !== edit.step);
   }
   const earlier = edits.findIndex((e) => sameTarget(e, edit));
-  if (earlier < 0) return [...edits, edit];
+  if (earlier < 0 || (edit.op === "set_trigger_option" && triggersMovedAfter(edits, earlier))) return [...edits, edit];
   if (edit.op === "remove_rule" && edits[earlier].op === "set_rule" && original?.hasRule && !original.hasRule(edit))
     return edits.filter((_, i) => i !== earlier);
   return [...edits.slice(0, earlier), ...edits.slice(earlier + 1), edit];
 }
 
-/** The steps with the step edits applied, in order (unknown step ids are ignored). */
+/** The steps and triggers with their edits applied, in order (unknown ids and positions are ignored). */
 export function applyStepEdits(flow: FlowSpec, edits: Edit[]): FlowSpec {
   let steps: StepSpec[] = flow.steps.map((s) => ({ ...s }));
+  let triggers: TriggerSpec[] = flow.triggers.map((t) => ({ ...t }));
   for (const e of edits) {
-    if (e.op === "add_step") {
+    if (e.op === "add_trigger") {
+      triggers = [...triggers, Object.fromEntries(Object.entries(e.trigger).filter(([, v]) => v !== null && v !== undefined)) as TriggerSpec];
+    } else if (e.op === "remove_trigger") {
+      triggers = triggers.filter((_, i) => i !== e.trigger);
+    } else if (e.op === "set_trigger_option") {
+      triggers = triggers.map((t, i) => {
+        if (i !== e.trigger) return t;
+        const next: TriggerSpec = { ...t };
+        if (e.value === null || e.value === undefined) delete next[e.key];
+        else next[e.key] = e.value;
+        return next;
+      });
+    } else if (e.op === "add_step") {
       const at = e.after === undefined ? steps.length : steps.findIndex((s) => s.id === e.after) + 1;
       steps = [...steps.slice(0, at), { ...e.step }, ...steps.slice(at)];
     } else if (e.op === "remove_step") {
@@ -58,7 +77,7 @@ export function applyStepEdits(flow: FlowSpec, edits: Edit[]): FlowSpec {
       });
     }
   }
-  return { ...flow, steps };
+  return { ...flow, steps, triggers };
 }
 
 /** The fields (of the mapping or of the child named by `child`, dotted) with the rule edits applied. */
@@ -114,5 +133,11 @@ export function describeEdit(e: Edit): string {
       return `Mapping ${e.mapping}: remove ${e.child ? `${e.child}.` : ""}${e.field}`;
     case "set_lookup":
       return `Mapping ${e.mapping}: ${e.lookup === null ? "remove" : "set"} lookup table ${e.table}`;
+    case "add_trigger":
+      return `Add a ${e.trigger.type} trigger`;
+    case "remove_trigger":
+      return `Remove trigger ${e.trigger + 1}`;
+    case "set_trigger_option":
+      return e.value === null ? `Trigger ${e.trigger + 1}: remove ${e.key}` : `Trigger ${e.trigger + 1}: set ${e.key}`;
   }
 }

@@ -43,6 +43,7 @@ export interface StepSpec {
 
 export interface TriggerSpec {
   type: string;
+  [k: string]: unknown;
   source?: string;
   event?: string;
   resource?: string;
@@ -120,7 +121,10 @@ export type Edit =
   | { op: "set_step_option"; step: string; key: string; value: unknown }
   | { op: "set_rule"; mapping: string; field: string; rule: RuleSpec; child?: string }
   | { op: "remove_rule"; mapping: string; field: string; child?: string }
-  | { op: "set_lookup"; mapping: string; table: string; lookup: Record<string, unknown> | null };
+  | { op: "set_lookup"; mapping: string; table: string; lookup: Record<string, unknown> | null }
+  | { op: "add_trigger"; trigger: TriggerSpec }
+  | { op: "remove_trigger"; trigger: number }
+  | { op: "set_trigger_option"; trigger: number; key: string; value: unknown };
 
 export interface JsonSchema {
   type?: string | string[];
@@ -141,6 +145,7 @@ export interface DesignerSchema {
   step: JsonSchema;
   rule: JsonSchema;
   lookup: JsonSchema;
+  trigger?: JsonSchema;
   ops: string[];
   step_kinds: string[];
 }

@@ -4,7 +4,7 @@
  */
 import { useState, type FormEvent } from "react";
 import { api } from "../api";
-import { Badge, ErrorBanner, PageHeader } from "../components/ui";
+import { Badge, ErrorBanner, PageHeader, scrollBox } from "../components/ui";
 import { show, when } from "../format";
 import { href, navigate, type Route } from "../router";
 import { usePoll } from "../usePoll";
@@ -47,7 +47,7 @@ export default function Conflicts({ route }: { route: Route }) {
         <button type="submit">Filter</button>
       </form>
       <ErrorBanner error={list.error} />
-      <div className="table-wrap">
+      <div className="table-wrap" {...scrollBox("Conflicts")}>
         <table aria-label="Conflicts">
           <thead>
             <tr>

@@ -6,7 +6,7 @@
 import { useState } from "react";
 import { api } from "../api";
 import Chart from "../components/Chart";
-import { Badge, ErrorBanner, PageHeader } from "../components/ui";
+import { Badge, ErrorBanner, PageHeader, scrollBox } from "../components/ui";
 import { age, when } from "../format";
 import { href, type Route } from "../router";
 import type { Overview, Series, Throughput } from "../types";
@@ -119,7 +119,7 @@ export default function Dashboard(_props: { route: Route }) {
       {t && t.series.some((s) => s.flow) && (
         <>
           <h2>Per flow</h2>
-          <div className="table-wrap">
+          <div className="table-wrap" {...scrollBox("Messages per flow and entity")}>
             <table>
               <caption className="skip">Messages per flow and entity in the window</caption>
               <thead>
@@ -148,7 +148,7 @@ export default function Dashboard(_props: { route: Route }) {
       )}
 
       <h2>Queues per entity</h2>
-      <div className="table-wrap">
+      <div className="table-wrap" {...scrollBox("Queues per entity")}>
         <table>
           <thead>
             <tr>

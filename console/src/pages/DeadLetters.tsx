@@ -5,7 +5,7 @@
  */
 import { useMemo, useState } from "react";
 import { api, errorText } from "../api";
-import { Confirm, ErrorBanner, PageHeader } from "../components/ui";
+import { Confirm, ErrorBanner, PageHeader, scrollBox } from "../components/ui";
 import { when } from "../format";
 import { href, navigate, type Route } from "../router";
 import type { Message } from "../types";
@@ -101,7 +101,7 @@ export default function DeadLetters({ route }: { route: Route }) {
           {result}
         </p>
       )}
-      <div className="table-wrap">
+      <div className="table-wrap" {...scrollBox("Dead letters")}>
         <table aria-label="Dead letters">
           <thead>
             <tr>

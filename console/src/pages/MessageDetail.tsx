@@ -1,16 +1,17 @@
 /**
  * One message: status, timeline (attempts, errors, the flow version that ran each), masked
- * payload, a dry re-run of its flow's system-free steps with a source-vs-mapped diff, and its
+ * payload, what each step of the real run produced (RunPayloads), a dry re-run of its flow's system-free steps with a source-vs-mapped diff, and its
  * trace as a waterfall from Jaeger (through /api/v1/traces, linking to Jaeger's UI).
  */
 import { useState } from "react";
 import { api, errorText } from "../api";
-import { Badge, Confirm, ErrorBanner, PageHeader } from "../components/ui";
+import { Badge, Confirm, ErrorBanner, PageHeader, scrollBox } from "../components/ui";
 import { mappingDiff, show, when } from "../format";
 import { href } from "../router";
 import type { MessageDetail as Detail, TraceAnswer } from "../types";
 import { usePoll } from "../usePoll";
 import Waterfall from "../components/Waterfall";
+import RunPayloads from "./RunPayloads";
 
 interface TestStep {
   id: string;
@@ -143,6 +144,7 @@ export default function MessageDetail({ id }: { id: string }) {
         </div>
       </div>
 
+      <RunPayloads run={m.step_payloads} messagePayload={m.payload} />
       {m.flow && <Steps flow={m.flow} payload={m.payload} />}
       {m.trace_id && <Trace traceId={m.trace_id} />}
 
@@ -215,7 +217,7 @@ function Steps({ flow, payload }: { flow: string; payload: Record<string, unknow
           {diff && (
             <>
               <h3>Source vs mapped ({mapped?.id})</h3>
-              <div className="table-wrap">
+              <div className="table-wrap" {...scrollBox("Source vs mapped of the dry-run")}>
                 <table className="diff">
                   <thead>
                     <tr>

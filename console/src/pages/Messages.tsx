@@ -5,7 +5,7 @@
  */
 import { useState, type FormEvent } from "react";
 import { api } from "../api";
-import { Badge, ErrorBanner, PageHeader } from "../components/ui";
+import { Badge, ErrorBanner, PageHeader, scrollBox } from "../components/ui";
 import { epochOf, when } from "../format";
 import { href, navigate, type Route } from "../router";
 import type { Message } from "../types";
@@ -89,7 +89,7 @@ function Search({ query }: { query: Record<string, string> }) {
         </button>
       </form>
       <ErrorBanner error={res.error} />
-      <div className="table-wrap">
+      <div className="table-wrap" {...scrollBox("Messages found")}>
         <table aria-label="Messages found">
           <thead>
             <tr>

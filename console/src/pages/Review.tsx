@@ -4,7 +4,7 @@
  */
 import { useState } from "react";
 import { api, errorText } from "../api";
-import { Badge, Confirm, ErrorBanner, PageHeader } from "../components/ui";
+import { Badge, Confirm, ErrorBanner, PageHeader, scrollBox } from "../components/ui";
 import { show, when } from "../format";
 import { navigate, type Route } from "../router";
 import { usePoll } from "../usePoll";
@@ -57,7 +57,7 @@ export default function Review({ route }: { route: Route }) {
         </div>
       </PageHeader>
       <ErrorBanner error={list.error} />
-      <div className="table-wrap">
+      <div className="table-wrap" {...scrollBox("Review items")}>
         <table aria-label="Review items">
           <thead>
             <tr>
@@ -142,7 +142,7 @@ function ReviewItem({ id, onDone }: { id: string; onDone: () => void }) {
           <p>
             {i.reason} {i.signal != null && <span className="muted">signal: {show(i.signal)}</span>}
           </p>
-          <pre className="card" style={{ maxHeight: "18rem", overflow: "auto" }}>
+          <pre className="card" style={{ maxHeight: "18rem", overflow: "auto" }} {...scrollBox("The held record (masked)")}>
             {JSON.stringify(i.record, null, 2)}
           </pre>
           {i.status === "pending" ? (
