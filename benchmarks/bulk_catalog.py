@@ -19,7 +19,8 @@ it unchanged, and prints:
 Ends with ``bulk_capacity_ratio: R``, ``full_resync_rps: F`` and ``resync_rps: N`` (of the larger size). Goals: R >= 0.9,
 N >= 20,000.
 
-Usage: ``python benchmarks/bulk_catalog.py [--quick] [--items 100000] [--latency-ms 50] [--cap 8]``
+Usage: ``python benchmarks/bulk_catalog.py [--quick] [--items 100000] [--latency-ms 50] [--cap 8]
+[--read-part-size 50]``
 (``--quick``: 10,000 items).
 """
 
@@ -63,7 +64,7 @@ def _start(args: list[str], url: str) -> subprocess.Popen[bytes]:
     raise SystemExit(f"sandbox {args[0]} did not answer")
 
 
-def _size(items: int, latency_ms: float, cap: int, tmp: Path) -> dict[str, Any]:
+def _size(items: int, latency_ms: float, cap: int, tmp: Path, read_part_size: int = 50) -> dict[str, Any]:
     from connectors.dynamics_ax import AxConfig
     from connectors.prestashop import ClientConfig
     from pipelines.bulk import BulkOptions, run_bulk
@@ -84,7 +85,7 @@ def _size(items: int, latency_ms: float, cap: int, tmp: Path) -> dict[str, Any]:
 
         def run(changed: bool = False) -> dict[str, Any]:
             opts = BulkOptions(kind="catalog", flow_dirs=[str(flows)], concurrency=cap, chunk_size=200,
-                               changed=changed)
+                               changed=changed, read_part_size=read_part_size)
             return asyncio.run(run_bulk(opts, prestashop=ps_config, ax=ax_config,
                                         store_factory=functools.partial(open_bulk_store, url)))
 
@@ -104,19 +105,23 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=None)
     parser.add_argument("--latency-ms", type=float, default=50.0, help="write latency L of the shop")
     parser.add_argument("--cap", type=int, default=8, help="concurrency cap C of the shop's writes")
+    parser.add_argument("--read-part-size", type=int, default=50,
+                        help="keys per part of a chunk's pipelined read (200 = the whole chunk before its writes)")
     args = parser.parse_args()
     items = args.items or (10_000 if args.quick else 100_000)
     capacity = args.cap / (args.latency_ms / 1000)
 
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # a loopback-only Ray (runtime/local_ray.py)
+    os.environ["PYTHONPATH"] = str(ROOT)
     import ray
 
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    os.environ["PYTHONPATH"] = str(ROOT)
     cores = os.cpu_count() or 2
-    ray.init(num_cpus=cores, include_dashboard=False, log_to_driver=False)
+    # a Ray of its own even when another one runs on this machine (its figures are this run's only)
+    ray.init(address="local", num_cpus=cores, include_dashboard=False, log_to_driver=False)
     tmp = Path(tempfile.mkdtemp(prefix="bulk-bench-"))
     try:
-        results = [_size(n, args.latency_ms, args.cap, tmp) for n in (max(items // 5, 1), items)]
+        results = [_size(n, args.latency_ms, args.cap, tmp, args.read_part_size) for n in (max(items // 5, 1), items)]
     finally:
         ray.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -14,7 +14,8 @@ Contract of :func:`run_bulk` (the runtime's ``presta-ax sync`` calls it):
   with ``task_cpus`` (fractional: the work is I/O-bound) and Ray's retries for a lost worker;
 * a run resumes from its checkpoints: ``resume=RUN_ID``, or the same command again (the latest
   unfinished run of the same kind and arguments) — finished chunks are listed but not run again;
-* one limiter actor per target system (:mod:`pipelines.bulk.limiter`) is shared by all tasks;
+* one limiter actor for the system written to (:mod:`pipelines.bulk.limiter`) is shared by all
+  tasks: the shop (``concurrency``) or AX (:func:`ax_write_limit`);
 * the run record (``store.save_run``) holds status (``running``, ``done``, ``failed``,
   ``interrupted``), totals and the summary: ``listed``/``keys_done`` count keys (items),
   ``records_done`` the records they made (an item and its variants); it is saved at start, about every second and at
@@ -56,11 +57,13 @@ class BulkOptions:
     dry_run: bool = False
     resume: str | None = None
     concurrency: int = 8           # the most writes in flight per target system
+    ax_concurrency: int = 0        # AX writes in flight at most; 0: --concurrency, at most AX's max_connections
     chunk_size: int = 100
     page_size: int = 500           # keys per getKeys page
     window: int = 0                # chunks in flight; 0: 2 x the cluster's CPUs, at least 4
     task_cpus: float = 0.25
     record_concurrency: int = 16   # records of one chunk in flight inside its task
+    read_part_size: int = 50       # keys per part of a chunk's read; the next part is read during the writes
     permit_lease_s: float = 60.0   # a write permit not given back by then (its task died) is taken back
     flow_dirs: list[str] = field(default_factory=list)
     namespace: str | None = None
@@ -72,6 +75,15 @@ class BulkOptions:
         if self.changed:
             return base + ":changed"
         return base + (f":since={self.since.isoformat()}" if self.since is not None else "")
+
+
+def ax_write_limit(opts: BulkOptions, ax: Any) -> int:
+    """The most AX write operations in flight at once (a ps-to-ax run): ``ax_concurrency``, or
+    ``concurrency`` capped by AX's ``max_connections`` (IIS serialises calls per worker process,
+    so writes beyond its connections only queue there and run into timeouts)."""
+    if opts.ax_concurrency:
+        return opts.ax_concurrency
+    return max(1, min(opts.concurrency, int(getattr(ax, "max_connections", opts.concurrency))))
 
 
 def check_cluster_store(store_url: str, nodes: int) -> None:
@@ -184,7 +196,7 @@ async def run_bulk(opts: BulkOptions, *, prestashop: Any, ax: Any, store_factory
         raise ConfigError("--since needs a time zone (e.g. 2026-12-01T00:00:00Z).")
     if opts.changed and opts.since is not None:
         raise ConfigError("Give --since TIME or --changed, not both.")
-    if opts.concurrency < 1 or opts.chunk_size < 1:
+    if opts.concurrency < 1 or opts.chunk_size < 1 or opts.ax_concurrency < 0:
         raise ConfigError("--concurrency and --chunk-size must be at least 1.")
     flow = find_flow(FlowRegistry([Path(d) for d in opts.flow_dirs]), job)
     store = store_of(store_factory)
@@ -226,15 +238,18 @@ async def run_bulk(opts: BulkOptions, *, prestashop: Any, ax: Any, store_factory
         store.save_run(run)
     cpus = int(ray.cluster_resources().get("CPU", 2))
     window = opts.window or max(4, 2 * cpus)
-    # the shop's writes are gated at the HTTP level; a run to AX uses the shop only for reads
+    # one budget for the system written to: the shop's writes are gated at the HTTP level, AX's
+    # per write operation (pipelines.bulk.task); the source is only read
     target = "prestashop" if job.source == "ax" else "ax"
-    permits = {} if opts.dry_run or target != "prestashop" else {"prestashop": Permits.create(
-        limiter_name(run["run_id"], "prestashop") + f":{uuid.uuid4().hex[:6]}", opts.concurrency,
-        start=min(2, opts.concurrency), lease_s=opts.permit_lease_s)}
+    most = opts.concurrency if target == "prestashop" else ax_write_limit(opts, ax)
+    permits = {} if opts.dry_run else {target: Permits.create(
+        limiter_name(run["run_id"], target) + f":{uuid.uuid4().hex[:6]}", most,
+        start=min(2, most), lease_s=opts.permit_lease_s)}
     env = TaskEnv(run_id=run["run_id"], kind=opts.kind, direction=opts.direction, flow_name=flow.name,
                   flow_dirs=list(opts.flow_dirs),
                   prestashop=prestashop, ax=ax, store_factory=store_factory, permits=permits,
-                  dry_run=opts.dry_run, record_concurrency=opts.record_concurrency)
+                  dry_run=opts.dry_run, record_concurrency=opts.record_concurrency,
+                  read_part_size=opts.read_part_size)
     # SPREAD: on a cluster the chunks go to every node (the limiter, not the node, bounds the writes)
     task = ray.remote(num_cpus=opts.task_cpus, max_retries=3, retry_exceptions=False, scheduling_strategy="SPREAD",
                       resources={opts.task_resource: 1} if opts.task_resource else {})(run_chunk)
@@ -275,7 +290,7 @@ async def run_bulk(opts: BulkOptions, *, prestashop: Any, ax: Any, store_factory
         run["driver_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         if permits:
             try:
-                run["limiter"] = permits["prestashop"].stats()
+                run["limiter"] = {"system": target, **permits[target].stats()}
             except Exception:  # noqa: BLE001 - progress must not fail the run
                 pass
         if not opts.dry_run:

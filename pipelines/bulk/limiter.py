@@ -62,6 +62,7 @@ class AdaptiveLimit:
         self._leases: dict[int, float] = {}  # grant id -> when it is taken back
         self._width: dict[int, int] = {}  # grant id -> the most permits out during its current write
         self._waiters: collections.deque[asyncio.Future[tuple[int, int]]] = collections.deque()
+        self._tickets: dict[str, asyncio.Future[tuple[int, int] | None]] = {}  # waiting acquires by ticket
         self._timer: asyncio.TimerHandle | None = None
 
     def _reclaim(self, now: float) -> None:
@@ -110,22 +111,45 @@ class AdaptiveLimit:
             if wake:
                 self._timer = asyncio.get_running_loop().call_later(max(0.0, min(wake) - now) + 0.001, self._pump)
 
-    async def acquire(self) -> tuple[int, int]:
+    async def acquire(self, ticket: str | None = None) -> tuple[int, int] | None:
         """Wait for a permit (first come, first served); returns ``(epoch, grant)`` (give both
-        back to :meth:`release`)."""
+        back to :meth:`release`), or None when the ``ticket`` was withdrawn before a grant
+        (:meth:`withdraw`)."""
         if not self._waiters and self._can_grant():
             return self._grant()
-        waiter: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
+        waiter: asyncio.Future[tuple[int, int] | None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)  # type: ignore[arg-type]
+        if ticket is not None:
+            self._tickets[ticket] = waiter
         self._pump()
         try:
             return await waiter
         except asyncio.CancelledError:
             # granted just as the caller gave up: the permit goes back at once, not at its lease's end
-            if waiter.done() and not waiter.cancelled():
-                self._give_back(waiter.result()[1])
+            granted = waiter.result() if waiter.done() and not waiter.cancelled() else None
+            if granted is not None:
+                self._give_back(granted[1])
                 self._pump()
             raise
+        finally:
+            if ticket is not None:
+                self._tickets.pop(ticket, None)
+
+    def withdraw(self, tickets: list[str]) -> int:
+        """The acquires of ``tickets`` that still wait end with None (no permit); those already
+        granted are untouched (their holder gives the permit back). Returns how many ended.
+
+        This, not ``ray.cancel``, is how a holder takes back its asks: cancelling an actor call
+        can report it cancelled although it already ran, and a permit granted by a call whose
+        answer was lost stays out until its lease ends (measured: most of 2,000 racing cancels
+        lost their answer)."""
+        ended = 0
+        for ticket in tickets:
+            waiter = self._tickets.pop(ticket, None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(None)
+                ended += 1
+        return ended
 
     def _give_back(self, grant_id: int) -> None:
         self._width.pop(grant_id, None)
@@ -197,8 +221,11 @@ class LimiterActor:
     def __init__(self, max_limit: int, start: int = 2, lease_s: float = 60.0) -> None:
         self.limit = AdaptiveLimit(max_limit, start=start, lease_s=lease_s)
 
-    async def acquire(self) -> tuple[int, int]:
-        return await self.limit.acquire()
+    async def acquire(self, ticket: str | None = None) -> tuple[int, int] | None:
+        return await self.limit.acquire(ticket)
+
+    def withdraw(self, tickets: list[str]) -> int:
+        return self.limit.withdraw(tickets)
 
     async def release(self, grant: tuple[int, int], latency_s: float, outcome: str = "ok",
                       retry_after_s: float | None = None) -> None:

@@ -17,8 +17,10 @@ Contract, so that the limiter's accounting stays exact:
 * the report's answer can ask for the permit back (the budget shrank below what is out, or a
   ``Retry-After`` pause is on): it goes back when its current write ends, so after a halving
   each kept permit makes at most one more write before the budget shrinks to the new limit;
-* :meth:`close` (at the end of a task) withdraws the acquires still waiting at the limiter,
-  so a finished task cannot be granted permits nobody will give back.
+* :meth:`close` (at the end of a task) withdraws the acquires still waiting at the limiter
+  (by ticket, :meth:`~pipelines.bulk.limiter.AdaptiveLimit.withdraw`: never by ``ray.cancel``,
+  which can lose the answer of a call that already granted a permit), so a finished task is
+  not granted permits it has no use for; a grant already on its way is given back.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import itertools
+import os
 from typing import Any
 
 __all__ = ["Held", "PermitPool"]
@@ -49,8 +53,10 @@ class PermitPool:
         self.loop = asyncio.get_running_loop()
         self._actor = actor
         self._waiters: collections.deque[asyncio.Future[Held]] = collections.deque()
-        self._asks: dict[asyncio.Task[None], Any] = {}  # acquires waiting at the limiter -> their refs
+        self._asks: dict[asyncio.Task[None], str] = {}  # acquires waiting at the limiter -> their tickets
         self._answers: set[asyncio.Task[None]] = set()
+        self._prefix = f"{os.getpid()}-{id(self):x}-"
+        self._tickets = itertools.count()
 
     async def take(self) -> Held:
         """Wait for a permit: one freed by this pool's last write, or a new grant."""
@@ -73,9 +79,9 @@ class PermitPool:
         a shrunk budget) and would then serve nobody here."""
         waiting = sum(1 for w in self._waiters if not w.done())
         while len(self._asks) < waiting:
-            ref = self._actor.acquire.remote()
-            ask = self.loop.create_task(self._ask(ref))
-            self._asks[ask] = ref
+            ticket = f"{self._prefix}{next(self._tickets)}"
+            ask = self.loop.create_task(self._ask(self._actor.acquire.remote(ticket)))
+            self._asks[ask] = ticket
 
     async def _ask(self, ref: Any) -> None:
         try:
@@ -91,6 +97,9 @@ class PermitPool:
                     break
             return
         self._asks.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
+        if grant is None:  # withdrawn before a grant (close)
+            self._ask_enough()
+            return
         self._free(Held(tuple(grant)))  # type: ignore[arg-type]
 
     def _free(self, held: Held) -> None:
@@ -129,11 +138,12 @@ class PermitPool:
     async def close(self) -> None:
         """Withdraw the acquires still waiting at the limiter; a grant that was already on its
         way back is given back."""
-        import ray
-
-        for ref in list(self._asks.values()):
-            with contextlib.suppress(Exception):
-                ray.cancel(ref)
+        tickets = list(self._asks.values())
+        if tickets:
+            # bounded: a limiter that no longer answers must not hold up the end of a task
+            with contextlib.suppress(Exception):  # the limiter is gone: nothing waits there any more
+                ref = self._actor.withdraw.remote(tickets)
+                await asyncio.wait_for(asyncio.wrap_future(ref.future()), timeout=5.0)
         pending = list(self._asks) + list(self._answers)
         if pending:
             await asyncio.wait(pending, timeout=5.0)

@@ -9,6 +9,10 @@ Contract of one chunk (``{"id", "index", "first", "last", "keys"}``):
 
 * a chunk whose checkpoint says ``done`` is not run again (a retried task after a lost
   answer): its stored counts are returned with ``"again": true``;
+* the keys are read in parts of ``read_part_size`` (:mod:`pipelines.bulk.prefetch`): the next
+  part is read while the records of the previous ones are written, so the first write waits
+  for one part's read only and the writes never wait for a later read unless the reads fall
+  behind; up to ``record_concurrency`` records are in flight;
 * each record goes through :func:`pipelines.bulk.records.run_record`; a load is skipped when
   the target's stored hash (``sync_state``, the same rows as real-time echo suppression) equals
   the mapped document's, otherwise it is written (each write request holds a permit of the
@@ -51,6 +55,7 @@ from typing import Any, TypeVar
 from connectors.errors import TransientError
 from pipelines.bulk.jobs import job_for
 from pipelines.bulk.limiter import Permits
+from pipelines.bulk.prefetch import pipelined
 from pipelines.bulk.records import now_version, run_record
 from pipelines.bulk.store import BulkStore, StoreFactory, store_of
 from pipelines.hashing import fingerprint
@@ -88,6 +93,8 @@ class TaskEnv:
     permits: dict[str, Permits] = field(default_factory=dict)
     dry_run: bool = False
     record_concurrency: int = 16
+    read_part_size: int = 50  # keys per part of a chunk's pipelined read (pipelines.bulk.prefetch)
+    read_ahead: int = 1       # parts read ahead of the writes
     max_attempts: int = 6
     backoff_s: float = 0.2
 
@@ -220,9 +227,24 @@ class _ChunkWriter:
 
     async def _call(self, system: str, operation: str, document: Any, mode: str | None,
                     context: dict[str, Any]) -> Any:
-        # the shop's writes hold a permit of the shared limiter at the HTTP level (pipelines.bulk.gate)
-        return await _retrying(self.env, lambda: self.ops.call(system, operation, document, mode=mode,
-                                                               context=context))
+        # the shop's writes hold a permit of the shared limiter at the HTTP level (pipelines.bulk.gate);
+        # an AX write operation holds one of AX's for its whole call (its SOAP calls share one lane
+        # pool, and a partial update reads the document first: both are the write's load on AX)
+        permits = self.env.permits.get("ax") if system == "ax" else None
+        if permits is None:
+            return await _retrying(self.env, lambda: self.ops.call(system, operation, document, mode=mode,
+                                                                   context=context))
+
+        async def gated() -> Any:
+            async with permits.slot() as report:
+                try:
+                    return await self.ops.call(system, operation, document, mode=mode, context=context)
+                except TransientError as exc:
+                    if exc.unavailable or exc.retry_after is not None:
+                        report["outcome"], report["retry_after"] = "overload", exc.retry_after
+                    raise
+
+        return await _retrying(self.env, gated)
 
 
 async def _retrying(env: TaskEnv, make: Callable[[], Awaitable[Any]]) -> Any:
@@ -244,8 +266,20 @@ async def _retrying(env: TaskEnv, make: Callable[[], Awaitable[Any]]) -> Any:
 # ----------------------------------------------------------------------------- the chunk
 
 
-async def _read_groups(job: Any, ops: Any, chunk: dict[str, Any], store: Any) -> list[Any]:
-    return [g async for g in job.reader(ops, list(chunk["keys"]), store.xrefs_by_ax)]
+async def _read_groups(job: Any, ops: Any, keys: list[str], store: Any) -> list[Any]:
+    return [g async for g in job.reader(ops, keys, store.xrefs_by_ax)]
+
+
+def _load_states(flow: LoadedFlow, plans: dict[str, SidePlan], store: BulkStore, groups: list[Any],
+                 states: dict[tuple[str, str], dict[str, Any] | None]) -> None:
+    """The stored hashes of every target ``groups`` may write, in one query per entity."""
+    for plan in plans.values():
+        entity = state_entity(flow, plan)
+        ctx_field = next((_KEY_IN_CONTEXT[s.operation] for s in flow.spec.steps
+                          if s.id == plan.step and s.operation in _KEY_IN_CONTEXT), None)
+        keys = sorted({str(c[ctx_field]) for g in groups for _, c in g if ctx_field and c.get(ctx_field)})
+        found = store.sync_states(entity, keys) if keys else {}
+        states.update({(entity, k): found.get(k) for k in keys})
 
 
 async def _chunk(env: TaskEnv, chunk: dict[str, Any]) -> dict[str, Any]:
@@ -257,62 +291,60 @@ async def _chunk(env: TaskEnv, chunk: dict[str, Any]) -> dict[str, Any]:
     flow = _flow(env)
     ops = await _operations(env, store)
     job = job_for(env.kind, env.direction)
-    version = now_version() if env.kind in _VERSIONED else None  # taken before the chunk's read
+    version = now_version() if env.kind in _VERSIONED else None  # taken before the chunk's first read
     counts = dict.fromkeys(COUNTERS, 0)
     plans = side_plans(flow)
+    states: dict[tuple[str, str], dict[str, Any] | None] = {}
+    writer = _ChunkWriter(env, ops, store, states)  # type: ignore[arg-type]
+    records = 0
     t1 = time.perf_counter()
-    # the chunk's reads again after a transient failure (an AX or shop connection reset under load)
-    groups = await _retrying(env, lambda: _read_groups(job, ops, chunk, store))
-    t2 = time.perf_counter()
-    # the stored hashes of every target this chunk may write, in one query per entity
-    states: dict[tuple[str, str], dict[str, Any]] = {}
-    for plan in plans.values():
-        entity = state_entity(flow, plan)
-        ctx_field = next((_KEY_IN_CONTEXT[s.operation] for s in flow.spec.steps
-                          if s.id == plan.step and s.operation in _KEY_IN_CONTEXT), None)
-        keys = sorted({str(c[ctx_field]) for g in groups for _, c in g if ctx_field and c.get(ctx_field)})
-        found = store.sync_states(entity, keys) if keys else {}
-        states.update({(entity, k): found.get(k) for k in keys})  # type: ignore[misc]
-    writer = _ChunkWriter(env, ops, store, states)
-    gate = asyncio.Semaphore(max(1, env.record_concurrency))
+
+    async def read_part(keys: list[str]) -> list[Any]:
+        nonlocal records
+        # a part's reads again after a transient failure (an AX or shop connection reset under load)
+        groups = await _retrying(env, lambda: _read_groups(job, ops, keys, store))
+        _load_states(flow, plans, store, groups, states)
+        records += sum(len(g) for g in groups)
+        return groups
 
     async def one_group(group: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
-        async with gate:
-            for record, context in group:
-                master = context.pop("master_context", None)
-                if master is not None:
-                    context["ps_product_id"] = master.get("ps_product_id")
-                if version is not None:
-                    context["source_version"] = version
-                if isinstance(context.get("message"), dict):
-                    # AX writes carry a MessageId made from it: a chunk run again repeats it
-                    context["message"]["id"] = f"bulk-{env.run_id}-{context.get('bulk_key')}"
-                if writer.source_echo(flow, record, context):
-                    counts["unchanged"] += 1
-                    continue
-                outcome = await run_record(flow, record, context, writer)
-                counts[outcome.status] = counts.get(outcome.status, 0) + 1
-                counts["writes"] += 0 if env.dry_run else outcome.writes
-                if outcome.status in ("failed", "held") and not env.dry_run:
-                    store.dead_letter(entity=flow.spec.entity, key=str(context.get("bulk_key")), source=job.source,
-                                      event=f"bulk.{env.kind}", flow=flow.name,
-                                      error={**(outcome.error or {}), "step": outcome.step, "run_id": env.run_id},
-                                      payload={"key": str(context.get("bulk_key")), "bulk_run": env.run_id})
-                if master is None and outcome.status in ("failed", "held", "dropped"):
-                    break  # the variants of a master that was not written have no product to go to
-                if master is None and env.dry_run and outcome.status == "created" and len(group) > 1:
-                    counts["created"] += len(group) - 1  # a new product's combinations are all new too
-                    break
+        for record, context in group:
+            master = context.pop("master_context", None)
+            if master is not None:
+                context["ps_product_id"] = master.get("ps_product_id")
+            if version is not None:
+                context["source_version"] = version
+            if isinstance(context.get("message"), dict):
+                # AX writes carry a MessageId made from it: a chunk run again repeats it
+                context["message"]["id"] = f"bulk-{env.run_id}-{context.get('bulk_key')}"
+            if writer.source_echo(flow, record, context):
+                counts["unchanged"] += 1
+                continue
+            outcome = await run_record(flow, record, context, writer)
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+            counts["writes"] += 0 if env.dry_run else outcome.writes
+            if outcome.status in ("failed", "held") and not env.dry_run:
+                store.dead_letter(entity=flow.spec.entity, key=str(context.get("bulk_key")), source=job.source,
+                                  event=f"bulk.{env.kind}", flow=flow.name,
+                                  error={**(outcome.error or {}), "step": outcome.step, "run_id": env.run_id},
+                                  payload={"key": str(context.get("bulk_key")), "bulk_run": env.run_id})
+            if master is None and outcome.status in ("failed", "held", "dropped"):
+                break  # the variants of a master that was not written have no product to go to
+            if master is None and env.dry_run and outcome.status == "created" and len(group) > 1:
+                counts["created"] += len(group) - 1  # a new product's combinations are all new too
+                break
 
-    t3 = time.perf_counter()
-    await asyncio.gather(*(one_group(g) for g in groups))
+    # the next part is read while this one is written (pipelines.bulk.prefetch): the target's
+    # permits do not wait for the whole chunk's read, nor sit idle during the next part's
+    piped = await pipelined(list(chunk["keys"]), max(1, env.read_part_size), read_part, one_group,
+                            workers=max(1, env.record_concurrency), ahead=max(1, env.read_ahead))
     for permits in env.permits.values():  # this chunk writes no more: what it still asks for goes back
         await permits.close()
-    t4 = time.perf_counter()
+    t2 = time.perf_counter()
     result = {"state": "done", "first": chunk["first"], "last": chunk["last"], "keys": len(chunk["keys"]),
-              "records": sum(len(g) for g in groups),
-              **counts, "timing": {"setup_s": round(t1 - t0, 4), "read_s": round(t2 - t1, 4),
-                                   "state_s": round(t3 - t2, 4), "records_s": round(t4 - t3, 4)}}
+              "records": records,
+              **counts, "timing": {"setup_s": round(t1 - t0, 4), "read_s": round(piped["read_s"], 4),
+                                   "records_s": round(t2 - t1, 4)}}
     if not env.dry_run:
         store.put_checkpoint(env.run_id, chunk["id"], result)
     return result

@@ -110,3 +110,21 @@ def test_a_cluster_with_a_sqlite_store_is_refused() -> None:
     check_cluster_store("postgresql://db/bridge", 3)
     with pytest.raises(ConfigError, match="PostgreSQL"):
         check_cluster_store("sqlite:///data/journal.db", 3)
+
+
+def test_a_withdrawn_acquire_ends_without_a_permit_and_a_granted_one_stays_granted() -> None:
+    async def go() -> tuple[AdaptiveLimit, object, object, int]:
+        limit = AdaptiveLimit(2, start=2)
+        held = [await limit.acquire("a"), await limit.acquire("b")]  # the budget is out
+        waiting = asyncio.ensure_future(limit.acquire("c"))
+        await asyncio.sleep(0)
+        assert not waiting.done()
+        ended = limit.withdraw(["a", "c", "unknown"])  # "a" was granted already: untouched
+        gone = await asyncio.wait_for(waiting, timeout=5)
+        await limit.release(held[0], 0.01, "ok")
+        late = await asyncio.wait_for(limit.acquire("d"), timeout=5)  # the freed permit is grantable
+        return limit, gone, late, ended
+
+    limit, gone, late, ended = asyncio.run(go())
+    assert gone is None and ended == 1
+    assert late is not None and limit.in_use == 2  # "b" and "d": the withdrawn ask took nothing
