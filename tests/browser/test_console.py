@@ -8,16 +8,14 @@ the keyboard alone, and the dashboard at 390x844 does not scroll sideways. Every
 photographed (see conftest.py: ``PRESTA_AX_SCREENSHOTS=docs/console`` refreshes the docs).
 
 The tests are plain functions (Playwright's sync API runs its own event loop); the shop client
-runs on a thread of its own (``_run``)."""
+runs on a thread of its own (``run`` of tests/browser/support.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +24,16 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from connectors.dynamics_ax import AxConfig
-from connectors.prestashop import Client, ClientConfig
+from connectors.prestashop import ClientConfig
 from pipelines.bulk import BulkOptions, run_bulk
 from runtime.store.bulk_runs import open_bulk_store
+from tests.browser.support import finished as _finished
+from tests.browser.support import login as _login
+from tests.browser.support import nav as _nav
+from tests.browser.support import order as _order
+from tests.browser.support import run as _run
 from tests.browser.support import serious_a11y_violations
-from tests.contract.runtime_operations.support import PS_KEY, place_order
+from tests.contract.runtime_operations.support import PS_KEY
 from tests.e2e.exactly_once_support import exactly_once_sandboxes, order_messages, start_bridge, systems
 from tests.e2e.support import TOKEN, wait_until
 
@@ -41,37 +44,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 def sandboxes(serve_port: int) -> Iterator[tuple[str, str]]:
     with exactly_once_sandboxes(serve_port) as urls:
         yield urls
-
-
-def _run(coro: Any) -> Any:
-    """Run a coroutine to its end on a thread of its own: Playwright's sync API keeps an event
-    loop set on the test's thread, where asyncio.run refuses to start another."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
-
-
-def _order(ps_url: str, email: str, reference: str = "A0001", quantity: int = 1) -> dict[str, Any]:
-    async def go() -> dict[str, Any]:
-        async with Client(ClientConfig(base_url=ps_url, api_key=PS_KEY)) as shop:
-            return await place_order(shop, email, quantity=quantity, reference=reference)
-    return _run(go())
-
-
-def _finished(store: Any, key: str) -> None:
-    async def done() -> bool:
-        msgs = order_messages(store, key)
-        return bool(msgs) and all(m.status in ("done", "dead") for m in msgs)
-    _run(wait_until(done, timeout_s=120))  # a ceiling, not a timing: CI machines are shared
-
-
-def _nav(page: Page, screen: str) -> None:
-    page.get_by_role("navigation", name="Screens").get_by_role("link", name=screen, exact=True).click()
-
-
-def _login(page: Page, url: str, token: str = TOKEN) -> None:
-    page.goto(f"{url}/console/")
-    page.get_by_label("Admin token").fill(token)
-    page.get_by_role("button", name="Log in").click()
 
 
 def test_login_dashboard_and_explorer_show_an_order_placed_in_the_shop(

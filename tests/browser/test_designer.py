@@ -10,11 +10,9 @@ conftest.py (``PRESTA_AX_SCREENSHOTS=docs/console`` refreshes the docs' images).
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import re
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +21,9 @@ import pytest
 import yaml
 from playwright.sync_api import Page, expect
 
-from connectors.prestashop import Client, ClientConfig
+from tests.browser.support import order as _order
+from tests.browser.support import run as _run
 from tests.browser.support import serious_a11y_violations
-from tests.contract.runtime_operations.support import PS_KEY, place_order
 from tests.e2e.exactly_once_support import exactly_once_sandboxes, order_messages, start_bridge
 from tests.e2e.support import TOKEN, wait_until
 
@@ -41,19 +39,6 @@ TARGET = "ShipCarrierDeliveryContact"  # a SalesTable field the shipped mapping 
 def sandboxes(serve_port: int) -> Iterator[tuple[str, str]]:
     with exactly_once_sandboxes(serve_port) as urls:
         yield urls
-
-
-def _run(coro: Any) -> Any:
-    """Run a coroutine on a thread of its own (Playwright's sync API holds this thread's loop)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
-
-
-def _order(ps_url: str, email: str) -> dict[str, Any]:
-    async def go() -> dict[str, Any]:
-        async with Client(ClientConfig(base_url=ps_url, api_key=PS_KEY)) as shop:
-            return await place_order(shop, email, quantity=1, reference="A0001")
-    return _run(go())
 
 
 def _changed_lines(before: str, after: str) -> list[str]:

@@ -5,11 +5,12 @@
  */
 import { useState } from "react";
 import { api, errorText } from "../api";
-import { Badge, Confirm, ErrorBanner, PageHeader, scrollBox } from "../components/ui";
+import { Badge, Confirm, ErrorBanner, PageHeader } from "../components/ui";
 import { mappingDiff, show, when } from "../format";
 import { href } from "../router";
 import type { MessageDetail as Detail, TraceAnswer } from "../types";
 import { usePoll } from "../usePoll";
+import DiffTable from "../components/DiffTable";
 import Waterfall from "../components/Waterfall";
 import RunPayloads from "./RunPayloads";
 
@@ -217,28 +218,7 @@ function Steps({ flow, payload }: { flow: string; payload: Record<string, unknow
           {diff && (
             <>
               <h3>Source vs mapped ({mapped?.id})</h3>
-              <div className="table-wrap" {...scrollBox("Source vs mapped of the dry-run")}>
-                <table className="diff">
-                  <thead>
-                    <tr>
-                      <th scope="col">Mapped field</th>
-                      <th scope="col">Value</th>
-                      <th scope="col">Same value in source field</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {diff.rows.map((r) => (
-                      <tr key={r.target}>
-                        <td>
-                          <code>{r.target}</code>
-                        </td>
-                        <td>{show(r.value)}</td>
-                        <td className={r.from.length ? "" : "changed"}>{r.from.length ? r.from.join(", ") : "computed / default / lookup"}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <DiffTable rows={diff.rows} label="Source vs mapped of the dry-run" />
               {diff.unused.length > 0 && <p className="hint">Source fields not carried over: {diff.unused.join(", ")}</p>}
             </>
           )}

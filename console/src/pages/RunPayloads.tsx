@@ -3,9 +3,9 @@
  * attempt (journaled masked by the bridge, 64 KiB per step), and the diff between the source
  * record and a mapped document of that run. Reads `step_payloads` of GET /messages/<id>.
  */
-import { scrollBox } from "../components/ui";
+import DiffTable from "../components/DiffTable";
 import { useState } from "react";
-import { mappingDiff, show, when } from "../format";
+import { mappingDiff, when } from "../format";
 import type { StepPayload } from "../types";
 
 /** The source record of a run (its extract step's output, else the message's own payload) and
@@ -89,28 +89,7 @@ export default function RunPayloads({
           <p className="hint">
             Source: {sourceStep ? <code>{sourceStep}</code> : "the message's payload"}; mapped: <code>{mapped.step}</code>.
           </p>
-          <div className="table-wrap" {...scrollBox("Source vs mapped from the run")}>
-            <table className="diff" aria-label="Source vs mapped from the run">
-              <thead>
-                <tr>
-                  <th scope="col">Mapped field</th>
-                  <th scope="col">Value</th>
-                  <th scope="col">Same value in source field</th>
-                </tr>
-              </thead>
-              <tbody>
-                {diff.rows.map((r) => (
-                  <tr key={r.target}>
-                    <td>
-                      <code>{r.target}</code>
-                    </td>
-                    <td>{show(r.value)}</td>
-                    <td className={r.from.length ? "" : "changed"}>{r.from.length ? sources(r.from) : "computed / default / lookup"}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DiffTable rows={diff.rows} label="Source vs mapped from the run" sources={sources} />
         </>
       )}
     </div>
