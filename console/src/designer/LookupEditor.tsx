@@ -7,6 +7,7 @@
  */
 import { scrollBox } from "../components/ui";
 import { useState } from "react";
+import FormProblems from "./FormProblems";
 import type { Edit, MappingSpec, Problem } from "./types";
 
 type Table = NonNullable<MappingSpec["lookups"]>[string];
@@ -170,15 +171,7 @@ function TableForm({ mapping, table, current, problems, onEdit }: { mapping: str
         </div>
         <button type="submit">Apply table</button>
       </div>
-      {problems.length > 0 && (
-        <ul className="problems" aria-label={`Problems of lookup table ${table}`}>
-          {problems.map((p, i) => (
-            <li key={i} className={p.severity} role={p.severity === "error" ? "alert" : undefined}>
-              <strong>{p.path.replace(`lookups.${table}`, table)}</strong>: {p.message}
-            </li>
-          ))}
-        </ul>
-      )}
+      <FormProblems problems={problems} label={`Problems of lookup table ${table}`} name={(path) => path.replace(`lookups.${table}`, table)} />
       {error && (
         <p role="alert" className="error">
           {error}

@@ -5,6 +5,7 @@
  * (`set_trigger_option`, `add_trigger`, `remove_trigger`); nothing is written until the flow is saved.
  */
 import { useState } from "react";
+import FormProblems from "./FormProblems";
 import { triggerLabel } from "./layout";
 import { inputFor, parseInput, showValue, type InputSpec } from "./schemaForm";
 import type { Edit, JsonSchema, Problem, TriggerSpec } from "./types";
@@ -144,15 +145,7 @@ function TriggerForm({ index, trigger, schema, problems, onEdit }: { index: numb
           </div>
         );
       })}
-      {problems.length > 0 && (
-        <ul className="problems" aria-label="Problems of this trigger">
-          {problems.map((p, i) => (
-            <li key={i} className={p.severity} role={p.severity === "error" ? "alert" : undefined}>
-              <strong>{p.path.replace(/^triggers\[\d+\]\.?/, "") || "trigger"}</strong>: {p.message}
-            </li>
-          ))}
-        </ul>
-      )}
+      <FormProblems problems={problems} label="Problems of this trigger" name={(path) => path.replace(/^triggers\[\d+\]\.?/, "") || "trigger"} />
       {error && (
         <p role="alert" className="error">
           {error}
