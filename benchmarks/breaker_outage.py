@@ -30,6 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._stack import stop_processes  # noqa: E402
 from benchmarks.order_latency import ORDER_ITEM, free_port, start_sandboxes, wait_http  # noqa: E402
 
 
@@ -133,8 +134,7 @@ def main() -> int:
     try:
         results = asyncio.run(run(orders, outage, tmp, ps_port, ax_port, key))
     finally:
-        for child in children:
-            child.terminate()
+        stop_processes(children)
     for r in results:
         print(f"{r['mode']:<11} AX calls during a {outage:g} s outage: {r['calls']:4d}   drain after it: "
               f"{r['drain_s']:5.1f} s   attempts used: {r['attempts']:3d}   deferred: {r['deferred']:3d}   "

@@ -49,6 +49,7 @@ os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # a loopback-on
 from benchmarks._chaos_checks import Verdict, check, journal_state  # noqa: E402
 from benchmarks._chaos_faults import Fault, Injector, schedule  # noqa: E402
 from benchmarks._chaos_shop import place_all  # noqa: E402
+from benchmarks._stack import stop_bridge_and_ray, stop_processes  # noqa: E402
 
 ITEM = "A0001"
 
@@ -194,15 +195,13 @@ def main() -> int:
 def campaign(work: Path, orders: int, seed: int, rate: float, ax_down: float, drain_timeout: float,
              trace: str | None, nodes: int = 2) -> dict[str, Any]:
     """One campaign (module docstring); returns the figures and the verdict as a dict."""
-    import ray
-    from ray import serve
 
     from benchmarks._chaos_ray import actor_node, place_entity_actors, serve_on_head, session_dir, start_ray
     from benchmarks._pg_ctl import PgServer
     from benchmarks._tcp_proxy import TcpProxy
     from pipelines.operations import CRASH_DIR_ENV
     from runtime.fast_mode import apply_ingress_env, choose_ingress
-    from runtime.server import start_bridge, stop_bridge
+    from runtime.server import start_bridge
     from runtime.store import Store
 
     sec = Secrets()
@@ -257,22 +256,10 @@ def campaign(work: Path, orders: int, seed: int, rate: float, ax_down: float, dr
         print(f"the campaign failed; its files are in {work}", file=sys.stderr)
         raise
     finally:
-        if running is not None:
-            stop_bridge(running)
-            serve.shutdown()
-        if ray.is_initialized():
-            ray.shutdown()
-        if cluster is not None:
-            cluster.shutdown()
+        stop_bridge_and_ray(running, cluster)
         for p in proxies.values():
             p.close()
-        for child in children:
-            child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        stop_processes(children)
         pg.close()
 
 

@@ -35,6 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks._stack import stop_processes  # noqa: E402
 from benchmarks.order_latency import ORDER_ITEM, free_port, start_sandboxes, wait_http  # noqa: E402
 
 
@@ -129,8 +130,7 @@ def main() -> int:
     try:
         base, bridge, profile = asyncio.run(run(args.orders, tmp, ps_port, ax_port, key, args.breakers))
     finally:
-        for child in children:
-            child.terminate()
+        stop_processes(children)
     b, f = statistics.median(base) * 1000, statistics.median(bridge) * 1000
     print(profile.split("\n\n", 1)[-1][:3000])
     print(f"baseline (the calls alone)   CPU per order: median {b:6.1f} ms  (n={len(base)})")

@@ -52,6 +52,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # a loopback-only Ray (runtime/local_ray.py)
 
+from benchmarks._stack import stop_bridge_and_ray, stop_processes  # noqa: E402
+
 SECRET = "whsec_YmVuY2htYXJrLXNlY3JldC1iZW5jaG1hcms="
 ORDER_ITEM, STOCK_ITEM = "A0001", "A0002"
 WAREHOUSES = ("11", "21")
@@ -229,7 +231,6 @@ def main() -> int:
 
     import httpx
     import ray
-    from ray import serve
 
     from connectors.dynamics_ax import AxConfig
     from connectors.dynamics_ax import Client as AxClient
@@ -237,7 +238,7 @@ def main() -> int:
     from runtime.config import Settings
     from runtime.demo import demo_systems, link_catalog, place_sample_order, write_sandbox_flows
     from runtime.fast_mode import apply_ingress_env, choose_ingress
-    from runtime.server import start_bridge, stop_bridge
+    from runtime.server import start_bridge
     from runtime.store import Store
 
     tmp = Path(tempfile.mkdtemp(prefix="presta-ax-bench-"))
@@ -337,18 +338,8 @@ def main() -> int:
         print(f"the benchmark failed; sandbox logs in {tmp}", file=sys.stderr)
         raise
     finally:
-        if running is not None:
-            stop_bridge(running)
-            serve.shutdown()
-        if ray.is_initialized():
-            ray.shutdown()
-        for p in children:
-            p.terminate()
-        for p in children:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_bridge_and_ray(running)
+        stop_processes(children)
 
     store = Store(settings.store_url())
     xrefs = {x["ps_id"]: x for x in store.list_xrefs("order", limit=100_000)}
