@@ -54,6 +54,11 @@ def test_kill_the_driver_mid_run_and_rerun(ray_session: None, tmp_path: Path) ->
         assert driver.poll() is None, driver.stderr.read().decode() if driver.stderr else ""
         driver.send_signal(signal.SIGKILL)
         driver.wait(30)
+        # the killed driver's tasks die with it, but not at once: one may still finish its chunk and
+        # checkpoint it, so what the rerun will find is read once no chunk runs any more
+        settle = time.monotonic() + 60
+        while _chunk_workers() and time.monotonic() < settle:
+            time.sleep(0.2)
         assert run is not None
         stopped = store.get_run(run["run_id"])
         assert stopped is not None and stopped["status"] == "running"  # killed: it never said it ended
