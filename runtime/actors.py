@@ -72,6 +72,8 @@ class EntityActor:
         self._tasks: set[asyncio.Task[int]] = set()
 
     async def nudge(self, key: str, carrier: dict[str, str] | None = None) -> int:
+        if self.worker.coalesce(key):
+            return 0  # the record's running nudge claims again; no span for a no-op
         parent = context_from_traceparent((carrier or {}).get("traceparent"))
         with get_tracer().start_as_current_span("entity actor nudge", context=parent) as span:
             span.set_attribute("entity", self.worker.entity)

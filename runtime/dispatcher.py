@@ -3,7 +3,14 @@
 Due means: new messages whose ingest nudge did not lead to a claim within the grace period,
 retries whose backoff expired, and claims whose lease expired because a worker crashed. This
 loop is what makes recovery automatic after any restart: nothing is remembered in memory that
-the journal does not also hold. A nudge is fire-and-forget; a lost nudge is repeated next tick.
+the journal does not also hold. A nudge is fire-and-forget; a lost nudge is repeated.
+
+A record that stays due after its nudge (its actor has every slot busy under a backlog, or the
+nudge was lost) is nudged again after 1, 2, 4 … ticks, at most ``renudge_max_s`` apart, not at
+every tick: at a backlog of hundreds of records, nudging each of them every tick (and at every
+wake by a poller) cost more CPU than the orders themselves. A record forgets its back-off as
+soon as it is not due any more (claimed, finished), so a retry whose backoff expired or a new
+message is nudged at the first tick that finds it due.
 
 With a :class:`runtime.dispatch_lease.LeaseKeeper`, the loop works only while it holds the
 journal's dispatcher lease (one dispatcher per journal), tells ``on_lease`` when that changes, and
@@ -14,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -38,10 +46,14 @@ class Dispatcher:
     """
 
     def __init__(self, store: AsyncStore, nudge: Nudge, *, interval_s: float = 1.0, batch: int = 500,
-                 lease: Any = None, on_lease: Callable[[bool], None] | None = None) -> None:
+                 lease: Any = None, on_lease: Callable[[bool], None] | None = None,
+                 renudge_max_s: float = 8.0) -> None:
         self.store = store
         self.nudge = nudge
         self.interval_s = interval_s
+        self.renudge_max_s = max(renudge_max_s, interval_s)
+        #: (entity, key) -> (monotonic time before which it is not nudged again, nudges so far)
+        self._nudged: dict[tuple[str, str], tuple[float, int]] = {}
         self.batch = batch
         self.ticks = 0
         self.lease = lease
@@ -53,10 +65,21 @@ class Dispatcher:
         self._wake = asyncio.Event()
 
     async def tick(self) -> int:
-        """One pass; returns the number of records nudged."""
+        """One pass; returns the number of records nudged (due ones still in their re-nudge
+        back-off are not counted)."""
         due = await self.store.due(self.batch)
         tracer = get_tracer()
+        now = time.monotonic()
+        nudged: dict[tuple[str, str], tuple[float, int]] = {}
+        sent = 0
         for entity, key, traceparent in due:
+            before = self._nudged.get((entity, key))
+            if before is not None and now < before[0]:
+                nudged[(entity, key)] = before
+                continue
+            count = 0 if before is None else before[1] + 1
+            nudged[(entity, key)] = (now + min(self.interval_s * 2 ** min(count, 16), self.renudge_max_s), count)
+            sent += 1
             with tracer.start_as_current_span("dispatch", context=context_from_traceparent(traceparent),
                                               kind=SpanKind.PRODUCER) as span:
                 span.set_attribute("entity", entity)
@@ -65,8 +88,9 @@ class Dispatcher:
                     self.nudge(entity, key, inject_carrier())
                 except Exception as exc:  # noqa: BLE001 - one bad actor must not stop the loop
                     log.warning("could not nudge %s actor: %s", entity, type(exc).__name__)
+        self._nudged = nudged  # records no longer due forget their back-off
         self.ticks += 1
-        return len(due)
+        return sent
 
     async def _may_work(self) -> bool:
         if self.lease is None:

@@ -4,9 +4,13 @@ Contract of :meth:`EntityWorker.nudge` (what an actor call does):
 
 * it takes the record's next message **from the journal** (never from the call's arguments), so
   calls may arrive in any order, twice, or not at all (the dispatcher nudges again);
-* one message at a time per record (an ``asyncio.Lock`` per key inside the process, a lease in
+* one message at a time per record (one running nudge per key inside the process, a lease in
   the store across processes), up to ``concurrency`` records at once (the others wait for a
   slot before they claim, leaving their messages in the journal);
+* a nudge for a record that already has a nudge running or waiting for a slot returns 0 at
+  once and makes that one claim again before it ends: under a backlog the dispatcher re-nudges
+  every waiting record each tick, and queueing each of those nudges (each a claim, a store
+  write, when its turn came) used to cost more than the work itself;
 * a message older (by source version) than what was already applied is finished as
   ``skipped_stale`` instead of being applied; one whose flow recognised the bridge's own write
   coming back (``{"status": "skipped_echo"}``, :mod:`pipelines.sync`) as ``skipped_echo``;
@@ -106,7 +110,8 @@ class EntityWorker:
         #: what happens to a message no flow handles: "skip" (done, noted) or "dead" (dead-letter queue)
         self.unhandled = unhandled
         self.alerter = alerter or Alerter(store)
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        #: records with a nudge running or waiting for a slot -> "nudged again meanwhile"
+        self._busy: dict[str, bool] = {}
         #: records worked on at once (``limits.entity_concurrency``); a record waits for a slot
         #: before it claims anything, so a waiting record holds no lease
         self._slots = asyncio.Semaphore(concurrency)
@@ -114,27 +119,36 @@ class EntityWorker:
         #: the process's :class:`runtime.breaker_board.BreakerBoard` (None: no breakers)
         self.breakers = breakers
 
+    def coalesce(self, key: str) -> bool:
+        """True when ``key`` already has a nudge running or waiting: that one is told to claim
+        again before it ends, and this nudge has nothing to do."""
+        if key in self._busy:
+            self._busy[key] = True
+            return True
+        return False
+
     async def nudge(self, key: str) -> int:
-        """Process the record's due messages in journal order; return how many attempts ran."""
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
+        """Process the record's due messages in journal order; return how many attempts ran
+        (0 for a nudge coalesced into one already running for the record)."""
+        if self.coalesce(key):
+            return 0
+        self._busy[key] = False
         try:
-            async with lock, self._slots:
+            async with self._slots:
                 ran = 0
                 while True:
                     claimed = await self.store.claim_next(self.entity, key, self.lease_s)
                     if claimed is None:
+                        if self._busy[key]:  # nudged while this one worked: the news may be newer
+                            self._busy[key] = False
+                            continue
                         return ran
                     msg, token = claimed
                     ran += 1
                     if not await self._attempt(msg, token):
                         return ran
         finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]  # keep the lock table as small as the set of busy records
-            else:
-                self._locks[key] = (lock, users - 1)
+            del self._busy[key]  # the table stays as small as the set of busy records
 
     async def _keep_lease(self, message_id: str, token: str) -> None:
         """Extend the claim every third of the lease while a flow runs, so a slow target does not
