@@ -46,6 +46,7 @@ from typing import Any
 import msgspec
 
 from connectors.errors import ConfigError, PermanentError
+from connectors.prestashop.read_memo import read_memo
 from pipelines.executor import run_flow
 from pipelines.masking import PERSONAL_FIELDS
 from pipelines.operations import SystemOperations
@@ -136,8 +137,10 @@ class YamlFlow:
         context = await flow_context(store, message)
         context["guard"] = await guard_context(store, message, self.name)  # anomaly history, a release
         record = msgspec.structs.asdict(message)
-        outcome = await run_flow(self.loaded, record, _StepCalls(self.operations, self.loaded, ctx), context,
-                                 sync=store)
+        # one run reads a shop object once until it writes (connectors/prestashop/read_memo.py)
+        with read_memo():
+            outcome = await run_flow(self.loaded, record, _StepCalls(self.operations, self.loaded, ctx), context,
+                                     sync=store)
         # what each step produced, masked and capped: journaled with the attempt (the store takes
         # "step_payloads" out of the detail, or out of the error the worker records)
         payloads = journal_payloads(self.loaded, outcome.steps, outcome.outputs, also=PERSONAL_FIELDS)

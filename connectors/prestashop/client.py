@@ -28,7 +28,7 @@ from opentelemetry import trace
 
 from connectors.errors import AuthError, ConfigError, PermanentError, TransientError, ValidationError
 
-from . import codec
+from . import codec, read_memo
 from .codec import Record
 from .config import ClientConfig
 from .errors import plain_text_write_error
@@ -92,8 +92,18 @@ class Client:
         content: bytes | None = None,
         json_output: bool = False,
     ) -> httpx.Response:
-        """One raw webservice request (see :meth:`Transport.request`); bridge errors on failure."""
-        return await self.transport.request(method, path, params=params, content=content, json_output=json_output)
+        """One raw webservice request (see :meth:`Transport.request`); bridge errors on failure.
+
+        Inside :func:`.read_memo.read_memo` a repeated GET is answered from that scope's memory
+        and any other method empties it first (see that module)."""
+        if method != "GET":
+            read_memo.forget_all()
+            return await self.transport.request(method, path, params=params, content=content, json_output=json_output)
+        answer = read_memo.remembered(self, path, params, json_output)
+        if answer is None:
+            answer = await self.transport.request(method, path, params=params, json_output=json_output)
+            read_memo.remember(self, path, params, json_output, answer)
+        return answer  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------ reads
 
