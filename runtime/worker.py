@@ -38,6 +38,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from connectors.errors import BridgeError, classify
+from connectors.prestashop.read_memo import read_memo
 from runtime.alerts import Alerter
 from runtime.breaker import CircuitOpenError
 from runtime.flows import FlowRegistry, NoFlowError
@@ -219,7 +220,10 @@ class EntityWorker:
                 ctx = FlowContext(msg, msg.attempts, self.store, flow_name)
                 heartbeat = asyncio.create_task(self._keep_lease(msg.id, token))
                 try:
-                    result = await flow.run(ctx, msg)
+                    # the flows of one attempt (a group runs several) read a shop object once
+                    # until one of them writes (connectors/prestashop/read_memo.py)
+                    with read_memo():
+                        result = await flow.run(ctx, msg)
                 finally:
                     heartbeat.cancel()
                 detail = result if isinstance(result, dict) else None

@@ -357,9 +357,11 @@ class SystemOperations:
         entity["DirParty"] = self.ax.soap.type(f"{{{CUSTOMER_NS}}}AxdEntity_DirParty_{kind}")(**party)
         return entity
 
-    async def _create_customer(self, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
+    async def _create_customer(self, doc: Any, context: Mapping[str, Any], step: str, *,
+                               known_missing: bool = False) -> dict[str, Any]:
+        """``known_missing``: the caller's own find just came back empty (one find, not two)."""
         account = str(doc.get("AccountNum") or "")
-        existed = bool(account) and await self._customer_exists(account)
+        existed = bool(account) and not known_missing and await self._customer_exists(account)
         if not existed:
             try:
                 keys = await self.ax.service("customer").create([self._customer_entity(doc)],
@@ -391,7 +393,7 @@ class SystemOperations:
         ``DirParty`` when the party changed."""
         account = str(doc.get("AccountNum") or "")
         if not account or not await self._customer_exists(account):
-            return await self._create_customer(doc, context, step)
+            return await self._create_customer(doc, context, step, known_missing=True)
         changes: dict[str, Any] = {k: v for k, v in doc.items()
                                    if k != "AccountNum" and v is not None and not isinstance(v, (Mapping, list))}
         party = await self._party_changes(account, doc.get("DirParty"))
