@@ -4,7 +4,7 @@ of the lexicon), mapped to ISO 3166 alpha-2 codes, so that a field of names (``I
 
 Keys are folded like field names (lower case, accents and separators dropped: ``"Österreich"``
 -> ``"oesterreich"``, ``"Pays-Bas"`` -> ``"paysbas"``). Not every country: the ones shops and
-ERPs in the evaluation's languages meet most.
+ERPs in the evaluation's languages (and Finnish, Romanian, Turkish) meet most.
 """
 
 from __future__ import annotations
@@ -14,10 +14,11 @@ from pipelines.ai.suggest.lexicon import fold
 __all__ = ["country_code"]
 
 _NAMES = {
-    "DE": "germany deutschland allemagne germania alemania duitsland alemanha niemcy tyskland tyskland nemecko",
+    "DE": "germany deutschland allemagne germania alemania duitsland alemanha niemcy tyskland tyskland nemecko saksa "
+          "almanya",
     "AT": "austria österreich autriche oostenrijk áustria rakousko österrike østerrike",
     "CH": "switzerland schweiz suisse svizzera suiza zwitserland suíça szwajcaria schweiz sveits švýcarsko",
-    "FR": "france frankreich francia frankrijk frança francja frankrike frankrig francie",
+    "FR": "france frankreich francia frankrijk frança francja frankrike frankrig francie ranska fransa franta",
     "IT": "italy italien italie italia itália włochy italien italia itálie",
     "ES": "spain spanien espagne spagna españa spanje espanha hiszpania španělsko",
     "PT": "portugal portogallo portugalia portugalsko",
@@ -30,10 +31,10 @@ _NAMES = {
           "chéquia czechy tjeckien tjekkiet tsjekkia česko česká republika",
     "SK": "slovakia slowakei slovaquie slovacchia eslovaquia slowakije eslováquia słowacja slovensko",
     "HU": "hungary ungarn hongrie ungheria hungría hongarije hungria węgry ungern maďarsko",
-    "SE": "sweden schweden suède svezia suecia zweden suécia szwecja sverige švédsko",
+    "SE": "sweden schweden suède svezia suecia zweden suécia szwecja sverige švédsko ruotsi suedia isveç",
     "NO": "norway norwegen norvège norvegia noruega noorwegen norwegia norge norsko",
     "DK": "denmark dänemark danemark danimarca dinamarca denemarken dania danmark dánsko",
-    "FI": "finland finnland finlande finlandia finlândia suomi finsko",
+    "FI": "finland finnland finlande finlandia finlândia suomi finsko finlanda finlandiya",
     "IE": "ireland irland irlande irlanda ierland irlandia irsko",
     "GB": "united kingdom great britain england vereinigtes königreich großbritannien royaume-uni regno unito "
           "reino unido verenigd koninkrijk wielka brytania storbritannien",
@@ -49,7 +50,8 @@ _NAMES = {
     "GR": "greece griechenland grèce grecia griekenland grécia grecja grekland",
     "HR": "croatia kroatien croatie croazia croacia kroatië chorwacja",
     "SI": "slovenia slowenien slovénie eslovenia slovenië słowenia",
-    "RO": "romania rumänien roumanie rumanía roemenië rumunia",
+    "RO": "romania rumänien roumanie rumanía roemenië rumunia românia romanya",
+    "TR": "turkey türkiye turkiye türkei turquie turchia turquía turkije turcja turkiet tyrkiet tyrkia turcia",
 }
 # names of several words are listed word by word above; these are their joined forms
 _JOINED = {"czechrepublic": "CZ", "republiquetcheque": "CZ", "repubblicaceca": "CZ", "republicacheca": "CZ",

@@ -1,7 +1,9 @@
 """Mapping suggestions: for each target field, the source fields that most likely feed it.
 
-:func:`suggest` scores every (target, source) pair on the signals of :data:`SIGNALS` -- name and
-label likeness across naming styles and languages (:mod:`.names`), value profiles of the samples
+:func:`suggest` reads each side's fields in their schema's context (:mod:`.context`: the entity,
+siblings, labels, the level), then scores every (target, source) pair on the signals of
+:data:`SIGNALS` -- name and label likeness across naming styles and languages (:mod:`.names`,
+where billing and delivery parties contradict each other), value profiles of the samples
 and the values both sides share, seen through their representation (:mod:`.profiles`: a Unix
 time and its date, cents and the amount), declared types, the record level (header vs line) --
 then assigns sources to targets one-to-one across the whole schema (:mod:`.assign`), twice: the
@@ -19,13 +21,13 @@ benchmark's ablation). Deterministic; no I/O.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from typing import Any
 
 from pipelines.ai.suggest.assign import assign
-from pipelines.ai.suggest.names import ParsedName, name_similarity, names_conflict, parse_label, parse_name
-from pipelines.ai.suggest.profiles import Profile, profile, profile_similarity, shared_values, type_similarity
-from pipelines.ai.suggest.schema import Field, Schema
+from pipelines.ai.suggest.context import Side
+from pipelines.ai.suggest.names import ROLES, name_similarity, names_conflict
+from pipelines.ai.suggest.profiles import profile_similarity, shared_values, type_similarity
+from pipelines.ai.suggest.schema import Schema
 
 __all__ = ["SIGNALS", "suggest"]
 
@@ -39,91 +41,17 @@ _CONFLICT_PENALTY = 0.8
 #: a pair scoring below this is no match (the target is left without a confident source)
 NO_SOURCE = 0.42
 _STEEP = 14.0
-_LINE = frozenset({"LINE"})
 _BARE = frozenset({"ID", "NUMBER"})
-_NAME = frozenset({"NAME"})
-_AMOUNT = frozenset({"AMOUNT"})
-_TOTAL = frozenset({"TOTAL"})
-_DOCUMENTS = frozenset({"ORDER", "INVOICE", "DOCUMENT"})
+_KEYS = frozenset({"ID", "NUMBER", "SKU", "REFERENCE"})
+_MONEY = frozenset({"AMOUNT", "TOTAL", "PRICE", "COST", "DISCOUNT", "BALANCE", "RATE"})
+_KEY_CLASH = 0.6
+_W_FLAG = 0.3
 _OWN_FACTOR = 0.75
-_REFERENCE = frozenset({"REFERENCE", "NUMBER", "ID", "DOCUMENT", "ORDER", "INVOICE"})
 _REF_TEXT = 0.7
 _OWN_NUMBER = "the target's own document number: usually assigned by the target system, not mapped"
 
 
-def _level(f: Field) -> str:
-    parsed = parse_name(f.name)
-    return "line" if parsed.parent & _LINE else "header"
-
-
-def _with_entity(name: ParsedName, entity: frozenset[str]) -> ParsedName:
-    if not entity or not name.leaf:
-        return name
-    rest = name.leaf - entity
-    if rest and not rest <= _BARE and rest != name.leaf:
-        # "Order Total" of an order is its total: the entity's own word adds nothing
-        return replace(name, leaf=rest)
-    if name.parent or name.leaf_unknown or not name.leaf <= _BARE:
-        return name
-    return replace(name, leaf=name.leaf | (entity - _LINE))
-
-
-def _with_parent(label: ParsedName, name: ParsedName) -> ParsedName:
-    return replace(label, parent=name.parent) if name.parent and not label.parent else label
-
-
-def _contrast(names: list[ParsedName | None], parents: list[str]) -> list[ParsedName | None]:
-    """A bare word read against its siblings: "name" next to a last name is the first name
-    (nome/cognome, Nombre/Apellidos), next to a first name the last name (Vorname/Name); an
-    amount next to its gross twin is net (NAV's ``Amount`` beside ``AmountIncludingVAT``)."""
-    out = list(names)
-    for i, n in enumerate(names):
-        if n is None or n.leaf_unknown or not n.leaf:
-            continue
-        sib = [m.leaf for k, m in enumerate(names) if m is not None and k != i and parents[k] == parents[i]]
-        for bare, (x, y) in ((_NAME, ("FIRST", "LAST")), (_AMOUNT, ("NET", "GROSS")), (_TOTAL, ("NET", "GROSS"))):
-            if n.leaf != bare:
-                continue
-            has_x = any(x in leaf and y not in leaf and leaf >= bare for leaf in sib)
-            has_y = any(y in leaf and x not in leaf and (leaf >= bare or bare == _NAME) for leaf in sib)
-            if has_x != has_y:
-                out[i] = replace(n, leaf=n.leaf | {y if has_x else x})
-    return out
-
-
-class _Side:
-    def __init__(self, schema: Schema) -> None:
-        self.fields = schema.fields
-        entity = parse_name(schema.entity).leaf
-        # a bare "id" or "number" at the root names the entity itself: a customer's id is a customer id
-        self.names = [_with_entity(parse_name(f.name), entity) for f in schema.fields]
-        # a label names the leaf; the field's parents still give its context (SnelStart's
-        # "Voornaam" under Relatie is the customer's first name, not the delivery contact's)
-        self.labels = [_with_parent(parse_label(f.label), n) if f.label else None
-                       for f, n in zip(schema.fields, self.names, strict=True)]
-        self.parents = [f.name.rsplit(".", 1)[0] if "." in f.name else "" for f in schema.fields]
-        self.names = [n for n in _contrast(list(self.names), self.parents) if n is not None]
-        self.labels = _contrast(self.labels, self.parents)
-        # a label that says more than the name ("Sconto %" for "sconto") is what the name means
-        self.names = [replace(n, leaf=lb.leaf) if lb is not None and lb.leaf > n.leaf else n
-                      for n, lb in zip(self.names, self.labels, strict=True)]
-        self.profiles: list[Profile] = [profile(list(f.samples)) for f in schema.fields]
-        self.levels = [_level(f) for f in schema.fields]
-        self.parents = [f.name.rsplit(".", 1)[0] if "." in f.name else "" for f in schema.fields]
-        self.line_level = any(lv == "line" for lv in self.levels)
-        # a document's own number or id (Ordernummer of an order, numero of a pedido): the
-        # system that holds the document numbers it itself, so a source field rarely feeds it
-        doc = entity & _DOCUMENTS
-        self.own_number = [bool(doc) and bool(n.leaf & _BARE) and not n.leaf_unknown
-                           and n.leaf <= _BARE | entity | {"DOCUMENT"} and n.parent <= entity
-                           for n in self.names]
-        # a reference to another system's document (Uw referentie, ReferenceExterne, SuReferencia)
-        # (not QuickBooks' CustomerRef.value: a dotted "Ref" points at a record of the target)
-        self.reference = [bool(n.leaf & {"REFERENCE"}) and "." not in f.name and not n.leaf_unknown
-                          and n.leaf <= _REFERENCE for n, f in zip(self.names, self.fields, strict=True)]
-
-
-def _pair(t: _Side, i: int, s: _Side, j: int, on: set[str]) -> tuple[float, list[str]]:
+def _pair(t: Side, i: int, s: Side, j: int, on: set[str]) -> tuple[float, list[str]]:
     why: list[str] = []
     total = weight = 0.0
     text = 0.0
@@ -155,11 +83,17 @@ def _pair(t: _Side, i: int, s: _Side, j: int, on: set[str]) -> tuple[float, list
                 kind = max(s.profiles[j].kinds, key=s.profiles[j].kinds.__getitem__)
                 why.append(f"sample values alike ({kind.replace('_', ' ')})")
     score = total / weight if weight else 0.0
+    if "profiles" in on:
+        score *= _key_clash(t, i, s, j, why)
     if "values" in on:
         sv, k = shared_values(t.profiles[i], s.profiles[j])
         if sv:
             score += _W_SHARED * sv  # not capped: two sources with the same values keep their order
             why.append("same sample values" if k == 1 else f"same values scaled by {k}")
+        if t.profiles[i].kinds.get("bool", 0.0) >= 0.5 and (t.names[i].leaf - ROLES) & s.value_concepts[j]:
+            # a yes/no flag (IsPrivatePerson, isCompany) fed from a type field whose values name it
+            score += _W_FLAG
+            why.append("its values name what the flag says")
     if "names" in on and names_conflict(t.names[i], s.names[j]):
         # the names contradict (a rate vs an amount, net vs gross): alike values do not outweigh that
         score *= _CONFLICT_PENALTY
@@ -172,8 +106,24 @@ def _pair(t: _Side, i: int, s: _Side, j: int, on: set[str]) -> tuple[float, list
             if ts < 0.3:
                 why.append(f"types differ ({s.fields[j].type} vs {t.fields[i].type})")
     if "structure" in on and t.line_level and s.line_level and t.levels[i] != s.levels[j]:
-        score *= 0.7  # a header field is not fed from an order line, nor the reverse
+        score *= 0.6  # a header field is not fed from an order line, nor the reverse
     return score, why
+
+
+def _key_clash(t: Side, i: int, s: Side, j: int, why: list[str]) -> float:
+    """A factor below 1 when an identifier would be fed from amounts with decimals (a VAT code
+    from the tax amount), or the reverse."""
+    tp, sp = t.profiles[i], s.profiles[j]
+    if tp.n < 2 or sp.n < 2:
+        return 1.0
+    tk, sk = bool(t.names[i].leaf & _KEYS), bool(s.names[j].leaf & _KEYS)
+    if (tk and not t.names[i].leaf & _MONEY and sp.fraction >= 0.5) or \
+            (sk and not s.names[j].leaf & _MONEY and tp.fraction >= 0.5):
+        # (ids written with digits on one side and letters on the other were tried as a clash
+        # too: the evaluation's integrators map such customer ids as often as not)
+        why.append("an identifier is not an amount with decimals")
+        return _KEY_CLASH
+    return 1.0
 
 
 def _confidence(score: float) -> float:
@@ -184,7 +134,7 @@ def suggest(source: Schema, target: Schema, top: int = 3,
             disabled: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
     """The suggestions (see the module docstring)."""
     on = {s for s in SIGNALS if s not in disabled}
-    t, s = _Side(target), _Side(source)
+    t, s = Side(target), Side(source)
     nt, ns = len(t.fields), len(s.fields)
     scores: list[list[float]] = []
     reasons: list[list[list[str]]] = []
@@ -239,7 +189,7 @@ def _assign(scores: list[list[float]], nt: int, ns: int) -> list[int]:
     return [j if j < ns and scores[i][j] >= NO_SOURCE else -1 for i, j in enumerate(got)]
 
 
-def _parent_bonus(t: _Side, s: _Side, scores: list[list[float]], chosen: list[int]) -> dict[tuple[int, int], float]:
+def _parent_bonus(t: Side, s: Side, scores: list[list[float]], chosen: list[int]) -> dict[tuple[int, int], float]:
     """A small bonus for pairs whose parents the first pass aligned (most siblings agree)."""
     votes: dict[tuple[str, str], int] = {}
     size: dict[str, int] = {}

@@ -1,6 +1,7 @@
 """The concept lexicon: field-name words of shops and ERPs in English, German and French, with
 their abbreviations, plus Italian, Spanish and Dutch (:mod:`.lexicon_it_es_nl`) and Portuguese,
-Polish, Swedish, Danish, Norwegian and Czech (:mod:`.lexicon_pt_pl_nordic_cs`), each mapped to
+Polish, Swedish, Danish, Norwegian and Czech (:mod:`.lexicon_pt_pl_nordic_cs`) and Finnish,
+Romanian and Turkish (:mod:`.lexicon_fi_ro_tr`), each mapped to
 concept ids (``"vorname" -> FIRST NAME``).
 
 A term is stored folded by :func:`fold` (lower case, umlauts as ae/oe/ue, accents and strokes
@@ -14,13 +15,14 @@ from __future__ import annotations
 
 import unicodedata
 
-from pipelines.ai.suggest import lexicon_it_es_nl, lexicon_pt_pl_nordic_cs
+from pipelines.ai.suggest import lexicon_fi_ro_tr, lexicon_it_es_nl, lexicon_pt_pl_nordic_cs
 
 __all__ = ["LEXICON", "PARENT_RELATED", "RELATED", "WEIGHT", "fold", "terms"]
 
 # letters NFKD does not decompose (Polish l with stroke, Danish o with stroke, ligatures)
 _FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss", "ł": "l",
-                       "Ł": "L", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "Ae", "đ": "d", "Đ": "D", "œ": "oe"})
+                       "Ł": "L", "ø": "o", "Ø": "O", "æ": "ae", "Æ": "Ae", "đ": "d", "Đ": "D", "œ": "oe",
+                       "ı": "i", "İ": "I"})
 
 
 _PLAIN = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "Ä": "A", "Ö": "O", "Ü": "U"})
@@ -49,10 +51,11 @@ _RAW: dict[str, str] = {
              "purchase vente sales sale verkauf",
     "INVOICE": "invoice invoices inv rechnung rechnungen re facture factures fact billing bill billed faktura",
     "DELIVERY": "delivery deliveries shipping shipment ship shipto lieferung liefer versand livraison expedition "
-                "dispatch deliver freight",
+                "dispatch deliver freight destination",
     "ADDRESS": "address addresses addr adresse adressen anschrift",
     "STREET": "street str strasse rue line1 address1 adresszeile1 voie streetaddress",
-    "STREET2": "street2 line2 address2 adresszeile2 complement addresscomplement adresszusatz zusatz suite",
+    "STREET2": "street2 line2 address2 adresszeile2 complement addresscomplement adresszusatz zusatz suite "
+               "building batiment gebaeude apartment apt appartement wohnung floor etage",
     "CITY": "city town ort stadt ville localite locality wohnort commune",
     "ZIP": "zip zipcode postcode postalcode postal plz postleitzahl codepostal cp npa",
     "COUNTRY": "country countries land pays laender countrycode iso",
@@ -61,11 +64,11 @@ _RAW: dict[str, str] = {
     "MOBILE": "mobile cell cellphone handy mobil portable gsm mobiltelefon",
     "FAX": "fax telefax telecopie",
     "EMAIL": "email mail emailaddress courriel mel adresseemail emailadresse mailadresse",
-    "NAME": "name names nom bezeichnung designation libelle label title titel intitule",
+    "NAME": "name names nom bezeichnung designation libelle label title titel intitule full fullname",
     "FIRST": "first firstname vorname prenom given givenname forename",
     "LAST": "last lastname nachname familienname surname family familyname nomdefamille",
     "COMPANY": "company firma unternehmen societe entreprise organisation organization org raisonsociale "
-               "companyname firmenname",
+               "companyname firmenname business corporate corporation",
     "VAT": "vat vatnumber ustid ustidnr ustidnummer umsatzsteuerid tva tvaintracom taxid taxnumber steuernummer "
            "siret siren uid",
     "TAX": "tax taxes steuer mwst ust taxe tva vat taxamount steuerbetrag",
@@ -89,7 +92,7 @@ _RAW: dict[str, str] = {
     "REFERENCE": "reference ref referenz ref external extern externe beleg externalreference yourref customerref externaldocumentno numatcard "
                  "purchaseordernumber",
     "SKU": "sku item items article artikel produkt product products prod itemid itemcode articlecode "
-           "artikelnummer artnr reference material matnr",
+           "artikelnummer artnr reference material matnr offer offers model mpn",
     "DESCRIPTION": "description desc beschreibung descriptif details detail text texte body longtext langtext",
     "SHORT": "short kurz court summary resume kurzbeschreibung",
     "WEIGHT": "weight gewicht poids wt kg grams",
@@ -144,10 +147,20 @@ _RAW: dict[str, str] = {
     "DISTRICT": "district neighbourhood neighborhood suburb quartier ortsteil stadtteil barrio colonia wijk",
     "LOGIN": "login username user nickname nick benutzer benutzername pseudo",
     "TAG": "tag tags labels keywords schlagworte etichette etiquetas",
+    # round 5: an exchange rate is not a tax or discount rate; a company register number is not
+    # a VAT number (Czech IČO vs DIČ, Polish REGON vs NIP); bookkeeping sides; a private person
+    "EXCHANGE": "exchange wechselkurs kurs fx cambio wisselkoers valutakurs",
+    "REGISTRATION": "registration regnr registernummer handelsregister hrb companynumber regon krs kvk ico siren",
+    "DEBIT": "debit debet",
+    "CREDIT": "credit kredit",
+    "PERSON": "person private privat privatperson individual particulier privato",
+    # search-engine texts of a product page: not its name or description
+    "SEO": "meta seo metatitle metadescription metakeywords slug",
 }
 
 LEXICON: dict[str, tuple[str, ...]] = {}
-for _concept, _terms in [*_RAW.items(), *lexicon_it_es_nl.TERMS.items(), *lexicon_pt_pl_nordic_cs.TERMS.items()]:
+for _concept, _terms in [*_RAW.items(), *lexicon_it_es_nl.TERMS.items(), *lexicon_pt_pl_nordic_cs.TERMS.items(),
+                         *lexicon_fi_ro_tr.TERMS.items()]:
     for _t in dict.fromkeys(x for t in _terms.replace("|", " ").split() for x in _spellings(t)):
         if _concept not in LEXICON.get(_t, ()):
             LEXICON[_t] = (*LEXICON.get(_t, ()), _concept)
@@ -181,8 +194,12 @@ for _term, _concepts in {
     "fraisdeport": "DELIVERY COST", "belegfeld": "REFERENCE NUMBER", "steuersatz": "TAX RATE",
     "mwstsatz": "TAX RATE", "saleprice": "DISCOUNT PRICE", "basismengeneinheit": "UNIT",
     "denominazione": "COMPANY NAME", "validfrom": "VALID FROM", "validto": "VALID UNTIL",
-    "addressline": "STREET", "addressline1": "STREET", "addressline2": "STREET2", "hausnummer": "STREET NUMBER", "housenumber": "STREET NUMBER", "secondline": "STREET2", "prixachat": "COST PRICE", "prixdachat": "COST PRICE", "purchaseprice": "COST PRICE", "achat": "COST", "kontonummer": "IBAN",
-}.items() | lexicon_it_es_nl.COMPOSITES.items() | lexicon_pt_pl_nordic_cs.COMPOSITES.items():
+    "addressline": "STREET", "addressline1": "STREET", "businessname": "COMPANY NAME", "tradename": "COMPANY NAME",
+    "exchangerate": "EXCHANGE RATE", "companyid": "REGISTRATION", "registrationnumber": "REGISTRATION",
+    "textline": "NOTE", "textline1": "NOTE", "textline2": "NOTE", "textzeile": "NOTE", "vatid": "VAT",
+    "addressline2": "STREET2", "hausnummer": "STREET NUMBER", "housenumber": "STREET NUMBER", "secondline": "STREET2", "prixachat": "COST PRICE", "prixdachat": "COST PRICE", "purchaseprice": "COST PRICE", "achat": "COST", "kontonummer": "IBAN",
+}.items() | lexicon_it_es_nl.COMPOSITES.items() | lexicon_pt_pl_nordic_cs.COMPOSITES.items() \
+        | lexicon_fi_ro_tr.COMPOSITES.items():
     # (the item sets agree where they overlap: one term, one reading)
     for _t in _spellings(_term):
         LEXICON[_t] = tuple(_concepts.split())
@@ -199,7 +216,7 @@ RELATED: dict[frozenset[str], float] = {frozenset(k.split()): v for k, v in {
     "ID REFERENCE": 0.4, "NUMBER REFERENCE": 0.5, "ADDRESS STREET": 0.6, "PHONE MOBILE": 0.5, "NAME COMPANY": 0.4,
     "NAME LAST": 0.4, "CREATED DATE": 0.5, "STATUS ACTIVE": 0.5, "PAYMENT STATUS": 0.4, "CUSTOMER COMPANY": 0.4,
     "SKU ID": 0.3, "COST AMOUNT": 0.4, "BALANCE DUE": 0.6, "DISTRICT CITY": 0.4, "LOGIN ID": 0.3,
-    "BALANCE AMOUNT": 0.4, "NOTE DESCRIPTION": 0.5, "RATE TAX": 0.3, "GROSS TOTAL": 0.5, "NET TOTAL": 0.3, "CARRIER DELIVERY": 0.5, "EMAIL WEBSITE": 0.2,
+    "BALANCE AMOUNT": 0.4, "NOTE DESCRIPTION": 0.5, "RATE TAX": 0.3, "VAT REGISTRATION": 0.4, "GROSS TOTAL": 0.5, "NET TOTAL": 0.3, "CARRIER DELIVERY": 0.5, "EMAIL WEBSITE": 0.2,
 }.items()}
 
 

@@ -12,12 +12,14 @@ __all__ = ["COMPOSITES", "TERMS"]
 
 # concept: Italian | Spanish | Dutch terms (one string per concept, the languages in that order)
 TERMS: dict[str, str] = {
-    "CUSTOMER": "cliente clienti committente | cliente clientes comprador | klant klanten debiteur afnemer relatie "
+    "CUSTOMER": "cliente clienti committente contatto | cliente clientes comprador contacto | klant klanten debiteur "
+                "afnemer relatie "
                 "koper",
     "ORDER": "ordine ordini vendita | pedido pedidos orden venta ventas | bestelling bestellingen verkoop "
              "verkooporder",
     "INVOICE": "fattura fatture | factura facturas | factuur facturen",
-    "DELIVERY": "spedizione spedizioni consegna | envio entrega | levering verzending aflevering bezorging afleveradres",
+    "DELIVERY": "spedizione spedizioni consegna destinazione | envio entrega destino descarga | levering verzending "
+                "aflevering bezorging afleveradres",
     "ADDRESS": "indirizzo | direccion domicilio | adres",
     "STREET": "via | calle | straat straatnaam",
     "CITY": "citta comune localita | ciudad poblacion localidad municipio | plaats woonplaats stad gemeente",
@@ -59,12 +61,12 @@ TERMS: dict[str, str] = {
     "METHOD": "metodo modalita tipo | metodo forma tipo | methode wijze soort",
     "CARRIER": "corriere vettore | transportista | vervoerder",
     "TRACKING": "tracciamento | seguimiento | trackingcode",
-    "NOTE": "note nota | nota observaciones comentario comentarios | opmerking opmerkingen notitie",
+    "NOTE": "note nota causale | nota observaciones comentario comentarios | opmerking opmerkingen notitie",
     "LANGUAGE": "lingua | idioma | taal",
     "ACTIVE": "attivo | activo | actief",
     "GENDER": "sesso | sexo | geslacht aanhef",
-    "LINE": "righe riga | lineas linea | regels regel",
-    "UNIT": "unita | unidad | eenheid",
+    "LINE": "righe riga linee linea dettaglio dettagli | lineas linea | regels regel",
+    "UNIT": "unita unitario | unidad unitario | eenheid",
     "CATEGORY": "categoria | categoria | categorie groep",
     "BRAND": "marca produttore | marca fabricante | merk fabrikant",
     "SUPPLIER": "fornitore | proveedor | leverancier",

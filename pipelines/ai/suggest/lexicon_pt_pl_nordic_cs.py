@@ -37,7 +37,7 @@ TERMS: dict[str, str] = {
     "NAME": "nome | nazwa | namn benämning | navn | název",
     "COMPANY": "empresa razãosocial | firma | företag företagsnamn | firma firmanavn virksomhed | firma společnost",
     "VAT": "cpf cnpj cpfcnpj nif | nip | momsnummer orgnr organisationsnummer vatnummer | cvr cvrnr "
-           "organisasjonsnummer mvanummer | dič ičo",
+           "organisasjonsnummer mvanummer | dič",
     "TAX": "imposto impostos icms | podatek | moms skatt | moms mva skat skatt | daň dph",
     "CURRENCY": "moeda | waluta | valuta | valuta | měna",
     "AMOUNT": "valor vlr montante | kwota wartość | belopp | beløb beløp | částka",
@@ -97,7 +97,7 @@ COMPOSITES: dict[str, str] = {
     "sobrenome": "LAST NAME", "primeironome": "FIRST NAME", "nomecompleto": "NAME", "razaosocial": "COMPANY",
     "nazwisko": "LAST NAME", "imie": "FIRST NAME", "imię": "FIRST NAME", "kodpocztowy": "ZIP",
     "efternamn": "LAST NAME", "förnamn": "FIRST NAME", "efternavn": "LAST NAME", "etternavn": "LAST NAME",
-    "fornavn": "FIRST NAME", "příjmení": "LAST NAME", "jméno": "FIRST NAME", "lagersaldo": "STOCK",
+    "fornavn": "FIRST NAME", "příjmení": "LAST NAME", "jméno": "NAME", "lagersaldo": "STOCK",
     "försäljningspris": "PRICE", "salgspris": "PRICE", "inköpspris": "COST PRICE", "innkjøpspris": "COST PRICE",
     "indkøbspris": "COST PRICE", "kostpris": "COST PRICE", "kundnummer": "CUSTOMER NUMBER",
     "kundenummer": "CUSTOMER NUMBER", "kundenr": "CUSTOMER NUMBER", "artikelnummer": "SKU NUMBER",

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from pipelines.ai.suggest.lexicon import LEXICON, PARENT_RELATED, RELATED, WEIGHT, fold, terms
 
-__all__ = ["ParsedName", "name_similarity", "names_conflict", "normalise", "parse_label", "parse_name", "words"]
+__all__ = ["ROLES", "ParsedName", "name_similarity", "names_conflict", "normalise", "parse_label", "parse_name", "party",
+           "value_concepts", "words"]
 
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _LINKS = ("", "s", "n", "en", "es", "e")
@@ -26,7 +27,8 @@ _AMOUNTS = frozenset({"AMOUNT", "TOTAL", "PRICE", "DISCOUNT", "COST", "TAX"})
 # articles, prepositions and possessives ("Su referencia", "Uw referentie", "Your ref") say nothing
 _STOP = frozenset("de du des la le les d l of the to von der die das den und et and per pour par a au aux en in "
                   "di da del della dei il lo gli el los las con y het een van voor op your our votre notre ihr "
-                  "unser su sus vostro nostro uw ons".split())
+                  "unser su sus vostro nostro uw ons is has pa til for fuer fur med og och av zu im am na ve ile si pe "
+                  "cu".split())
 
 
 def normalise(text: str) -> str:
@@ -113,6 +115,9 @@ def _concepts(ws: list[str]) -> tuple[frozenset[str], frozenset[str]]:
                 break
         else:
             w = ws[i]
+            if w in ("2", "3") and "STREET" in found:
+                # "street_address2", "Adresse 2": the second address line
+                found = (found - {"STREET"}) | {"STREET2"}
             stem = w[:-1] if len(w) > 3 and w.endswith("s") else w
             if stem in LEXICON:
                 found.update(LEXICON[stem])
@@ -122,7 +127,20 @@ def _concepts(ws: list[str]) -> tuple[frozenset[str], frozenset[str]]:
     if found & _QUALIFIERS and "TAX" in found and found - _QUALIFIERS - {"TAX", "VAT"}:
         # "incl. tax", "hors taxe": the tax word qualifies an amount, it is not the tax itself
         found -= {"TAX", "VAT"}
+    if "VAT" in found or "REGISTRATION" in found:
+        found -= {"ID", "NUMBER"}  # a VAT id or a register number is one thing, not an id of something
     return frozenset(found), frozenset(unknown)
+
+
+def value_concepts(values: list[object]) -> frozenset[str]:
+    """The concepts that short word values name (a type field's ``person``/``organization``,
+    ``company``/``private``): what a yes/no flag fed from them may mean."""
+    found: set[str] = set()
+    for v in values:
+        text = str(v).strip()
+        if 0 < len(text) <= 24 and not any(c.isdigit() for c in text):
+            found.update(_concepts(words(text))[0])
+    return frozenset(found)
 
 
 @dataclass(frozen=True)
@@ -134,6 +152,11 @@ class ParsedName:
     parent: frozenset[str]
     text: str  # the leaf's words joined, for trigram likeness
 
+    @cached_property
+    def party(self) -> frozenset[str]:
+        """See :func:`party` (computed once per name: it is asked for every pair)."""
+        return party(self)
+
 
 # a note in brackets after a header ("Price (net)", "Menge [Stk]", "Product Type [Non Editable]",
 # "Vikt (g)"): not a path; its known words qualify the leaf, its unknown ones are dropped
@@ -141,6 +164,10 @@ _NOTE = re.compile(r"\s+[(\[]([^()\[\]]*[^\W\d_][^()\[\]]*)[)\]]")
 # "details"/"info" name a section of a record ("billingDetails", "shipping_info"), a line only alone
 # a leaf that only carries its parent's value
 _CARRIERS = frozenset({"value", "val"})
+_ONE_LETTER = re.compile(r"^[A-Za-z]_[A-Za-z]{2,}")
+# a leaf that is a language code or an index keys one of several values of its parent (Gambio's
+# ``p_name.de``, ``p_cat.0``): the parent says what the value is
+_KEYS = frozenset("de en fr it es nl pt pl sv da nb cs sk fi ro tr hu".split())
 _SECTION_WORDS = frozenset({"detail", "details", "info", "infos"})
 _PARTIES = frozenset({"INVOICE", "DELIVERY", "CUSTOMER", "PAYMENT", "ADDRESS", "COMPANY", "CARRIER", "TAX"})
 
@@ -167,9 +194,11 @@ def parse_name(name: str) -> ParsedName:
     # a dot before a space ends an abbreviation ("Pris eks. mva", "Tel. privat"): not a path
     name = re.sub(r"\.\s+", " ", _NOTE.sub("", name) or name)
     segments = [s for s in re.split(r"[.\[\]/]+", name) if s]
-    if len(segments) > 1 and segments[-1].lower() in _CARRIERS:
+    if len(segments) > 1 and (segments[-1].lower() in _CARRIERS | _KEYS or segments[-1].isdigit()):
         # QuickBooks' CurrencyRef.value: the parent says what the value is
         segments = segments[:-1]
+    if segments and _ONE_LETTER.match(segments[-1]):
+        segments[-1] = segments[-1][2:]  # a one-letter table prefix: Gambio's "p_id", "p_shortdesc"
     leaf_words = words(segments[-1]) if segments else []
     leaf, unknown = _concepts(leaf_words)
     parent: set[str] = set()
@@ -182,6 +211,13 @@ def _weighted_overlap(a: frozenset[str], b: frozenset[str],
                       related: dict[frozenset[str], float] = RELATED) -> float:
     if not a or not b:
         return 0.0
+    # the same concept sets meet again and again across a schema pair: computed once each
+    return _overlap(a, b, related is PARENT_RELATED)
+
+
+@lru_cache(maxsize=65536)
+def _overlap(a: frozenset[str], b: frozenset[str], parents: bool) -> float:
+    related = PARENT_RELATED if parents else RELATED
     inter = sum(WEIGHT.get(c, 1.0) for c in a & b)
     # a concept one side lacks counts partly when the other has a related one (stock ~ quantity)
     for x in a - b:
@@ -211,7 +247,23 @@ def _trigram_sim(a: str, b: str) -> float:
 
 #: one side has the first, the other the second: the names contradict each other
 _CONFLICTS = (("NET", "GROSS"), ("FIRST", "LAST"), ("COST", "DISCOUNT"), ("STREET", "STREET2"), ("FROM", "UNTIL"),
-              ("CREATED", "DUE"), ("MIN", "MAX"))
+              ("CREATED", "DUE"), ("MIN", "MAX"), ("DEBIT", "CREDIT"), ("ID", "QUANTITY"), ("ID", "STOCK"))
+# the parties of a document: the billed one and the one delivered to (OpenCart's "payment_*"
+# address is the billing address)
+_PARTIES_OF = (frozenset({"INVOICE"}), frozenset({"DELIVERY"}))
+_ADDRESS_PARTS = frozenset({"ADDRESS", "STREET", "STREET2", "CITY", "ZIP", "COUNTRY", "REGION", "COMPANY", "FIRST",
+                            "LAST", "PHONE", "NAME"})
+#: a qualifier says whose or which a thing is (the delivery's, the order's); the rest is the thing
+ROLES = frozenset({"DELIVERY", "INVOICE", "PAYMENT", "CUSTOMER", "ORDER", "LINE", "SUPPLIER", "DOCUMENT"})
+
+
+def party(n: ParsedName) -> frozenset[str]:
+    """INVOICE or DELIVERY when the name (leaf or parents) says whose address or contact it is."""
+    every = n.leaf | n.parent
+    found = every & {"INVOICE", "DELIVERY"}
+    if not found and "PAYMENT" in every and n.leaf & _ADDRESS_PARTS:
+        found = frozenset({"INVOICE"})
+    return found if len(found) == 1 else frozenset()
 
 
 def names_conflict(a: ParsedName, b: ParsedName) -> bool:
@@ -219,14 +271,30 @@ def names_conflict(a: ParsedName, b: ParsedName) -> bool:
     ``total_discount``), net vs gross, first vs last name, cost vs discount."""
     if ("RATE" in a.leaf) != ("RATE" in b.leaf) and (a.leaf | b.leaf) - {"RATE"} & _AMOUNTS:
         return True
+    pa, pb = a.party, b.party
+    if pa and pb and pa != pb and (a.leaf | b.leaf) & _ADDRESS_PARTS:
+        return True  # the billing address is not the delivery address
     return any((x in a.leaf and y in b.leaf and y not in a.leaf and x not in b.leaf)
                or (y in a.leaf and x in b.leaf and x not in a.leaf and y not in b.leaf) for x, y in _CONFLICTS)
+
+
+@lru_cache(maxsize=65536)
+def _other_things(a: frozenset[str], b: frozenset[str]) -> bool:
+    """True when, qualifiers (:data:`ROLES`) aside, the two leaves name unrelated things."""
+    ha, hb = a - ROLES, b - ROLES
+    return bool(ha and hb and not ha & hb
+                and not any(RELATED.get(frozenset((x, y)), 0.0) >= 0.5 for x in ha for y in hb))
 
 
 def name_similarity(a: ParsedName, b: ParsedName) -> float:
     """0..1: how alike two names are (see the module docstring)."""
     concepts = _weighted_overlap(a.leaf | a.leaf_unknown, b.leaf | b.leaf_unknown)
-    chars = _trigram_sim(a.text, b.text)
+    if concepts and _other_things(a.leaf, b.leaf):
+        # only a qualifier in common ("deliveryComment" vs "shipping_address_1"): not the same thing
+        concepts *= 0.5
+    # letters speak for words the lexicon does not know; two known words are their concepts
+    # (the "id" of a category and the "id" of a product are spelled alike)
+    chars = _trigram_sim(a.text, b.text) if a.leaf_unknown or b.leaf_unknown or not a.leaf or not b.leaf else 0.0
     leaf = max(concepts, 0.85 * chars) if concepts < 1.0 else 1.0
     if a.parent and b.parent:
         # context: billing.city vs shipping.city differ by their parents only

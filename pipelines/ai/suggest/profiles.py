@@ -39,7 +39,19 @@ _CURRENCIES = frozenset("EUR USD GBP CHF JPY CNY SEK NOK DKK PLN CZK HUF RON BGN
                         "TRY ZAR SGD HKD KRW".split())
 # yes/no in the languages of the lexicon (sim/não, tak/nie, ja/nej/nei, ano/ne, sì/no)
 _BOOLS = frozenset("true false yes no ja nein oui non y n j t f x wahr falsch vrai faux on off si nao sim tak nie "
-                   "nej nei ano ne".split())
+                   "nej nei ano ne kylla kyllä ei da nu evet hayir hayır".split())
+# legal forms that end a company's name (GmbH, S.L., Sp. z o.o., A/S, Oy, SRL, A.Ş., Lda.)
+_COMPANY = re.compile(r"[\s,](GmbH|AG|KG|OHG|UG|e\.\s?K\.|SARL|SAS|SA|S\.A\.|S\.L\.|SL|SRL|S\.R\.L\.|S\.r\.l\.|SpA|"
+                      r"S\.p\.A\.|[Ss]p\.\s?z\s?o\.\s?o\.|BV|B\.V\.|NV|N\.V\.|AB|ASA|AS|A/S|ApS|Oy|Oyj|Ltd\.?|Limited|"
+                      r"LLC|Inc\.?|Corp\.?|Corporation|PLC|plc|s\.r\.o\.|a\.s\.|Kft\.?|Lda\.?|Ltda\.?|A\.Ş\.|Ltd\.\s?Şti\.?|S\.C\.|"
+                      r"SE)$")
+# a person's full name: two to four capitalised words (particles allowed: "van den Berg", "de Vries")
+_PERSON = re.compile(r"^[^\W\d_][^\W\d_'’-]+(\s+((van|von|de|der|den|da|di|del|la|le|du|dos|das|y|e)\s+)*"
+                     r"[^\W\d_][^\W\d_'’-]+){1,3}$")
+_PARTICLES = frozenset("van von de der den da di del la le du dos das y e".split())
+# an opaque generated key: a UUID, or a long run of letters and digits mixed (Square's customer ids)
+_TOKEN = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$|^(?=.*\d)(?=.*[A-Za-z])"
+                    r"[A-Za-z0-9_]{16,}$", re.I)
 _RE = {
     "email": re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I),
     "url": re.compile(r"^(https?://|www\.)\S+$", re.I),
@@ -70,8 +82,10 @@ _NEAR = {("country_name", "country2"): 0.8, ("country_name", "country3"): 0.8, (
          ("epoch", "date_dot"): 0.6, ("epoch", "date_slash"): 0.6, ("epoch", "int"): 0.3, ("date_iso", "date_dot"): 0.85, ("date_iso", "date_slash"): 0.85,
          ("date_dot", "date_slash"): 0.85, ("datetime", "date_dot"): 0.7, ("datetime", "date_slash"): 0.7,
          ("bool", "int"): 0.4, ("text", "name"): 0.7, ("code", "int"): 0.4, ("code", "text"): 0.3, ("code", "name"): 0.5,
-         ("ean", "int"): 0.3, ("phone", "int"): 0.2, ("html", "text"): 0.6, ("country2", "code"): 0.3,
-         ("currency", "code"): 0.3, ("country3", "code"): 0.3, ("country2", "country3"): 0.7}
+         ("ean", "int"): 0.3, ("phone", "int"): 0.2, ("html", "text"): 0.6, ("html", "name"): 0.4, ("country2", "code"): 0.3,
+         ("currency", "code"): 0.3, ("country3", "code"): 0.3, ("country2", "country3"): 0.7,
+         ("company", "name"): 0.6, ("company", "text"): 0.6, ("person", "name"): 0.6, ("person", "text"): 0.6,
+         ("company", "person"): 0.5, ("token", "code"): 0.5, ("token", "text"): 0.2, ("token", "name"): 0.2}
 
 
 def _ean_ok(digits: str) -> bool:
@@ -130,8 +144,15 @@ def kind_of(value: Any) -> str:
         return "iban"
     if _RE["phone"].match(text) and sum(c.isdigit() for c in text) >= 7:
         return "phone"
+    if _TOKEN.match(text):
+        return "token"
     if _RE["code"].match(text) and (any(c.isdigit() or c in "-_" for c in text) or len(text) >= 3):
         return "code"  # A-1001, TS-RED-M, NOT_PAID, BLUE: upper-case tokens are codes, not names
+    if _COMPANY.search(text):
+        return "company"
+    if len(text) <= 40 and _PERSON.match(text) and all(w[0].isupper() and not w[1:].isupper()
+                                                              for w in text.split() if w not in _PARTICLES):
+        return "person"
     if len(text) <= 40 and text[:1].isupper() and len(text.split()) <= 3:
         return "name"
     return "text"
@@ -171,6 +192,8 @@ class Profile:
     n: int = 0
     #: the non-zero numbers among the values
     numbers: frozenset[float] = frozenset()
+    #: the share of the numbers that have a fractional part (amounts do, ids and counts do not)
+    fraction: float = 0.0
 
 
 def _number(value: Any) -> float | None:
@@ -205,6 +228,9 @@ def _canonical(value: Any, kind: str) -> tuple[str, ...]:
     if kind in ("country_name", "country2", "country3"):
         # one country, however written: "Italia", "IT", "ITA" are "it"
         return ((country_code(text) or _COUNTRIES3.get(text.upper()) or text).lower(),)
+    if kind == "html":
+        # the text of a snippet: "<p>Spülmaschinenfest</p>" is what a plain-text field holds
+        return (_TAGS.sub(" ", text).strip().lower(),)
     if _PUNCTUATED.match(text):
         # tax ids and the like, with or without their punctuation: "123.456.789-09" is 12345678909
         return text.lower(), re.sub(r"\D", "", text)
@@ -232,9 +258,12 @@ def profile(samples: list[Any] | None) -> Profile:
                 numbers.add(num)
     n = len(values)
     return Profile({k: c / n for k, c in counts.items()}, sum(mags) / len(mags) if mags else None,
-                   sum(len(str(v)) for v in values) / n, frozenset(canon), n, frozenset(numbers))
+                   sum(len(str(v)) for v in values) / n, frozenset(canon), n, frozenset(numbers),
+                   sum(not x.is_integer() for x in numbers) / len(numbers) if numbers else 0.0)
 
 
+
+_TAGS = re.compile(r"\s*<[^>]*>\s*")
 _PUNCTUATED = re.compile(r"^(?=(\D*\d){8})[\d./ -]+$")
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TRIVIAL = frozenset({"0", "1", "true", "false", "yes", "no", "y", "n"})
@@ -273,6 +302,9 @@ def shared_values(a: Profile, b: Profile) -> tuple[float, int]:
     return (0.7, k) if k else (0.0, 0)
 
 
+_TEXTS = frozenset({"text", "name", "html", "person", "company"})
+
+
 def _kind_sim(a: str, b: str) -> float:
     if a == b:
         return 1.0
@@ -288,7 +320,7 @@ def profile_similarity(a: Profile, b: Profile) -> float | None:
     sim = min(1.0, kinds / norm) if norm else 0.0
     if a.magnitude is not None and b.magnitude is not None and not _scale(a, b):
         sim *= 0.6 + 0.4 * math.exp(-abs(a.magnitude - b.magnitude))  # a price is not a quantity
-    elif a.length and b.length and max(a.kinds, key=a.kinds.__getitem__) in ("text", "name", "html"):
+    elif a.length and b.length and max(a.kinds, key=a.kinds.__getitem__) in _TEXTS:
         sim *= 0.7 + 0.3 * min(a.length, b.length) / max(a.length, b.length)
     if a.values & b.values:
         sim = min(1.0, sim + 0.15 * len(a.values & b.values) / min(len(a.values), len(b.values)))

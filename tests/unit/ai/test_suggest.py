@@ -81,8 +81,11 @@ def test_a_target_without_source_gets_no_confident_candidate() -> None:
 # subset (0.974/0.991 in round 4) and the whole tuned part keeps 0.95/0.98. Round 3's 9
 # held-out pairs measured 0.724/0.902 untuned; round 4 moved them into tuned/ and tuned on
 # them with general rules (1.0/1.0 at the end of round 4): their floor sits just below that.
-# The held-out part is round 4's new set of 14 pairs, never tuned on, measured once after tuning
-# (0.860/0.959: the goals of 0.9/0.98 are NOT met); its floor sits just below that measurement.
+# Round 4's 14 held-out pairs measured 0.860/0.959 untuned; round 5 moved them into tuned/ and
+# tuned on them with general rules (0.964/0.990 at the end of round 5): their floor sits just
+# below that. The held-out part is round 5's new set of 19 pairs, never tuned on, measured once
+# after tuning by someone who did not tune (0.909/0.966: top-3's goal of 0.98 is NOT met); its
+# floor sits just below that measurement.
 _ROUND2_HELDOUT = frozenset({
     "magento_customer_to_sap_b1_business_partner", "magento_order_to_ebp_piece_fr",
     "paypal_transactions_de_to_datev_buchungsstapel", "sage100_artikel_to_shopware6_product",
@@ -94,12 +97,21 @@ _ROUND3_HELDOUT = frozenset({
     "nuvemshop_order_to_bling_pedido_pt", "s4hana_price_conditions_to_commercetools_price_de",
     "squarespace_products_to_fortnox_artikel_sv", "stripe_invoice_to_quickbooks_online_invoice",
     "wix_contacts_to_danea_easyfatt_clienti_it"})
+_ROUND4_HELDOUT = frozenset({
+    "cdiscount_order_to_acumatica_sales_order", "ebay_order_to_economic_order_da",
+    "gambio_products_to_sevdesk_part_de", "kaufland_order_units_to_billbee_order_de",
+    "klarna_order_customer_to_visma_eekonomi_kund_sv", "mollie_payments_to_fec_ecritures_fr",
+    "netsuite_inventory_to_kaufland_units_stock", "opencart_order_to_tripletex_order_no",
+    "shoper_order_to_fakturownia_invoice_pl", "shoptet_orders_cs_to_pohoda_objednavka_cs",
+    "square_customer_to_moneybird_contact_nl", "vtex_client_to_holded_contact_es",
+    "worten_mirakl_order_to_moloni_fatura_pt", "zoho_books_invoice_to_fatturapa_it"})
 
 
 @pytest.mark.parametrize("part,subset,top1,top3", [("tuned", None, 0.95, 0.98),
                                                    ("tuned", _ROUND2_HELDOUT, 0.8, 0.93),
                                                    ("tuned", _ROUND3_HELDOUT, 0.97, 0.98),
-                                                   ("heldout", None, 0.85, 0.95)])
+                                                   ("tuned", _ROUND4_HELDOUT, 0.95, 0.98),
+                                                   ("heldout", None, 0.89, 0.95)])
 def test_the_evaluation_set_meets_its_floor(part: str, subset: frozenset[str] | None, top1: float,
                                             top3: float) -> None:
     pairs = [p for p in load_pairs(DATA / part) if subset is None or p["name"] in subset]
@@ -178,3 +190,53 @@ def test_names_added_while_tuning() -> None:
     tgt = parse_schema({"system": "b", "entity": "debitor", "fields": [
         {"name": "Kundennummer", "samples": ["10001", "10002", "10017"]}]})
     assert suggest(src, tgt)["suggestions"][0]["candidates"][0]["source"] == "id"
+
+
+@pytest.mark.parametrize("a,b", [("Asiakasnumero", "customer_number"), ("Toimitusosoite.Katuosoite", "shipping.street"),
+                                 ("Eräpäivä", "due_date"), ("Cod poștal", "postcode"), ("Data facturii", "invoice_date"),
+                                 ("Denumire produs", "product_name"), ("Sipariş Tarihi", "order_date"),
+                                 ("Müşteri Adı", "customer_name"), ("KDV Oranı", "tax_rate"), ("Stok Miktarı", "stock_qty")])
+def test_finnish_romanian_and_turkish_names(a: str, b: str) -> None:
+    assert name_similarity(parse_name(a), parse_name(b)) >= 0.7
+
+
+def _top(src: list[dict], tgt: list[dict], entity: str = "order") -> dict[str, tuple[str, float]]:
+    s = parse_schema({"system": "a", "entity": entity, "fields": src})
+    t = parse_schema({"system": "b", "entity": entity, "fields": tgt})
+    return {e["target"]: (e["candidates"][0]["source"], e["candidates"][0]["confidence"])
+            for e in suggest(s, t)["suggestions"]}
+
+
+def test_rules_added_in_round_5() -> None:
+    # the billing address does not feed the delivery address, even with the same values
+    got = _top([{"name": "payment_city", "samples": ["Oslo", "Bergen"]},
+                {"name": "shipping_city", "samples": ["Oslo", "Bergen"]}],
+               [{"name": "delivery_destination_city", "samples": ["Oslo", "Bergen"]}])
+    assert got["delivery_destination_city"][0] == "shipping_city"
+    # a flat "orderItem*" column is at line level: a header field is not fed from it
+    got = _top([{"name": "orderItemType", "samples": ["product", "shipping"]},
+                {"name": "orderItemName", "samples": ["Mug", "Cap"]}],
+               [{"name": "orderHeader.orderType", "samples": ["receivedOrder"]},
+                {"name": "orderDetail.orderItem.text", "samples": ["Mug"]}])
+    assert got["orderHeader.orderType"][1] < 0.5
+    # a line's only text field is fed by the item's name; a bare "code" labelled NIF/CIF is a tax id
+    got = _top([{"name": "line_items.name", "samples": ["Desk 140", "Lamp"]},
+                {"name": "line_items.description", "samples": ["Oak top", "Office hours"]},
+                {"name": "id", "samples": ["a1b2c3d4-0000-4000-8000-000000000001"]},
+                {"name": "vat_number", "samples": ["B12345674", "A87654325"]}],
+               [{"name": "DettaglioLinee.Descrizione", "samples": ["Chair", "Toner"]},
+                {"name": "code", "label": "NIF/CIF", "samples": ["B87654321", "A11223344"]}], "contact")
+    assert got["DettaglioLinee.Descrizione"][0] == "line_items.name" and got["code"][0] == "vat_number"
+    # legal forms mark company names; a "rate" of 250.00 is a price
+    assert kind_of("Pereira & Filhos, Lda.") == "company" and kind_of("Weber Haustechnik GmbH") == "company"
+    assert kind_of("Daan de Vries") == "person" and kind_of("Café en grains 1 kg") != "company"
+    got = _top([{"name": "line_items.rate", "samples": ["250.00", "89.90"]},
+                {"name": "line_items.tax_percentage", "samples": ["22", "10"]}],
+               [{"name": "lines.unit_price", "samples": ["120.00", "35.50"]},
+                {"name": "lines.vat_rate", "samples": ["22", "4"]}])
+    assert got["lines.unit_price"][0] == "line_items.rate" and got["lines.vat_rate"][0] == "line_items.tax_percentage"
+    # a yes/no flag is fed from a type field whose values name it
+    got = _top([{"name": "customer.type", "samples": ["person", "organization", "person"]},
+                {"name": "order_amount", "samples": [129900, 845000]}],
+               [{"name": "IsPrivatePerson", "samples": [True, False, True]}], "customer")
+    assert got["IsPrivatePerson"][0] == "customer.type"
