@@ -13,7 +13,10 @@ the parsed name (:mod:`.names`) after these readings, the parsed label, the valu
   ``title`` of an item or a line is its name, not a salutation;
 - labels: a label that says more than the name stands for it (``code`` labelled ``NIF/CIF`` is a
   tax id), one that says less (``InvoiceCountryCode`` labelled ``Land``) adds nothing;
-- values: a ``rate`` of 250.00 is a price (a billing rate), not a percentage;
+- values: a ``rate`` of 250.00 is a price (a billing rate), not a percentage; a bare party word
+  holding codes or integers (``firma``: ``code:NOVAK``) is the party's id;
+- the sender: a shipping word under a sender's address is the dispatch (``Versandort`` of
+  ``shipFromAddress``), not the delivery party;
 - level: a field is at line level when a parent is a line (``SalesLine.*``) or its own name starts
   with a line word in a flat export (``orderItemType``, ``LineTotal``);
 - the target document's own number (``Ordernummer`` of an order) and references to another
@@ -44,6 +47,20 @@ _LINE_HEADS = frozenset("orderitem orderitems lineitem lineitems line lines orde
                         "zeile ligne riga linea regel rivi satir linie pozycja polozka radek".split())
 # a rate with these is a percentage whatever its values (a tax rate, an exchange rate)
 _TRUE_RATES = frozenset({"TAX", "VAT", "DISCOUNT", "EXCHANGE"})
+
+
+_PARTY_WORDS = frozenset({"CUSTOMER", "COMPANY", "SUPPLIER", "CARRIER"})
+
+
+def _keyed(p: Profile) -> bool:
+    """Most values are codes, integers or opaque tokens (keys of records, not names)."""
+    return p.n >= 2 and p.kinds.get("code", 0.0) + p.kinds.get("int", 0.0) + p.kinds.get("token", 0.0) >= 0.6
+
+
+def _senders(n: ParsedName) -> ParsedName:
+    if "DELIVERY" in n.leaf and "SENDER" in n.leaf | n.parent:
+        return replace(n, leaf=n.leaf - {"DELIVERY"})
+    return n
 
 
 def _level(name: str, parsed: ParsedName) -> str:
@@ -107,6 +124,10 @@ def _in_context(names: list[ParsedName], parents: list[str], levels: list[str],
         elif (levels[i] == "line" and n.leaf - {"LINE", "SKU"} == {"DESCRIPTION"}
               and not any("NAME" in leaf for leaf in sib)):
             out[i] = replace(n, leaf=(n.leaf - {"DESCRIPTION"}) | {"NAME"})
+        elif n.leaf and n.leaf <= _PARTY_WORDS and _keyed(profiles[i]):
+            # a bare party word holding codes or numbers ("firma": code:NOVAK, "customer": 1042)
+            # points at the party's record: it is the party's id, not its name
+            out[i] = replace(n, leaf=n.leaf | {"ID"})
         elif "RATE" in n.leaf and not n.leaf & _TRUE_RATES and profiles[i].numbers \
                 and max(abs(x) for x in profiles[i].numbers) > 100:
             out[i] = replace(n, leaf=(n.leaf - {"RATE"}) | {"PRICE"})
@@ -145,6 +166,10 @@ class Side:
         # a label that says more than the name ("Sconto %" for "sconto") is what the name means
         names = [replace(n, leaf=lb.leaf) if lb is not None and lb.leaf > n.leaf else n
                  for n, lb in zip(names, self.labels, strict=True)]
+        # under a sender's address a shipping word is the dispatch ("Versandort" of shipFromAddress):
+        # the sender's, not the delivery party's
+        names = [_senders(n) for n in names]
+        self.labels = [None if lb is None else _senders(lb) for lb in self.labels]
         self.profiles: list[Profile] = [profile(list(f.samples)) for f in schema.fields]
         self.levels = [_level(f.name, r) for f, r in zip(schema.fields, raw, strict=True)]
         self.names = _in_context(names, self.parents, self.levels, self.profiles, bool(entity & {"SKU"}))

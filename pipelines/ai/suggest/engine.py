@@ -48,6 +48,7 @@ _KEY_CLASH = 0.6
 _W_FLAG = 0.3
 _OWN_FACTOR = 0.75
 _REF_TEXT = 0.7
+_OWN_TEXT = 0.5
 _OWN_NUMBER = "the target's own document number: usually assigned by the target system, not mapped"
 
 
@@ -64,6 +65,11 @@ def _pair(t: Side, i: int, s: Side, j: int, on: set[str]) -> tuple[float, list[s
             # number, which people see, before its internal id)
             text = _REF_TEXT if "NUMBER" in s.names[j].leaf else _REF_TEXT - 0.05
             why.append("the source document's own number, kept as the target's reference")
+        elif t.own_number[i] and s.own_number[j] and text < _OWN_TEXT:
+            # when a target document's number is mapped at all, it is the source document's own
+            # (ABRA's "kod" into iDoklad's DocumentNumber); its confidence stays below 0.5
+            text = _OWN_TEXT
+            why.append("the source document's own number")
     if "labels" in on and (t.labels[i] is not None or s.labels[j] is not None):
         combos = [(t.labels[i], s.names[j]), (t.names[i], s.labels[j]), (t.labels[i], s.labels[j])]
         best = max((name_similarity(a, b) for a, b in combos if a is not None and b is not None), default=0.0)

@@ -1,7 +1,8 @@
 """The concept lexicon: field-name words of shops and ERPs in English, German and French, with
 their abbreviations, plus Italian, Spanish and Dutch (:mod:`.lexicon_it_es_nl`) and Portuguese,
-Polish, Swedish, Danish, Norwegian and Czech (:mod:`.lexicon_pt_pl_nordic_cs`) and Finnish,
-Romanian and Turkish (:mod:`.lexicon_fi_ro_tr`), each mapped to
+Polish, Swedish, Danish, Norwegian and Czech (:mod:`.lexicon_pt_pl_nordic_cs`), Finnish,
+Romanian and Turkish (:mod:`.lexicon_fi_ro_tr`) and Hungarian, Slovak, Croatian, Estonian and
+Greek in Latin letters (:mod:`.lexicon_hu_sk_hr_et_el`), each mapped to
 concept ids (``"vorname" -> FIRST NAME``).
 
 A term is stored folded by :func:`fold` (lower case, umlauts as ae/oe/ue, accents and strokes
@@ -15,7 +16,12 @@ from __future__ import annotations
 
 import unicodedata
 
-from pipelines.ai.suggest import lexicon_fi_ro_tr, lexicon_it_es_nl, lexicon_pt_pl_nordic_cs
+from pipelines.ai.suggest import (
+    lexicon_fi_ro_tr,
+    lexicon_hu_sk_hr_et_el,
+    lexicon_it_es_nl,
+    lexicon_pt_pl_nordic_cs,
+)
 
 __all__ = ["LEXICON", "PARENT_RELATED", "RELATED", "WEIGHT", "fold", "terms"]
 
@@ -46,12 +52,13 @@ def fold(text: str) -> str:
 _RAW: dict[str, str] = {
     "CUSTOMER": "customer customers cust cst client clients kunde kunden kd kdn debitor debitoren debtor "
                 "buyer acheteur shopper account accounts acct partner bp businesspartner card cardcode tiers "
-                "soldto selltocustomer contact",
+                "soldto selltocustomer contact contractor",
     "ORDER": "order orders ord bestellung bestellungen auftrag auftraege commande commandes cde so salesorder "
              "purchase vente sales sale verkauf",
     "INVOICE": "invoice invoices inv rechnung rechnungen re facture factures fact billing bill billed faktura",
     "DELIVERY": "delivery deliveries shipping shipment ship shipto lieferung liefer versand livraison expedition "
-                "dispatch deliver freight destination",
+                "dispatch deliver freight destination consignee empfaenger "
+                "warenempfaenger ontvanger geadresseerde prijemce mottagare modtager mottaker",
     "ADDRESS": "address addresses addr adresse adressen anschrift",
     "STREET": "street str strasse rue line1 address1 adresszeile1 voie streetaddress",
     "STREET2": "street2 line2 address2 adresszeile2 complement addresscomplement adresszusatz zusatz suite "
@@ -82,13 +89,14 @@ _RAW: dict[str, str] = {
     "QUANTITY": "quantity qty quantities menge anzahl quantite qte qt count stueck stk pieces pcs nb units",
     "DISCOUNT": "discount discounts rabatt remise reduction nachlass skonto voucher coupon",
     "DATE": "date datum dt day tag jour on at",
-    "CREATED": "created creation create erstellt angelegt anlage creation cree add added placed",
+    "CREATED": "created creation create erstellt angelegt anlage creation cree add added placed issue issued "
+               "emission emis ausgestellt",
     "UPDATED": "updated update modified modification changed geaendert aenderung modifie maj upd lastmodified",
     "DUE": "due faellig faelligkeit echeance deadline limite payby",
     "BIRTH": "birth birthday birthdate dob geburtstag geburtsdatum naissance datedenaissance born",
     "NUMBER": "number no nr num nummer numero n nbr folio",
     "DOCUMENT": "document documents doc dokument dokumentu dokumenty documento documentos documenten",
-    "ID": "id ids identifier key schluessel cle code",
+    "ID": "id ids identifier key schluessel cle code symbol",
     "REFERENCE": "reference ref referenz ref external extern externe beleg externalreference yourref customerref externaldocumentno numatcard "
                  "purchaseordernumber",
     "SKU": "sku item items article artikel produkt product products prod itemid itemcode articlecode "
@@ -116,7 +124,7 @@ _RAW: dict[str, str] = {
     "BANK": "bank banque",
     "LINE": "line lines position positionen pos row rows zeile zeilen ligne lignes item items detail details "
             "lineitems orderlines salesline products articles",
-    "UNIT": "unit einheit unite uom mengeneinheit",
+    "UNIT": "unit einheit unite uom mengeneinheit masseinheit unitofmeasure",
     "CATEGORY": "category categories kategorie warengruppe categorie famille group gruppe groupe class",
     "BRAND": "brand manufacturer hersteller marke fabricant marque vendor",
     "SUPPLIER": "supplier lieferant fournisseur vendor kreditor",
@@ -154,13 +162,19 @@ _RAW: dict[str, str] = {
     "DEBIT": "debit debet",
     "CREDIT": "credit kredit",
     "PERSON": "person private privat privatperson individual particulier privato",
+    # round 6: a parcel's sender (the shop's warehouse) is not its recipient (the delivery party)
+    "SENDER": "sender shipper shipfrom absender versender expediteur mittente remitente afzender nadawca "
+              "odesilatel remetente avsandare avsender afsender",
+    # round 6: the date of the taxable supply (Czech DUZP, German Leistungsdatum, UK tax point)
+    # is neither the issue date nor the due date, though it often falls on the issue day
+    "SUPPLY": "supply taxpoint taxing duzp plneni zdanitelneho teljesites",
     # search-engine texts of a product page: not its name or description
     "SEO": "meta seo metatitle metadescription metakeywords slug",
 }
 
 LEXICON: dict[str, tuple[str, ...]] = {}
 for _concept, _terms in [*_RAW.items(), *lexicon_it_es_nl.TERMS.items(), *lexicon_pt_pl_nordic_cs.TERMS.items(),
-                         *lexicon_fi_ro_tr.TERMS.items()]:
+                         *lexicon_fi_ro_tr.TERMS.items(), *lexicon_hu_sk_hr_et_el.TERMS.items()]:
     for _t in dict.fromkeys(x for t in _terms.replace("|", " ").split() for x in _spellings(t)):
         if _concept not in LEXICON.get(_t, ()):
             LEXICON[_t] = (*LEXICON.get(_t, ()), _concept)
@@ -198,8 +212,14 @@ for _term, _concepts in {
     "exchangerate": "EXCHANGE RATE", "companyid": "REGISTRATION", "registrationnumber": "REGISTRATION",
     "textline": "NOTE", "textline1": "NOTE", "textline2": "NOTE", "textzeile": "NOTE", "vatid": "VAT",
     "addressline2": "STREET2", "hausnummer": "STREET NUMBER", "housenumber": "STREET NUMBER", "secondline": "STREET2", "prixachat": "COST PRICE", "prixdachat": "COST PRICE", "purchaseprice": "COST PRICE", "achat": "COST", "kontonummer": "IBAN",
+    # the unit a quantity is counted in is a unit, not a quantity (D365's QuantityUnitSymbol)
+    "quantityunit": "UNIT", "salesunit": "UNIT",
+    # "Ship via" names the carrier (not an Italian street); a part number is an item number
+    "leistungsdatum": "SUPPLY DATE", "shipvia": "CARRIER METHOD",
+    # a tax class (WooCommerce, Magento, Shopware) names the tax code an item is taxed by
+    "taxclass": "TAX ID", "steuerklasse": "TAX ID", "partnumber": "SKU NUMBER", "partno": "SKU NUMBER", "partnr": "SKU NUMBER",
 }.items() | lexicon_it_es_nl.COMPOSITES.items() | lexicon_pt_pl_nordic_cs.COMPOSITES.items() \
-        | lexicon_fi_ro_tr.COMPOSITES.items():
+        | lexicon_fi_ro_tr.COMPOSITES.items() | lexicon_hu_sk_hr_et_el.COMPOSITES.items():
     # (the item sets agree where they overlap: one term, one reading)
     for _t in _spellings(_term):
         LEXICON[_t] = tuple(_concepts.split())

@@ -51,9 +51,9 @@ TERMS: dict[str, str] = {
     "DISCOUNT": "desconto | rabat | rabatt | rabat rabatt | sleva",
     "DATE": "data | data | datum | dato | datum",
     "CREATED": "criação criado emissão | utworzenia wystawienia | skapad | oprettet opprettet | vytvořeno "
-               "vystavení",
+               "vystavení vyst",
     "UPDATED": "atualização atualizado alterado | zmiany | ändrad uppdaterad | ændret endret | změněno",
-    "DUE": "vencimento | termin | förfallodatum förfallo | forfald forfall | splatnost splatnosti",
+    "DUE": "vencimento | termin | förfallodatum förfallo | forfald forfall | splatnost splatnosti splat",
     "BIRTH": "nascimento | urodzenia | födelsedatum | fødselsdato | narození",
     "NUMBER": "número nro | numer | nummer nr | nummer nr | číslo",
     "ID": "código cod | kod identyfikator | kod | kode | kód",

@@ -119,7 +119,10 @@ def _concepts(ws: list[str]) -> tuple[frozenset[str], frozenset[str]]:
                 # "street_address2", "Adresse 2": the second address line
                 found = (found - {"STREET"}) | {"STREET2"}
             stem = w[:-1] if len(w) > 3 and w.endswith("s") else w
-            if stem in LEXICON:
+            if w == "to" and i == 0:
+                # a leading "to" is a range's upper bound (ToQuantity, to_date beside FromQuantity)
+                found.add("UNTIL")
+            elif stem in LEXICON:
                 found.update(LEXICON[stem])
             elif not w.isdigit() and w not in _STOP:
                 unknown.add(stem)
@@ -258,10 +261,15 @@ ROLES = frozenset({"DELIVERY", "INVOICE", "PAYMENT", "CUSTOMER", "ORDER", "LINE"
 
 
 def party(n: ParsedName) -> frozenset[str]:
-    """INVOICE or DELIVERY when the name (leaf or parents) says whose address or contact it is."""
+    """INVOICE, DELIVERY or SENDER when the name (leaf or parents) says whose address or contact
+    it is."""
     every = n.leaf | n.parent
+    if "SENDER" in every:
+        return frozenset({"SENDER"})  # "ship from" is the sender's, whatever else it says
     found = every & {"INVOICE", "DELIVERY"}
-    if not found and "PAYMENT" in every and n.leaf & _ADDRESS_PARTS:
+    if not found and every & {"PAYMENT", "CUSTOMER"} and n.leaf & _ADDRESS_PARTS and "CUSTOMER" not in n.leaf:
+        # OpenCart's "payment_*" address and a document's customer section (wFirma's
+        # contractor.*) are the billed party's
         found = frozenset({"INVOICE"})
     return found if len(found) == 1 else frozenset()
 

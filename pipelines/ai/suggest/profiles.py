@@ -6,7 +6,8 @@ a point or a comma, integers, booleans in English/German/French spellings or 0/1
 phone numbers, URLs, IBANs, short codes, amounts with a currency sign, rates with ``%``, free
 text), the typical magnitude of numbers, the typical length of texts, and the values in a
 canonical form (a Unix time and ``02.04.2024`` both as ``2024-04-02``, ``1.299,00`` as
-``1299``). :func:`profile_similarity` compares two profiles (0..1, or ``None`` when either side
+``1299``, a URL also as its path; a lookup prefix such as ``code:`` is dropped).
+:func:`profile_similarity` compares two profiles (0..1, or ``None`` when either side
 has no samples: no evidence either way); :func:`shared_values` says how strongly two fields
 hold the same values, also across a power of ten (cents vs amounts, grams vs kilograms).
 :func:`type_similarity` compares declared types.
@@ -56,7 +57,8 @@ _RE = {
     "email": re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I),
     "url": re.compile(r"^(https?://|www\.)\S+$", re.I),
     "html": re.compile(r"<(p|div|br|ul|li|b|strong|span|h\d|em|table)[\s>/]", re.I),
-    "date_iso": re.compile(r"^\d{4}([-/])\d{2}\1\d{2}$"),
+    # an XML date may carry its time zone ("2024-10-01+02:00", "2024-10-01Z": ABRA Flexi, UBL)
+    "date_iso": re.compile(r"^\d{4}([-/])\d{2}\1\d{2}(Z|[+-]\d{2}:\d{2})?$"),
     # SAP, EDI and DATEV write dates as YYYYMMDD
     "date_compact": re.compile(r"^(19[89]|20[0-3])\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])$"),
     "datetime": re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?"),
@@ -70,7 +72,8 @@ _RE = {
     "dec_comma": re.compile(r"^[+-]?\d{1,3}([. \u00a0\u202f]\d{3})*,\d+$|^[+-]?\d+,\d+$"),
     "phone": re.compile(r"^(\+|00)?[\d\s()./-]{7,20}$"),
     "iban": re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9 ]{10,30}$"),
-    "code": re.compile(r"^#?[A-Z0-9][A-Z0-9_-]{1,15}$"),
+    # document numbers with slashes count too ("FV-0145/2024", "FV/2024/01/001": Czech and Polish invoices)
+    "code": re.compile(r"^#?[A-Z0-9][A-Z0-9_/-]{1,19}$"),
 }
 # kinds that are near each other (a decimal column may hold "12" too)
 # a currency sign or code before or after an amount, a percent sign after a rate
@@ -88,6 +91,11 @@ _NEAR = {("country_name", "country2"): 0.8, ("country_name", "country3"): 0.8, (
          ("company", "person"): 0.5, ("token", "code"): 0.5, ("token", "text"): 0.2, ("token", "name"): 0.2}
 
 
+# a relation written with its lookup scheme ("code:CZK", "ext:SHOP:1001": ABRA Flexi, iDoklad
+# exports): the value is what follows (not "https://", which is a URL)
+_SCHEME = re.compile(r"^(code|ext):(?!//)", re.I)
+
+
 def _ean_ok(digits: str) -> bool:
     if len(digits) not in (8, 12, 13, 14):
         return False
@@ -103,7 +111,7 @@ def kind_of(value: Any) -> str:
         return "bool" if value in (0, 1) else "epoch" if _epoch(value) else "int"
     if isinstance(value, float):
         return "dec_point"
-    text = str(value).strip()
+    text = _SCHEME.sub("", str(value).strip())
     if not text:
         return "empty"
     low = text.lower()
@@ -204,8 +212,12 @@ def _number(value: Any) -> float | None:
 def _canonical(value: Any, kind: str) -> tuple[str, ...]:
     """One value as comparable text: ``1712044800`` (Unix time) and ``"02.04.2024"`` both
     become ``"2024-04-02"``, ``"1.299,00"`` becomes ``"1299"``; ``"05/04/2024"`` may be read
-    both ways."""
-    text = str(value).strip()
+    both ways; a URL is also its path (``https://shop.example/shoes/trail-2`` holds the slug
+    ``shoes/trail-2`` a source keeps)."""
+    text = _SCHEME.sub("", str(value).strip())
+    if kind == "url":
+        path = _HOST.sub("", text).strip("/").lower()
+        return (text.lower(), path) if len(path) >= 5 and path != text.lower() else (text.lower(),)
     try:
         if kind == "epoch":
             n = int(value)
@@ -263,6 +275,7 @@ def profile(samples: list[Any] | None) -> Profile:
 
 
 
+_HOST = re.compile(r"^(https?://|www\.)[^/]+", re.I)
 _TAGS = re.compile(r"\s*<[^>]*>\s*")
 _PUNCTUATED = re.compile(r"^(?=(\D*\d){8})[\d./ -]+$")
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -83,9 +83,11 @@ def test_a_target_without_source_gets_no_confident_candidate() -> None:
 # them with general rules (1.0/1.0 at the end of round 4): their floor sits just below that.
 # Round 4's 14 held-out pairs measured 0.860/0.959 untuned; round 5 moved them into tuned/ and
 # tuned on them with general rules (0.964/0.990 at the end of round 5): their floor sits just
-# below that. The held-out part is round 5's new set of 19 pairs, never tuned on, measured once
-# after tuning by someone who did not tune (0.909/0.966: top-3's goal of 0.98 is NOT met); its
-# floor sits just below that measurement.
+# below that. Round 5's 19 held-out pairs measured 0.909/0.966 untuned (false rate 0.105);
+# round 6 moved them into tuned/ and tuned on them with general rules (0.966/0.995 at the end of
+# round 6): their floor sits just below that. The held-out part is round 6's new set, never
+# tuned on, measured once after tuning by someone who did not tune (20 pairs: 0.885/0.951, the
+# goals of 0.9/0.98 are NOT met); its floor sits just below that measurement.
 _ROUND2_HELDOUT = frozenset({
     "magento_customer_to_sap_b1_business_partner", "magento_order_to_ebp_piece_fr",
     "paypal_transactions_de_to_datev_buchungsstapel", "sage100_artikel_to_shopware6_product",
@@ -105,13 +107,24 @@ _ROUND4_HELDOUT = frozenset({
     "shoper_order_to_fakturownia_invoice_pl", "shoptet_orders_cs_to_pohoda_objednavka_cs",
     "square_customer_to_moneybird_contact_nl", "vtex_client_to_holded_contact_es",
     "worten_mirakl_order_to_moloni_fatura_pt", "zoho_books_invoice_to_fatturapa_it"})
+_ROUND5_HELDOUT = frozenset({
+    "abra_flexi_faktura_to_idoklad_issued_invoice_cs", "adyen_settlement_to_sie4_verifikationer_sv",
+    "afterbuy_buyer_to_collmex_kunde_de", "baselinker_order_to_wfirma_faktura_pl", "billy_invoice_to_dinero_invoice_da",
+    "cin7_core_availability_to_empik_offers_pl", "cscart_users_to_italian_erp_anagrafica_clienti_it",
+    "d365fo_sales_price_agreement_to_shopware5_prices_de", "emag_order_to_smartbill_factura_ro",
+    "gls_parcels_de_to_otto_market_shipment", "manomano_order_to_pennylane_invoice_fr",
+    "mijnwebwinkel_products_nl_to_picqer_product", "mycashflow_order_to_netvisor_salesinvoice_fi",
+    "plentymarkets_variation_to_idealo_offer_de", "redsys_notifications_to_contaplus_diario_es",
+    "shopware5_order_to_sage_intacct_sales_order", "sylius_order_to_invoicexpress_fatura_pt",
+    "trendyol_order_to_parasut_fatura_tr", "zettle_refund_to_fiken_credit_note_no"})
 
 
 @pytest.mark.parametrize("part,subset,top1,top3", [("tuned", None, 0.95, 0.98),
                                                    ("tuned", _ROUND2_HELDOUT, 0.8, 0.93),
                                                    ("tuned", _ROUND3_HELDOUT, 0.97, 0.98),
                                                    ("tuned", _ROUND4_HELDOUT, 0.95, 0.98),
-                                                   ("heldout", None, 0.89, 0.95)])
+                                                   ("tuned", _ROUND5_HELDOUT, 0.95, 0.99),
+                                                   ("heldout", None, 0.87, 0.94)])
 def test_the_evaluation_set_meets_its_floor(part: str, subset: frozenset[str] | None, top1: float,
                                             top3: float) -> None:
     pairs = [p for p in load_pairs(DATA / part) if subset is None or p["name"] in subset]
@@ -240,3 +253,73 @@ def test_rules_added_in_round_5() -> None:
                 {"name": "order_amount", "samples": [129900, 845000]}],
                [{"name": "IsPrivatePerson", "samples": [True, False, True]}], "customer")
     assert got["IsPrivatePerson"][0] == "customer.type"
+
+
+def test_rules_added_in_round_6() -> None:
+    # an XML date with its time zone is a date; a document number with slashes is a code
+    assert kind_of("2024-10-01+02:00") == "date_iso" and kind_of("2024-09-30Z") == "date_iso"
+    assert kind_of("FV-0145/2024") == "code" and kind_of("FV/2024/01/001") == "code"
+    # a "code:" lookup prefix is not part of the value
+    assert kind_of("code:CZK") == "currency"
+    # a URL holds the slug a source keeps; the image URL feeds the image, not the product page
+    got = _top([{"name": "itemTexts.urlPath", "samples": ["shoes/trail-pro-2", "kitchen/pot-set-8"]},
+                {"name": "images.url", "samples": ["https://cdn.example.com/i/105.jpg", "https://cdn.example.com/i/230.jpg"]}],
+               [{"name": "url", "samples": ["https://shop.example.com/shoes/trail-pro-2",
+                                            "https://shop.example.com/kitchen/pot-set-8"]},
+                {"name": "imageUrls", "samples": ["https://cdn.example.com/i/105.jpg"]}], "offer")
+    assert got["url"][0] == "itemTexts.urlPath" and got["imageUrls"][0] == "images.url"
+    # a leading "to" is a range's upper bound; the unit a quantity is counted in is a unit
+    got = _top([{"name": "FromQuantity", "samples": ["1", "10"]}, {"name": "ToQuantity", "samples": ["0", "50"]},
+                {"name": "QuantityUnitSymbol", "samples": ["ea", "box"]}, {"name": "PriceSiteId", "samples": ["1", "2"]}],
+               [{"name": "prices.from", "label": "Ab", "samples": [1, 10]},
+                {"name": "prices.to", "label": "Bis", "samples": ["beliebig", "50"]},
+                {"name": "unitId", "label": "Maßeinheit", "samples": [1, 3]}], "price")
+    assert got["prices.to"][0] == "ToQuantity" and got["unitId"][0] == "QuantityUnitSymbol"
+    # a parcel's sender is not its recipient; a document's customer section is the billed party
+    got = _top([{"name": "Empfänger Land", "samples": ["DE", "AT"]}, {"name": "Absender Land", "samples": ["DE", "AT"]}],
+               [{"name": "shipFromAddress.countryCode", "samples": ["DEU", "AUT"]}], "parcel")
+    assert got["shipFromAddress.countryCode"][0] == "Absender Land"
+    got = _top([{"name": "delivery_city", "samples": ["Kraków", "Gdańsk"]},
+                {"name": "invoice_city", "samples": ["Kraków", "Gdańsk"]}],
+               [{"name": "contractor.city", "samples": ["Kraków", "Gdańsk"]}], "invoice")
+    assert got["contractor.city"][0] == "invoice_city"
+    # a bare party word holding codes points at the party's record: its id
+    got = _top([{"name": "firma", "samples": ["code:NOVAK", "code:STAVBY-JIH"]},
+                {"name": "varSym", "samples": ["2024145", "2024146"]}],
+               [{"name": "PartnerId", "samples": [2561021, 2561044]}], "invoice")
+    assert got["PartnerId"][0] == "firma"
+    # the date of the taxable supply is its own date
+    got = _top([{"name": "datVyst", "samples": ["2024-10-01+02:00", "2024-10-03+02:00"]},
+                {"name": "duzpPuv", "samples": ["2024-10-01+02:00", "2024-09-30+02:00"]}],
+               [{"name": "DateOfTaxing", "label": "Datum zdanitelného plnění", "samples": ["2024-10-01", "2024-09-30"]},
+                {"name": "DateOfIssue", "samples": ["2024-10-01", "2024-10-03"]}], "invoice")
+    assert got["DateOfTaxing"][0] == "duzpPuv" and got["DateOfIssue"][0] == "datVyst"
+    # a target document's number, when mapped, is the source document's own (still below 0.5)
+    got = _top([{"name": "kod", "samples": ["FV-0145/2024", "FV-0146/2024"]},
+                {"name": "varSym", "samples": ["2024145", "2024146"]}],
+               [{"name": "DocumentNumber", "samples": ["20240145", "20240146"]}], "invoice")
+    assert got["DocumentNumber"][0] == "kod" and got["DocumentNumber"][1] < 0.5
+
+
+@pytest.mark.parametrize("a,b", [("Számlaszám", "invoice_number"), ("Vevő neve", "customer_name"),
+                                 ("Irányítószám", "zip"), ("Fizetési határidő", "due_date"), ("Egységár", "unit_price"),
+                                 ("Dátum splatnosti", "due_date"), ("Priezvisko", "last_name"), ("Količina", "quantity"),
+                                 ("Broj računa", "invoice_number"), ("Poštanski broj", "postcode"), ("Käibemaks", "tax"),
+                                 ("Kliendi nimi", "customer_name"), ("Arve kuupäev", "invoice_date"),
+                                 ("pelatis.afm", "customer.vat_number"), ("posotita", "qty"), ("Eponymo", "last_name")])
+def test_hungarian_slovak_croatian_estonian_and_greek_names(a: str, b: str) -> None:
+    assert name_similarity(parse_name(a), parse_name(b)) >= 0.7
+
+
+def test_top_three_keeps_a_source_the_assignment_gave_elsewhere() -> None:
+    # both targets look like "email": the one-to-one assignment gives it to one of them, the
+    # other still lists it (below 0.5: it is taken) so that a reviewer sees the alternative
+    s = parse_schema({"system": "a", "entity": "customer", "fields": [
+        {"name": "email", "samples": ["a@b.de", "c@d.fr"]}, {"name": "note", "samples": ["call after 5", "VIP"]}]})
+    t = parse_schema({"system": "b", "entity": "contact", "fields": [
+        {"name": "E-Mail", "samples": ["x@y.de", "c@d.fr"]}, {"name": "ContactMail", "samples": ["x@y.de", "a@b.de"]}]})
+    out = {e["target"]: e["candidates"] for e in suggest(s, t)["suggestions"]}
+    confident = [tg for tg, cands in out.items() if cands[0]["source"] == "email" and cands[0]["confidence"] >= 0.5]
+    assert len(confident) == 1
+    other = out["E-Mail" if confident == ["ContactMail"] else "ContactMail"]
+    assert "email" in [c["source"] for c in other] and all(c["confidence"] < 0.5 for c in other)
