@@ -14,13 +14,18 @@ it unchanged, and prints:
   so the unchanged records are verified without reading them: ``resync_rps``);
 * the driver's and the largest task's peak memory after each size (flat as the catalog grows);
 * the CPU cost per record of a task in the re-sync (AX decode + map + hash) and the ceiling of one
-  node that follows from it (cores / cost).
+  node that follows from it (cores / cost);
+* the CPU seconds the shop sandbox, the AX sandbox, this driver and the whole machine (other work
+  included) spent during each load, against the core-seconds the load lasted: a machine busy all
+  the time means the run was CPU-bound, not paced by the limiter;
+* ``--trace``: the limiter's limit, permits out, ceiling, halvings and served writes/s about every
+  second of each load (is the budget below the cap, or are permits out but idle?).
 
 Ends with ``bulk_capacity_ratio: R``, ``full_resync_rps: F`` and ``resync_rps: N`` (of the larger size). Goals: R >= 0.9,
 N >= 20,000.
 
 Usage: ``python benchmarks/bulk_catalog.py [--quick] [--items 100000] [--latency-ms 50] [--cap 8]
-[--read-part-size 50]``
+[--read-part-size 50] [--trace]``
 (``--quick``: 10,000 items).
 """
 
@@ -64,7 +69,50 @@ def _start(args: list[str], url: str) -> subprocess.Popen[bytes]:
     raise SystemExit(f"sandbox {args[0]} did not answer")
 
 
-def _size(items: int, latency_ms: float, cap: int, tmp: Path, read_part_size: int = 50) -> dict[str, Any]:
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far (Linux ``/proc``; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def _machine_busy_s() -> float:
+    """CPU seconds all cores spent busy so far (``/proc/stat``; 0 elsewhere): the whole machine."""
+    try:
+        cpu = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        return (sum(cpu) - cpu[3] - cpu[4]) / os.sysconf("SC_CLK_TCK")  # minus idle and iowait
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+class _Trace:
+    """``--trace``: the limiter's state as the driver saves it (about every second) and where the
+    load's CPU went, to see whether the budget, the permits' use or the machine limits a run."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled, self.rows, self.t0, self.writes0 = enabled, [], time.monotonic(), 0
+
+    def __call__(self, run: dict[str, Any]) -> None:
+        if self.enabled:
+            lim = run.get("limiter") or {}
+            self.rows.append((time.monotonic() - self.t0, lim.get("limit"), lim.get("in_use"), lim.get("ceiling"),
+                              lim.get("halvings"), lim.get("outcomes") or 0))
+
+    def show(self, label: str) -> None:
+        if not self.enabled:
+            return
+        print(f"--- {label}: t_s limit in_use ceiling halvings writes/s (since the line before)")
+        last_t, last_w = 0.0, 0
+        for t, limit, in_use, ceiling, halvings, writes in self.rows:
+            rate = (writes - last_w) / (t - last_t) if t > last_t else 0.0
+            print(f"{t:7.1f} {limit} {in_use} {ceiling} {halvings} {rate:7.1f}")
+            last_t, last_w = t, writes
+
+
+def _size(items: int, latency_ms: float, cap: int, tmp: Path, read_part_size: int = 50,
+          trace: bool = False) -> dict[str, Any]:
     from connectors.dynamics_ax import AxConfig
     from connectors.prestashop import ClientConfig
     from pipelines.bulk import BulkOptions, run_bulk
@@ -83,13 +131,21 @@ def _size(items: int, latency_ms: float, cap: int, tmp: Path, read_part_size: in
         ax_config = AxConfig(base_url=f"http://127.0.0.1:{ax_port}/MicrosoftDynamicsAXAif60", port_name="WebShop",
                              company="DAT")
 
-        def run(changed: bool = False) -> dict[str, Any]:
+        def run(changed: bool = False, on_progress: Any = None) -> dict[str, Any]:
             opts = BulkOptions(kind="catalog", flow_dirs=[str(flows)], concurrency=cap, chunk_size=200,
                                changed=changed, read_part_size=read_part_size)
-            return asyncio.run(run_bulk(opts, prestashop=ps_config, ax=ax_config,
+            return asyncio.run(run_bulk(opts, prestashop=ps_config, ax=ax_config, on_progress=on_progress,
                                         store_factory=functools.partial(open_bulk_store, url)))
 
-        load = run()
+        tracer = _Trace(trace)
+        cpu0 = {"shop": _cpu_s(ps.pid), "ax": _cpu_s(ax.pid), "driver": _cpu_s(os.getpid()),
+                "machine": _machine_busy_s()}
+        load = run(on_progress=tracer)
+        cpu = {k: round(v1 - cpu0[k], 1) for k, v1 in (("shop", _cpu_s(ps.pid)), ("ax", _cpu_s(ax.pid)),
+                                                          ("driver", _cpu_s(os.getpid())),
+                                                          ("machine", _machine_busy_s()))}
+        load["cpu_s"] = cpu
+        tracer.show(f"{items:,} items, load")
         resync = run()
         changed = run(changed=True)
     finally:
@@ -105,6 +161,8 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=None)
     parser.add_argument("--latency-ms", type=float, default=50.0, help="write latency L of the shop")
     parser.add_argument("--cap", type=int, default=8, help="concurrency cap C of the shop's writes")
+    parser.add_argument("--trace", action="store_true",
+                        help="print the limiter's limit and permits out about every second of each load")
     parser.add_argument("--read-part-size", type=int, default=50,
                         help="keys per part of a chunk's pipelined read (200 = the whole chunk before its writes)")
     args = parser.parse_args()
@@ -121,7 +179,7 @@ def main() -> None:
     ray.init(address="local", num_cpus=cores, include_dashboard=False, log_to_driver=False)
     tmp = Path(tempfile.mkdtemp(prefix="bulk-bench-"))
     try:
-        results = [_size(n, args.latency_ms, args.cap, tmp, args.read_part_size) for n in (max(items // 5, 1), items)]
+        results = [_size(n, args.latency_ms, args.cap, tmp, args.read_part_size, args.trace) for n in (max(items // 5, 1), items)]
     finally:
         ray.shutdown()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -138,6 +196,8 @@ def main() -> None:
               f"{resync['driver_rss_kb'] / 1024:,.0f} MB, largest task {resync['peak_task_rss_kb'] / 1024:,.0f} MB; "
               f"task CPU {cpu_per_record * 1e6:,.0f} us/record (one {cores}-core node: "
               f"~{cores / cpu_per_record:,.0f} records/s); task time {resync.get('task_timing_s')}")
+        print(f"{r['items']:>7,} items: CPU seconds during the load {load['cpu_s']} of "
+              f"{cores * load['duration_s']:.0f} core-seconds (the machine figure includes other work)")
     for r in results:
         changed = r["changed"]
         verified = r["load"]["records_done"]  # every record of the catalog, verified by AX's change tracking

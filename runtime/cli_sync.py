@@ -48,6 +48,11 @@ ResumeOpt = typer.Option(None, "--resume", help="Continue this run (default: the
                                                 "command continues by itself).")
 ConcurrencyOpt = typer.Option(8, "--concurrency", min=1, max=512,
                               help="Most writes in flight on the target (the adaptive limit never exceeds it).")
+AxConcurrencyOpt = typer.Option(0, "--ax-concurrency", min=0, max=512,
+                                help="Most AX calls in flight, shared by all tasks: the reads (key pages, reads of "
+                                     "many keys) of an ax-to-ps run, the write operations of a ps-to-ax run. 0 "
+                                     "(default): AX's max_connections (ps-to-ax: at most --concurrency). AX's AOS "
+                                     "serialises per worker: more only queue there.")
 ChunkOpt = typer.Option(100, "--chunk-size", min=1, max=10000, help="Records per Ray task.")
 AddressOpt = typer.Option(None, "--address", help="Ray cluster to run on (auto, or ray://HEAD:10001); default: "
                                                   "a local Ray.")
@@ -95,7 +100,8 @@ def parse_since(text: str | None) -> dt.datetime | None:
 
 
 def _run(kind: str, *, direction: str, full: bool, since: str | None, dry_run: bool, resume: str | None,
-         concurrency: int, chunk_size: int, address: str | None, config: Path | None, as_json: bool) -> None:
+         concurrency: int, chunk_size: int, address: str | None, config: Path | None, as_json: bool,
+         ax_concurrency: int = 0) -> None:
     from pipelines.bulk import BulkOptions, check_cluster_store, run_bulk
     from runtime.store.bulk_runs import open_bulk_store
 
@@ -106,7 +112,7 @@ def _run(kind: str, *, direction: str, full: bool, since: str | None, dry_run: b
 
     check_cluster_store(url, sum(1 for n in ray.nodes() if n.get("Alive")))
     opts = BulkOptions(kind=kind, direction=direction, since=parse_since(since), changed=not full, dry_run=dry_run, resume=resume, concurrency=concurrency,
-                       chunk_size=chunk_size, flow_dirs=[str(d) for d in settings.flow_dirs],
+                       ax_concurrency=ax_concurrency, chunk_size=chunk_size, flow_dirs=[str(d) for d in settings.flow_dirs],
                        task_resource=settings.placement.bulk_resource)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("{task.fields[rate]} rec/s"), TimeRemainingColumn(), TextColumn("{task.fields[errors]}"))
@@ -156,10 +162,11 @@ def _summary(run: dict[str, Any]) -> None:
 def _command(kind: str) -> Any:
     def command(direction: str = DirectionOpt, full: bool = FullOpt, since: str | None = SinceOpt,
                 dry_run: bool = DryOpt, resume: str | None = ResumeOpt, concurrency: int = ConcurrencyOpt,
-                chunk_size: int = ChunkOpt, address: str | None = AddressOpt, config: Path | None = ConfigOpt,
-                as_json: bool = JsonOpt) -> None:
+                ax_concurrency: int = AxConcurrencyOpt, chunk_size: int = ChunkOpt, address: str | None = AddressOpt,
+                config: Path | None = ConfigOpt, as_json: bool = JsonOpt) -> None:
         _run(kind, direction=direction, full=full, since=since, dry_run=dry_run, resume=resume,
-             concurrency=concurrency, chunk_size=chunk_size, address=address, config=config, as_json=as_json)
+             concurrency=concurrency, chunk_size=chunk_size, address=address, config=config, as_json=as_json,
+             ax_concurrency=ax_concurrency)
 
     command.__doc__ = {"catalog": "AX items and variants -> PrestaShop products and combinations.",
                        "stock": "AX on-hand -> PrestaShop stock_availables.",

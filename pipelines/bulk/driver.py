@@ -15,7 +15,9 @@ Contract of :func:`run_bulk` (the runtime's ``presta-ax sync`` calls it):
 * a run resumes from its checkpoints: ``resume=RUN_ID``, or the same command again (the latest
   unfinished run of the same kind and arguments) — finished chunks are listed but not run again;
 * one limiter actor for the system written to (:mod:`pipelines.bulk.limiter`) is shared by all
-  tasks: the shop (``concurrency``) or AX (:func:`ax_write_limit`);
+  tasks: the shop (``concurrency``) or AX (:func:`ax_write_limit`); an ax-to-ps run has a second
+  one for AX's reads (every AX call of the run: the driver's key pages and the tasks' reads,
+  :func:`ax_read_limit`, :func:`pipelines.bulk.gate.gated_ax_client`);
 * the run record (``store.save_run``) holds status (``running``, ``done``, ``failed``,
   ``interrupted``), totals and the summary: ``listed``/``keys_done`` count keys (items),
   ``records_done`` the records they made (an item and its variants); it is saved at start, about every second and at
@@ -57,14 +59,15 @@ class BulkOptions:
     dry_run: bool = False
     resume: str | None = None
     concurrency: int = 8           # the most writes in flight per target system
-    ax_concurrency: int = 0        # AX writes in flight at most; 0: --concurrency, at most AX's max_connections
+    ax_concurrency: int = 0        # AX calls in flight at most (ax-to-ps: reads, ps-to-ax: write operations); 0: see
+                                   # ax_read_limit / ax_write_limit
     chunk_size: int = 100
     page_size: int = 500           # keys per getKeys page
     window: int = 0                # chunks in flight; 0: 2 x the cluster's CPUs, at least 4
     task_cpus: float = 0.25
     record_concurrency: int = 16   # records of one chunk in flight inside its task
     read_part_size: int = 50       # keys per part of a chunk's read; the next part is read during the writes
-    permit_lease_s: float = 60.0   # a write permit not given back by then (its task died) is taken back
+    permit_lease_s: float = 10.0   # a permit whose holder stopped renewing it (its task died) is taken back then
     flow_dirs: list[str] = field(default_factory=list)
     namespace: str | None = None
     task_resource: str | None = None  # a custom Ray resource each task asks one unit of (placement.bulk_resource)
@@ -84,6 +87,14 @@ def ax_write_limit(opts: BulkOptions, ax: Any) -> int:
     if opts.ax_concurrency:
         return opts.ax_concurrency
     return max(1, min(opts.concurrency, int(getattr(ax, "max_connections", opts.concurrency))))
+
+
+def ax_read_limit(opts: BulkOptions, ax: Any) -> int:
+    """The most AX calls in flight at once in an ax-to-ps run (key pages, reads of many keys):
+    ``ax_concurrency``, or AX's ``max_connections`` (the IIS workers the bridge may keep busy)."""
+    if opts.ax_concurrency:
+        return opts.ax_concurrency
+    return max(1, int(getattr(ax, "max_connections", 8)))
 
 
 def check_cluster_store(store_url: str, nodes: int) -> None:
@@ -239,12 +250,16 @@ async def run_bulk(opts: BulkOptions, *, prestashop: Any, ax: Any, store_factory
     cpus = int(ray.cluster_resources().get("CPU", 2))
     window = opts.window or max(4, 2 * cpus)
     # one budget for the system written to: the shop's writes are gated at the HTTP level, AX's
-    # per write operation (pipelines.bulk.task); the source is only read
+    # per write operation (pipelines.bulk.task); an ax-to-ps run's AX calls (all reads) share one
+    # too, per call (pipelines.bulk.gate), also in a dry run: it reads as much as a real one
     target = "prestashop" if job.source == "ax" else "ax"
     most = opts.concurrency if target == "prestashop" else ax_write_limit(opts, ax)
-    permits = {} if opts.dry_run else {target: Permits.create(
-        limiter_name(run["run_id"], target) + f":{uuid.uuid4().hex[:6]}", most,
-        start=min(2, most), lease_s=opts.permit_lease_s)}
+    budgets = {} if opts.dry_run else {target: most}
+    if job.source == "ax":
+        budgets["ax"] = ax_read_limit(opts, ax)
+    suffix = uuid.uuid4().hex[:6]
+    permits = {system: Permits.create(limiter_name(run["run_id"], system) + f":{suffix}", n, start=min(2, n),
+                                      lease_s=opts.permit_lease_s) for system, n in budgets.items()}
     env = TaskEnv(run_id=run["run_id"], kind=opts.kind, direction=opts.direction, flow_name=flow.name,
                   flow_dirs=list(opts.flow_dirs),
                   prestashop=prestashop, ax=ax, store_factory=store_factory, permits=permits,
@@ -288,11 +303,14 @@ async def run_bulk(opts: BulkOptions, *, prestashop: Any, ax: Any, store_factory
         run["writes_per_s"] = round(writes / elapsed, 2) if elapsed > 0 else 0.0
         run["updated_at"] = time.time()
         run["driver_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        if permits:
+        for system, p in permits.items():
             try:
-                run["limiter"] = {"system": target, **permits[target].stats()}
+                stats = {"system": system, **p.stats()}
             except Exception:  # noqa: BLE001 - progress must not fail the run
-                pass
+                continue
+            run.setdefault("limiters", {})[system] = stats
+            if system == target:
+                run["limiter"] = stats  # the budget of the system written to
         if not opts.dry_run:
             store.save_run(run)
         if on_progress is not None:
@@ -301,7 +319,7 @@ async def run_bulk(opts: BulkOptions, *, prestashop: Any, ax: Any, store_factory
     pending: dict[Any, dict[str, Any]] = {}
     run["listed"] = 0
     try:
-        async with _source_client(job, ax, prestashop) as client:
+        async with _source_client(job, ax, prestashop, permits.get("ax")) as client:
             keys_of = ax_keys(client, job, opts.page_size, opts.since) if job.source == "ax" else \
                 shop_keys(client, job.key_entity, opts.page_size, opts.since)
             async for chunk in list_chunks(keys_of, opts.chunk_size):
@@ -338,11 +356,16 @@ async def run_bulk(opts: BulkOptions, *, prestashop: Any, ax: Any, store_factory
     return run
 
 
-def _source_client(job: Job, ax: Any, prestashop: Any) -> Any:
-    """The client of the system whose keys ``job`` lists (an async context manager)."""
+def _source_client(job: Job, ax: Any, prestashop: Any, ax_permits: Permits | None = None) -> Any:
+    """The client of the system whose keys ``job`` lists (an async context manager); AX's calls
+    hold a permit of ``ax_permits`` each when given."""
     if job.source == "ax":
         from connectors.dynamics_ax import Client as AxClient
 
+        if ax_permits is not None:
+            from pipelines.bulk.gate import gated_ax_client
+
+            return gated_ax_client(ax, ax_permits)
         return AxClient(ax)
     from connectors.prestashop import Client as PsClient
 

@@ -1,4 +1,4 @@
-"""The shop's writes, gated by the shared limiter at the HTTP level.
+"""The shop's writes, gated by the shared limiter at the HTTP level; AX's calls, gated per call.
 
 :class:`PermitTransport` wraps the httpx transport of the bulk tasks' PrestaShop client: each
 write request (``POST``/``PUT``/``PATCH``/``DELETE``, also when sent as ``POST`` +
@@ -6,15 +6,27 @@ write request (``POST``/``PUT``/``PATCH``/``DELETE``, also when sent as ``POST``
 it is in flight; reads (the look-ups before a write) pass freely. So the budget counts exactly
 the writes the target serves at once, and the limiter sees each write's own latency and its
 429/503 answers (with ``Retry-After``), not the whole record's.
+
+:func:`gated_ax_client` is an AX client whose every SOAP call (``getKeys``/``findKeys`` pages, a
+``read`` of many keys, ...) holds one permit of AX's limiter for the length of the call: the AOS
+serialises per worker, so the reads of all tasks of an ax-to-ps run share one budget
+(``--ax-concurrency``). Gated per call, not per HTTP request: a call's Windows-auth handshake
+legs must stay on its own lane's connection (:class:`connectors.dynamics_ax.soap.Lanes`). A
+ps-to-ax run gates AX per write operation instead (:mod:`pipelines.bulk.task`); the two are
+never combined (a call inside a gated operation would wait for a second permit of the same
+budget).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
+from connectors.errors import TransientError
 from pipelines.bulk.limiter import Permits
 
-__all__ = ["PermitTransport", "gated_transport"]
+__all__ = ["GatedAxSoap", "PermitTransport", "gated_ax_client", "gated_transport"]
 
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -55,3 +67,40 @@ def gated_transport(config: object, permits: Permits) -> PermitTransport:
     inner = httpx.AsyncHTTPTransport(verify=bool(getattr(config, "verify_tls", True)),
                                      limits=httpx.Limits(max_connections=size, max_keepalive_connections=size))
     return PermitTransport(inner, permits)
+
+
+class GatedAxSoap:
+    """An :class:`~connectors.dynamics_ax.soap.AxSoapClient` whose :meth:`call` holds a permit;
+    everything else is the wrapped client's."""
+
+    def __init__(self, inner: Any, permits: Permits) -> None:
+        self._inner, self._permits = inner, permits
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def call(self, service: str, operation: str, **kwargs: Any) -> Any:
+        async with self._permits.slot() as report:
+            try:
+                return await self._inner.call(service, operation, **kwargs)
+            except TransientError as exc:
+                if exc.unavailable or exc.retry_after is not None:  # AX (or IIS) says it is overloaded
+                    report["outcome"], report["retry_after"] = "overload", exc.retry_after
+                raise
+
+    async def aclose(self) -> None:
+        await self._permits.close()  # a finished task must not be granted permits it would never give back
+        await self._inner.aclose()
+
+
+def gated_ax_client(config: Any, permits: Permits) -> Any:
+    """An AX :class:`~connectors.dynamics_ax.Client` for ``config`` whose SOAP calls hold a permit
+    of ``permits`` each (module docstring)."""
+    from connectors.dynamics_ax import Client
+
+    client = Client(config)
+    gated = GatedAxSoap(client.soap, permits)
+    client.soap = gated  # type: ignore[assignment]
+    for document in client.documents.values():  # each document service calls through its own reference
+        document.soap = gated
+    return client

@@ -18,8 +18,13 @@ Policy (additive increase, multiplicative decrease, like TCP congestion control)
   so after the first halving the run stays at or under the target's cap. Overloads reported by
   writes that were already in flight at the halving do not halve again;
 * ``Retry-After`` stops granting until that time has passed;
-* a permit not given back within ``lease_s`` (its task died with its worker or node) is taken
-  back, so a lost task cannot shrink the budget for good.
+* a permit is leased for ``lease_s`` (a few seconds); its holder renews the lease while it holds
+  the permit (:meth:`AdaptiveLimit.renew`, every few seconds, and with each write's report), so a
+  permit not renewed in time (its task died with its worker or node) is taken back within about
+  one lease, and a lost task cannot shrink the budget for long. The holder never starts a write
+  on a permit whose lease it has not seen renewed recently (:mod:`.permit_pool`), so a permit is
+  not counted free while its holder still writes unless that holder's process stood still for
+  most of a lease.
 
 Everything is per run: a new run probes again from ``start``.
 """
@@ -42,7 +47,7 @@ class AdaptiveLimit:
     """The policy of the module docstring. Not thread-safe: use it from one event loop (its
     waiters are futures of that loop)."""
 
-    def __init__(self, max_limit: int, *, start: int = 2, flat_factor: float = 1.5, lease_s: float = 60.0) -> None:
+    def __init__(self, max_limit: int, *, start: int = 2, flat_factor: float = 1.5, lease_s: float = 10.0) -> None:
         if max_limit < 1:
             raise ValueError("The concurrency maximum must be at least 1.")
         self.max_limit = max_limit
@@ -58,6 +63,7 @@ class AdaptiveLimit:
         self.halvings = 0
         self.granted = 0
         self.reclaimed = 0
+        self.outcomes = 0  # writes (calls) whose outcome was reported: the rate the target served
         self.lease_s = lease_s
         self._leases: dict[int, float] = {}  # grant id -> when it is taken back
         self._width: dict[int, int] = {}  # grant id -> the most permits out during its current write
@@ -174,6 +180,8 @@ class AdaptiveLimit:
         most permits out while the write was on its way. The ceiling learned from an overload is
         below both the limit and that width: the limit may have grown on other writes' answers
         meanwhile, so the limit alone can overstate the level that overloaded the target."""
+        if outcome != "returned":
+            self.outcomes += 1
         if outcome == "overload":
             if epoch == self.epoch:
                 level = min(int(self.limit), width) if width else int(self.limit)
@@ -189,6 +197,20 @@ class AdaptiveLimit:
             if latency_s <= self.flat_factor * self.baseline + 0.002:
                 self.limit = min(self.limit + 1 / self.limit, self.ceiling, float(self.max_limit))
 
+    def renew(self, grant_ids: list[int]) -> list[int]:
+        """Extend the leases of ``grant_ids`` (their holder is alive and holds them) by ``lease_s``
+        from now; returns those already taken back (their holder must not use them any more)."""
+        self._reclaim(time.monotonic())  # an expired lease is not revived by a late renewal
+        until = time.monotonic() + self.lease_s
+        lost = []
+        for grant_id in grant_ids:
+            if grant_id in self._leases:
+                self._leases[grant_id] = until
+            else:
+                lost.append(grant_id)
+        self._pump()  # leases of other holders may have run out just now
+        return lost
+
     async def report(self, grant: tuple[int, int], latency_s: float, outcome: str = "ok") -> dict[str, Any]:
         """Account one write's outcome while its holder keeps the permit for its next write
         (:class:`~pipelines.bulk.permit_pool.PermitPool`): the lease is renewed. The answer says
@@ -196,7 +218,11 @@ class AdaptiveLimit:
         budget shrank below what is out, or a ``Retry-After`` pause is on), or whether it was
         already taken back (``lost``: its lease had run out), and the current epoch (a kept
         permit's overloads count from then on)."""
+        return self._report(grant, latency_s, outcome)
+
+    def _report(self, grant: tuple[int, int], latency_s: float, outcome: str) -> dict[str, Any]:
         epoch, grant_id = grant
+        self._reclaim(time.monotonic())  # an expired lease is not revived by a late report
         lost = grant_id not in self._leases
         self._account(epoch, latency_s, outcome, None, self._width.get(grant_id, self.in_use))
         give_back = self.in_use > int(self.limit) or time.monotonic() < self.blocked_until
@@ -207,9 +233,15 @@ class AdaptiveLimit:
         self._pump()  # the limit may have grown
         return {"epoch": self.epoch, "give_back": give_back, "lost": lost}
 
+    def report_many(self, reports: list[tuple[tuple[int, int], float, str]]) -> list[dict[str, Any]]:
+        """:meth:`report` for each ``(grant, latency_s, outcome)``, in order (one call carries the
+        outcomes a holder's writes had while its previous call was on its way)."""
+        return [self._report(grant, latency_s, outcome) for grant, latency_s, outcome in reports]
+
     def stats(self) -> dict[str, Any]:
         return {"limit": round(self.limit, 2), "in_use": self.in_use, "max": self.max_limit,
                 "ceiling": round(self.ceiling, 2), "halvings": self.halvings, "granted": self.granted, "reclaimed": self.reclaimed,
+                "outcomes": self.outcomes,
                 "peak_in_use": self.peak_in_use, "peak_after_halving": self.peak_after_halving,
                 "baseline_ms": None if self.baseline is None else round(self.baseline * 1000, 1)}
 
@@ -218,7 +250,7 @@ class LimiterActor:
     """Ray actor class (wrapped with ``ray.remote`` by :func:`Permits.create`) around one
     :class:`AdaptiveLimit`; async, so many tasks can wait on it at once."""
 
-    def __init__(self, max_limit: int, start: int = 2, lease_s: float = 60.0) -> None:
+    def __init__(self, max_limit: int, start: int = 2, lease_s: float = 10.0) -> None:
         self.limit = AdaptiveLimit(max_limit, start=start, lease_s=lease_s)
 
     async def acquire(self, ticket: str | None = None) -> tuple[int, int] | None:
@@ -233,6 +265,12 @@ class LimiterActor:
 
     async def report(self, grant: tuple[int, int], latency_s: float, outcome: str = "ok") -> dict[str, Any]:
         return await self.limit.report(grant, latency_s, outcome)
+
+    async def renew(self, grant_ids: list[int]) -> list[int]:  # async: on the loop its timers belong to
+        return self.limit.renew(grant_ids)
+
+    async def report_many(self, reports: list[tuple[tuple[int, int], float, str]]) -> list[dict[str, Any]]:
+        return self.limit.report_many(reports)
 
     def stats(self) -> dict[str, Any]:
         return self.limit.stats()
@@ -251,12 +289,13 @@ class Permits:
     """A task's handle on the shared budget of one target system (picklable: it carries the
     limiter actor's handle to every task, on any node)."""
 
-    def __init__(self, actor: Any, name: str) -> None:
+    def __init__(self, actor: Any, name: str, lease_s: float = 10.0) -> None:
         self._actor = actor
         self.name = name
+        self.lease_s = lease_s
 
     @classmethod
-    def create(cls, name: str, max_limit: int, *, start: int = 2, lease_s: float = 60.0) -> Permits:
+    def create(cls, name: str, max_limit: int, *, start: int = 2, lease_s: float = 10.0) -> Permits:
         """Start the limiter actor. It belongs to the caller (the driver) and ends with it: a
         rerun starts with a fresh budget."""
         import ray
@@ -266,7 +305,7 @@ class Permits:
         # on the driver's node: losing another node must not take the run's budget with it
         here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
         actor = remote.options(name=name, scheduling_strategy=here).remote(max_limit, start, lease_s)  # type: ignore[attr-defined]
-        return cls(actor, name)
+        return cls(actor, name, lease_s)
 
     def actor(self) -> Any:
         return self._actor
@@ -277,7 +316,7 @@ class Permits:
         loop = asyncio.get_running_loop()
         pool = _pools.get((self.name, loop))
         if pool is None:
-            pool = _pools[(self.name, loop)] = PermitPool(self.actor())
+            pool = _pools[(self.name, loop)] = PermitPool(self.actor(), self.lease_s)
         return pool
 
     async def close(self) -> None:

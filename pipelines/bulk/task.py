@@ -16,7 +16,8 @@ Contract of one chunk (``{"id", "index", "first", "last", "keys"}``):
 * each record goes through :func:`pipelines.bulk.records.run_record`; a load is skipped when
   the target's stored hash (``sync_state``, the same rows as real-time echo suppression) equals
   the mapped document's, otherwise it is written (each write request holds a permit of the
-  target's shared limiter: :mod:`pipelines.bulk.gate`), and the
+  target's shared limiter: :mod:`pipelines.bulk.gate`; in an ax-to-ps run each AX call of the
+  reads holds one of AX's, ``ax_concurrency``), and the
   hash of what was written is stored right after (the cross-references are written by the
   operations themselves, right after each create);
 * a transient failure (429, 503, timeout, network) is retried per record with backoff,
@@ -130,13 +131,18 @@ async def _operations(env: TaskEnv, store: BulkStore) -> Any:
             with contextlib.suppress(Exception):
                 await old.aclose()
         _ops.clear()
-        ps_client = None
+        ps_client = ax_client = None
         if env.prestashop is not None and "prestashop" in env.permits:
             from connectors.prestashop import Client as PsClient
             from pipelines.bulk.gate import gated_transport
 
             ps_client = PsClient(env.prestashop, transport=gated_transport(env.prestashop, env.permits["prestashop"]))
-        ops = _ops[env.run_id] = SystemOperations(env.prestashop, env.ax, store, ps_client=ps_client)
+        if env.ax is not None and "ax" in env.permits and env.direction == "ax-to-ps":
+            from pipelines.bulk.gate import gated_ax_client
+
+            ax_client = gated_ax_client(env.ax, env.permits["ax"])  # every AX call (the reads) holds a permit
+        ops = _ops[env.run_id] = SystemOperations(env.prestashop, env.ax, store, ps_client=ps_client,
+                                                  ax_client=ax_client)
     return ops
 
 
@@ -230,7 +236,9 @@ class _ChunkWriter:
         # the shop's writes hold a permit of the shared limiter at the HTTP level (pipelines.bulk.gate);
         # an AX write operation holds one of AX's for its whole call (its SOAP calls share one lane
         # pool, and a partial update reads the document first: both are the write's load on AX)
-        permits = self.env.permits.get("ax") if system == "ax" else None
+        # (an ax-to-ps run gates each AX call instead, pipelines.bulk.gate: never both, a call inside
+        # a gated operation would wait for a second permit of the same budget)
+        permits = self.env.permits.get("ax") if system == "ax" and self.env.direction == "ps-to-ax" else None
         if permits is None:
             return await _retrying(self.env, lambda: self.ops.call(system, operation, document, mode=mode,
                                                                    context=context))

@@ -128,3 +128,18 @@ def test_a_withdrawn_acquire_ends_without_a_permit_and_a_granted_one_stays_grant
     limit, gone, late, ended = asyncio.run(go())
     assert gone is None and ended == 1
     assert late is not None and limit.in_use == 2  # "b" and "d": the withdrawn ask took nothing
+
+
+def test_a_renewed_lease_is_kept_and_a_late_renewal_does_not_revive_a_reclaimed_one() -> None:
+    async def go() -> tuple[AdaptiveLimit, list[int], list[int]]:
+        limit = AdaptiveLimit(2, start=2, lease_s=0.3)
+        kept, dead = await limit.acquire(), await limit.acquire()
+        for _ in range(6):  # 0.6 s: twice the lease, renewed by its holder every 0.1 s
+            await asyncio.sleep(0.1)
+            assert limit.renew([kept[1]]) == []
+        third = await asyncio.wait_for(limit.acquire(), timeout=5)  # the dead holder's permit came back
+        return limit, limit.renew([kept[1], dead[1]]), [third[1]]
+
+    limit, lost, _ = asyncio.run(go())
+    assert lost == [2]  # the dead holder's grant: taken back, not revived by a late renewal
+    assert limit.reclaimed == 1 and limit.in_use == 2  # the renewed one and the new grant
