@@ -6,8 +6,10 @@ read once, when Ray starts). In it, one deployment per endpoint with the same op
 access log off): ``bare`` (reads the body, answers 202) and the bridge's durable endpoint on
 SQLite (WAL) and on PostgreSQL (a throw-away server started here, as tests/pg.py does). The
 load generator is Debian's ``wrk`` (C, 2 threads, keep-alive) with a Lua script that cycles
-through pre-signed webhooks with unique ids, so every request to a durable endpoint is
-verified, decoded and committed to the journal before its 202. Scheduling is left out
+through pre-signed webhooks with unique ids, each a new version of one of 5,000 orders (a new
+``date_upd``; ``--same-version`` keeps one version per order, so most webhooks bring a version
+another webhook already brought), so every request to a durable endpoint is verified, decoded and
+committed to the journal before its 202. Scheduling is left out
 (``server.nudge: false``, no dispatcher): the figure is ingest alone. Rounds alternate the
 endpoints to spread machine noise; the best round of each is printed (req/s, p50, p99).
 Ends with ``ingest_rps: N`` (durable, fast mode, SQLite) and ``ingest_ratio: R`` (durable /
@@ -19,13 +21,14 @@ journal exactly once and nothing refused (benchmarks/_soak.py); prints the repli
 after 10,000 and at the end. Exit code 1 when anything was lost, doubled or refused.
 
 Usage: ``python benchmarks/ingest.py [--seconds 8] [--connections 16] [--quick]
-[--modes default,fast] [--stores sqlite,postgresql] [--soak [--soak-n 100000]]``
+[--modes default,fast] [--stores sqlite,postgresql] [--same-version] [--soak [--soak-n 100000]]``
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import json
 import os
 import re
@@ -81,7 +84,16 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def write_requests(path: Path, n: int, tag: str) -> None:
+def date_upd(i: int, same_version: bool) -> str:
+    """The ``date_upd`` of the ``i``-th webhook: a new version each (a flood of changes), or
+    with ``same_version`` one version per order id (``--same-version``: most webhooks then bring
+    a version another webhook already brought, the journal's slower path)."""
+    base = datetime.datetime(2026, 11, 26, 10, 0, 0)
+    return (base if same_version else base + datetime.timedelta(seconds=i)).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def write_requests(path: Path, n: int, tag: str, same_version: bool = False, first: int = 0) -> None:
+    """``n`` signed webhooks with ids ``bench_<tag>_<i>``; versions counted from ``first``."""
     from connectors.prestashop.signing import sign
 
     ts = int(time.time())
@@ -89,7 +101,7 @@ def write_requests(path: Path, n: int, tag: str) -> None:
         for i in range(n):
             body = json.dumps({"type": "order.created", "timestamp": ts, "data": {
                 "id": i % 5000 + 1, "reference": f"XKBKNABJK{i}", "total_paid": "123.40",
-                "date_upd": "2026-11-26 10:00:00"}}, separators=(",", ":"))
+                "date_upd": date_upd(first + i, same_version)}}, separators=(",", ":"))
             wid = f"bench_{tag}_{i}"
             f.write(f"{wid}\t{ts}\t{sign(SECRET, wid, ts, body.encode())}\t{body}\n")
 
@@ -151,12 +163,40 @@ def _start(port: int, stores: dict[str, str], tmp: Path, with_bare: bool = True)
                   blocking=False)
 
 
+def _replica_cpu_s(app: str) -> float:
+    """CPU seconds (user + system) used so far by the Serve replicas of ``app`` (Linux ``/proc``)."""
+    from benchmarks._soak import replica_pids
+
+    total = 0.0
+    for pid in replica_pids(app):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def _journaled(url: str) -> int:
     from runtime.store import Store
 
     store = Store(url)
     try:
         return sum(sum(v.values()) for v in store.counts().values())
+    finally:
+        store.close()
+
+
+def _mean_batch(url: str) -> float:
+    """Messages per group commit: the messages of one ``append_many`` share its ``updated_at``."""
+    from runtime.store import Store
+
+    store = Store(url)
+    try:
+        with store.backend.read() as cur:
+            cur.execute("SELECT COUNT(*), COUNT(DISTINCT updated_at) FROM messages")
+            n, batches = cur.fetchone()
+        return float(n) / max(1, int(batches))
     finally:
         store.close()
 
@@ -178,12 +218,16 @@ def child(args: argparse.Namespace) -> int:
         for round_ in range(args.rounds):
             for name in ["bare", *stores]:
                 reqs = tmp / f"reqs-{name}-{round_}.tsv"
-                write_requests(reqs, 60_000, f"{name}{round_}")
+                write_requests(reqs, 60_000, f"{name}{round_}", args.same_version, first=60_000 * round_)
+                cpu = _replica_cpu_s(name)
                 r = run_wrk(f"http://127.0.0.1:{port}", ENDPOINTS[name][0], args.seconds, args.connections, lua, reqs)
+                r["replica_cpu_us"] = (_replica_cpu_s(name) - cpu) / max(1, r["requests"]) * 1e6
                 results.setdefault(name, []).append(r)
         out: dict[str, Any] = {"best": {n: max(rs, key=lambda r: r["rps"]) for n, rs in results.items()}}
+        out["cpu"] = {n: min(r["replica_cpu_us"] for r in rs) for n, rs in results.items()}
         out["answered"] = {n: sum(r["requests"] for r in rs) for n, rs in results.items() if n != "bare"}
         out["journaled"] = {n: _journaled(url) for n, url in stores.items()}
+        out["batch"] = {n: _mean_batch(url) for n, url in stores.items()}
         print("RESULT " + json.dumps(out), flush=True)
     finally:
         ray.shutdown()
@@ -304,6 +348,8 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="3-second windows, one round")
     ap.add_argument("--modes", default="default,fast")
     ap.add_argument("--stores", default="sqlite,postgresql")
+    ap.add_argument("--same-version", action="store_true",
+                    help="one date_upd per order id (the data of the first figures) instead of a new version each")
     ap.add_argument("--soak", action="store_true", help="the soak instead of the throughput runs")
     ap.add_argument("--soak-n", type=int, default=100_000)
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -328,27 +374,32 @@ def main() -> int:
     with _pg_server(args.stores.split(",")) as pg_admin:
         for mode in modes:
             argv = ["--seconds", str(args.seconds), "--connections", str(args.connections),
-                    "--rounds", str(args.rounds), "--stores", args.stores]
+                    "--rounds", str(args.rounds), "--stores", args.stores] + (["--same-version"] * args.same_version)
             if pg_admin:
                 argv += ["--pg-url", _fresh_database(pg_admin)]
             r = run_child(mode, argv)
             if r is not None:
                 results[mode] = r
-    print(f"{'mode':8s} {'endpoint':9s} {'store':11s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s}  non-2xx")
+    print(f"{'mode':8s} {'endpoint':9s} {'store':11s} {'req/s':>9s} {'p50 ms':>8s} {'p99 ms':>8s}  non-2xx  "
+          "replica µs CPU/request (lowest round)")
     for mode, r in results.items():
         for name, b in r["best"].items():
             endpoint, store = ("bare", "-") if name == "bare" else ("durable", name)
             print(f"{mode:8s} {endpoint:9s} {store:11s} {b['rps']:9.1f} {b['p50_ms']:8.2f} {b['p99_ms']:8.2f}  "
-                  f"{b['non2xx'] + b['socket_errors']}")
+                  f"{b['non2xx'] + b['socket_errors']:7d}  {r['cpu'][name]:8.0f}")
         for name, n in r["journaled"].items():
             print(f"  {mode}/{name}: {r['answered'][name]} answers counted by wrk in its windows, {n} messages in "
-                  "the journal (requests in flight when a window closed are journaled but not counted)")
+                  "the journal (requests in flight when a window closed are journaled but not counted), "
+                  f"{r['batch'][name]:.1f} messages per group commit on average")
     for mode, r in results.items():
         b = r["best"]
         if "sqlite" in b and "bare" in b:
             print(f"ingest_ratio_{mode}: {b['sqlite']['rps'] / b['bare']['rps']:.2f}")
         if "postgresql" in b and "bare" in b:
             print(f"ingest_ratio_{mode}_postgresql: {b['postgresql']['rps'] / b['bare']['rps']:.2f}")
+        if "sqlite" in r["cpu"] and r["cpu"].get("bare"):
+            print(f"ingest_cpu_ratio_{mode}: {r['cpu']['bare'] / r['cpu']['sqlite']:.2f} (replica CPU per request, "
+                  "bare / durable on SQLite)")
     headline = results.get("fast") or results.get("default")
     if headline is None or "sqlite" not in headline["best"] or "bare" not in headline["best"]:
         print("no figures: every mode failed", file=sys.stderr)

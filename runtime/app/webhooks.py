@@ -45,18 +45,17 @@ from collections.abc import Callable
 from typing import Any
 
 import msgspec
-from opentelemetry.trace import SpanKind
 from starlette.requests import ClientDisconnect, Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from connectors.errors import ValidationError
 from connectors.prestashop.signing import SignatureError, verify
 from connectors.prestashop.webhooks import parse_ps_webhooks
+from runtime.app.ingest_trace import carrier_of, ingest_span
 from runtime.config import ENTITIES
 from runtime.messages import Message, new_message_id
 from runtime.pollers_ps import ps_change_key
 from runtime.store import AsyncStore, Receipt
-from runtime.tracing import context_from_traceparent, get_tracer, inject_carrier
 
 __all__ = ["BodyProblem", "KNOWN_EVENTS", "MAX_DEPTH", "WebhookIngest", "check_structure", "decode_envelope", "error"]
 
@@ -223,6 +222,22 @@ def _utf8_charset(params: str) -> bool:
     return True
 
 
+class _Answer(Response):
+    """An accepted webhook's JSON answer, its body encoded by the caller: the bytes and headers
+    of a ``JSONResponse`` of the same content, without its per-answer header building."""
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, status_code: int) -> None:
+        self.status_code = status_code
+        self.body = body
+        self.background = None
+        self.raw_headers = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+
+
+_encode = msgspec.json.Encoder().encode
+
+
 class _TooLarge(Exception):
     pass
 
@@ -256,10 +271,8 @@ class WebhookIngest:
         #: reused webhook ids whose body differed from the original's (``/metrics``)
         self.duplicate_mismatches = 0
 
-    async def __call__(self, request: Request) -> JSONResponse:
-        parent = context_from_traceparent(request.headers.get("traceparent"))
-        with get_tracer().start_as_current_span("webhook ingest", context=parent, kind=SpanKind.SERVER) as span:
-            span.set_attribute("http.route", "/webhooks/prestashop")
+    async def __call__(self, request: Request) -> Response:
+        with ingest_span(request, "/webhooks/prestashop") as span:
             response = await self._handle(request, span)
             span.set_attribute("http.status_code", response.status_code)
             return response
@@ -282,7 +295,7 @@ class WebhookIngest:
         except ClientDisconnect:
             return error(400, "client_disconnected", "The client went away before the body was complete.")
 
-    async def _handle(self, request: Request, span: Any) -> JSONResponse:
+    async def _handle(self, request: Request, span: Any) -> Response:
         body = await self._json_body(request)
         if isinstance(body, JSONResponse):
             return body
@@ -309,12 +322,10 @@ class WebhookIngest:
         return await self._persist(span, entity, str(key), env.type, env.data, f"prestashop:webhook:{webhook_id}",
                                    body, webhook_id=webhook_id)
 
-    async def ps_webhooks(self, request: Request) -> JSONResponse:
+    async def ps_webhooks(self, request: Request) -> Response:
         """``POST /webhooks/ps_webhooks?token=...``: the unsigned ``ps_webhooks`` module format,
         accepted only with a configured URL token (the weaker option: see the connector README)."""
-        parent = context_from_traceparent(request.headers.get("traceparent"))
-        with get_tracer().start_as_current_span("webhook ingest", context=parent, kind=SpanKind.SERVER) as span:
-            span.set_attribute("http.route", "/webhooks/ps_webhooks")
+        with ingest_span(request, "/webhooks/ps_webhooks") as span:
             body = await self._json_body(request)
             if isinstance(body, JSONResponse):
                 return body
@@ -343,11 +354,9 @@ class WebhookIngest:
                                        f"prestashop:ps_webhooks:{event.event_id}", body)
 
     async def _persist(self, span: Any, entity: str, key: str, event_type: str, data: dict[str, Any],
-                       idempotency_key: str, body: bytes, webhook_id: str | None = None) -> JSONResponse:
+                       idempotency_key: str, body: bytes, webhook_id: str | None = None) -> Response:
         version = data.get("date_upd", data.get("version"))
-        span.set_attribute("entity", entity)
-        span.set_attribute("record.key", key)
-        carrier = inject_carrier()  # stored in the message and sent with the nudge
+        carrier = carrier_of(span)  # stored in the message and sent with the nudge
         msg = Message(
             id=new_message_id(), entity=entity, key=key, source="prestashop", event=event_type,
             payload=data, idempotency_key=idempotency_key, traceparent=carrier.get("traceparent"),
@@ -366,14 +375,15 @@ class WebhookIngest:
             message_id, created = await self.store.append(msg)
             if not created:
                 await self._check_duplicate(message_id, idempotency_key, event_type, data, body)
-        span.set_attribute("message.id", message_id)
+        # one call for the attributes known now (each set_attribute call takes the span's lock)
+        span.set_attributes({"entity": entity, "record.key": key, "message.id": message_id})
         if not created:
-            return JSONResponse({"message_id": message_id, "duplicate": True}, status_code=200)
+            return _Answer(_encode({"message_id": message_id, "duplicate": True}), 200)
         try:
             self.nudge(entity, key, carrier)
         except Exception as exc:  # noqa: BLE001 - the dispatcher will pick the message up anyway
             log.warning("nudge of the %s actor failed (%s); the dispatcher will retry", entity, type(exc).__name__)
-        return JSONResponse({"message_id": message_id}, status_code=202)
+        return _Answer(_encode({"message_id": message_id}), 202)
 
     async def _append_change(self, msg: Message, change_key: str, webhook_id: str,
                              body: bytes) -> tuple[str, bool]:

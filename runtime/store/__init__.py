@@ -64,13 +64,16 @@ class AsyncStore:
         #: SQLite: a batch is first tried on the caller's loop (see append)
         self._inline = store.backend.dialect == "sqlite"
         self._turn: dict[asyncio.AbstractEventLoop, list[_Pending]] = {}
+        self._last_batch = 0  # size of the last inline batch (adaptive group commit, see append)
         #: batches committed on the loop / handed to the writer thread (tests, benchmarks)
         self.inline_batches = 0
         self.thread_batches = 0
 
     async def append(self, msg: Any, receipt: Receipt | None = None) -> tuple[str, bool]:
-        """Group commit: appends made during one turn of the event loop share one transaction.
-        Each caller gets its answer only after its message is committed.
+        """Group commit: appends made during one turn of the event loop share one transaction
+        (two turns when the previous batch held more than one message: under load the batches
+        grow instead of the commits multiplying). Each caller gets its answer only after its
+        message is committed.
         ``receipt``: a webhook change (see :class:`runtime.store.journal.Receipt`).
 
         On SQLite the batch is written at the end of the turn on the loop itself when no other
@@ -87,7 +90,13 @@ class AsyncStore:
             turn = self._turn.get(loop)
             if turn is None:
                 turn = self._turn[loop] = []
-                loop.call_soon(self._commit_turn, loop)
+                if self._last_batch > 1:
+                    # under load (the last batch was shared), one more loop turn lets the requests
+                    # already read join this batch: fewer, larger commits (measured at 16
+                    # connections: ~5 -> ~9 messages a commit), for a loop turn of latency
+                    loop.call_soon(loop.call_soon, self._commit_turn, loop)
+                else:
+                    loop.call_soon(self._commit_turn, loop)
             turn.append((msg, receipt, fut, loop))
         else:
             self._to_writer([(msg, receipt, fut, loop)])
@@ -96,6 +105,7 @@ class AsyncStore:
     def _commit_turn(self, loop: asyncio.AbstractEventLoop) -> None:
         """End of a loop turn: write its appends now, or hand them to the writer thread."""
         batch = self._turn.pop(loop, [])
+        self._last_batch = len(batch)
         for i in range(0, len(batch), self._max_batch):
             part = batch[i:i + self._max_batch]
             try:

@@ -27,6 +27,28 @@ async def test_appends_of_one_loop_turn_commit_together_on_the_loop(tmp_path: Pa
     astore.close()
 
 
+async def test_after_a_shared_batch_the_next_one_waits_a_loop_turn_for_more_appends(tmp_path: Path) -> None:
+    astore = AsyncStore(Store(f"sqlite:///{tmp_path / 'j.db'}"))
+    loop = asyncio.get_running_loop()
+
+    async def two_turns_apart(first: int) -> None:
+        later: asyncio.Future[asyncio.Task[tuple[str, bool]]] = loop.create_future()
+        # the second append starts one loop turn after the first
+        loop.call_soon(lambda: later.set_result(asyncio.ensure_future(astore.append(_msg(first + 1)))))
+        await asyncio.gather(astore.append(_msg(first)), await later)
+
+    await astore.append(_msg(0))  # alone: committed at the end of its turn
+    assert astore.inline_batches == 1
+    await two_turns_apart(10)  # after a batch of one: no waiting, each turn commits its own
+    assert astore.inline_batches == 3
+    await asyncio.gather(*(astore.append(_msg(i)) for i in range(20, 24)))  # a shared batch ...
+    assert astore.inline_batches == 4
+    await two_turns_apart(30)  # ... so the next commit waits a turn: both appends in one batch
+    assert astore.inline_batches == 5
+    assert astore.sync.counts() == {"order": {"new": 9}}
+    astore.close()
+
+
 async def test_a_busy_store_sends_the_batch_to_the_writer_thread_and_the_loop_keeps_running(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'j.db'}"
     astore, other = AsyncStore(Store(url)), Store(url)  # `other`: another process's writer
