@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RAY_AUTH_MODE", "disabled")
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")  # a loopback-only Ray (runtime/local_ray.py)
 
+from benchmarks._cpu import cpu_by_role, cpu_delta, cpu_of_kind  # noqa: E402
 from benchmarks._stack import stop_bridge_and_ray, stop_processes  # noqa: E402
 
 SECRET = "whsec_YmVuY2htYXJrLXNlY3JldC1iZW5jaG1hcms="
@@ -305,6 +306,8 @@ def main() -> int:
             store.close()
         asyncio.run(warm_up())
         started = time.time()
+        roles = {"driver": os.getpid(), "shop sandbox": children[0].pid, "AX sandbox": children[1].pid}
+        cpu_before = cpu_by_role(roles)
 
         async def load() -> tuple[list[float], dict[str, float]]:
             packed_at: dict[str, float] = {}
@@ -333,6 +336,9 @@ def main() -> int:
                 await step
                 return await stock, packed_at
         stock_lags, packed_at = asyncio.run(load())
+        cpu_after = cpu_by_role(roles)
+        cpu = cpu_delta(cpu_before, cpu_after, roles)
+        bridge_kinds = cpu_of_kind(cpu_before, cpu_after, "bridge")
         print(f"load and drain took {time.time() - started:.0f} s", flush=True)
     except BaseException:
         print(f"the benchmark failed; sandbox logs in {tmp}", file=sys.stderr)
@@ -389,6 +395,18 @@ def main() -> int:
     show("  added (minus baseline tracking calls p50)", [p - base_tracking_p50 for p in processing])
     show("  packing slip posted -> tracking (total)", [a + b for a, b in zip(polling, processing, strict=True)])
     show("AX stock change -> shop stock_availables", stock_lags, "s", 1.0)
+    if create:
+        # what one order cost each role over the load and its drain (benchmarks/_cpu.py), and the
+        # orders/s the machine's cores would carry at that cost with the sandboxes beside the
+        # bridge (the driver placing orders and stepping AX left out)
+        per = {role: seconds * 1000 / len(create) for role, seconds in cpu.items()}
+        print("CPU per order over the load and drain: " + ", ".join(f"{r} {v:.1f} ms" for r, v in per.items()))
+        served = per["bridge"] + per["shop sandbox"] + per["AX sandbox"]
+        print(f"  bridge + sandboxes {served:.1f} ms per order: {os.cpu_count() or 1} cores carry at most "
+              f"{(os.cpu_count() or 1) * 1000 / served:.1f} orders/s; the bridge's share {per['bridge'] / served:.2f}")
+        print("  the bridge's by process: " + ", ".join(f"{k} {v * 1000 / len(create):.1f} ms"
+                                                      for k, v in list(bridge_kinds.items())[:8]))
+        print(f"bridge_cpu_ms_per_order: {per['bridge']:.1f}")
     print(f"o2c_added_p50_ms: {pct(o2c_added, 50) * 1000:.1f}")
     print(f"o2c_added_p99_ms: {pct(o2c_added, 99) * 1000:.1f}")
     print(f"stock_lag_p99_s: {pct(stock_lags, 99):.2f}")
