@@ -32,7 +32,15 @@ from .config import ALL_METHODS, ApiKey, SandboxConfig
 from .faults import PHP_NOTICE_TEXT, WRITE_METHODS, FaultInjector, Faults
 from .model import ShopModel
 from .prices import parse_price_params, price_extras
-from .query import parse_display, parse_filters, parse_languages, parse_limit, parse_sort, select
+from .query import (
+    candidate_rows,
+    parse_display,
+    parse_filters,
+    parse_languages,
+    parse_limit,
+    parse_sort,
+    select,
+)
 from .schema import CORE_RESOURCES, PSWS_VERSION, Resource
 from .seed import seed_shop
 from .store import Store
@@ -244,7 +252,7 @@ class _Call:
             filters = parse_filters(q.multi_items(), resource, with_dates)
             sort = parse_sort(q.get("sort"), resource, with_dates)
             limit = parse_limit(q.get("limit"))
-            rows = select(list(model.store.rows(resource.name)), filters, sort, limit, langs)
+            rows = select(candidate_rows(model.store, resource.name, filters), filters, sort, limit, langs)
         if self.json:
             return self.answer(200, render.json_list(model, resource, rows, display, langs, numeric_langs, extras))
         return self.answer(200, render.xml_list(self.ws, model, resource, rows, display, langs, extras))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 __all__ = ["Clock", "Row", "Store"]
@@ -87,6 +87,8 @@ class Store:
         self.settings: dict[str, Any] = {}
         self.clock = Clock()
         self._indexes: dict[tuple[str, str], tuple[dict[Any, dict[int, None]], dict[int, Any]]] = {}
+        #: (resource, index name) -> the key of a row in that index, for indexes of ids_where
+        self._index_keys: dict[tuple[str, str], Callable[[Row], Any]] = {}
         self._db: sqlite3.Connection | None = None
         self._dirty = False
         if path:
@@ -133,17 +135,33 @@ class Store:
         table = self.tables.get(resource, {})
         return [table[i] for i in sorted(self._index(resource, column + _CI)[0].get(value.casefold(), {}))]
 
+    def ids_where(self, resource: str, column: str, kind: str, key: Callable[[Any], Any],
+                  wanted: Iterable[Any]) -> list[int]:
+        """Ids (in id order) of the rows whose ``key(row[column])`` is one of ``wanted``, through a
+        hash index named ``kind`` on that column, kept up to date like the others. The list
+        filters use it with their own comparison (``key``), so a lookup finds exactly the rows a
+        scan would (sandbox/query.py)."""
+        name = f"{column}~{kind}"
+        if (resource, name) not in self._index_keys:
+            self._index_keys[(resource, name)] = lambda row: key(row.get(column))
+        buckets = self._index(resource, name)[0]
+        return sorted({i for w in wanted for i in buckets.get(w, {})})
+
     def _index(self, resource: str, column: str) -> tuple[dict[Any, dict[int, None]], dict[int, Any]]:
         index = self._indexes.get((resource, column))
         if index is None:
             buckets: dict[Any, dict[int, None]] = {}
             reverse: dict[int, Any] = {}
             for row_id, row in self.tables.get(resource, {}).items():
-                key = _index_key(row, column)
+                key = self._key_of(resource, column, row)
                 buckets.setdefault(key, {})[row_id] = None
                 reverse[row_id] = key
             index = self._indexes[(resource, column)] = (buckets, reverse)
         return index
+
+    def _key_of(self, resource: str, column: str, row: Row) -> Any:
+        custom = self._index_keys.get((resource, column))
+        return custom(row) if custom is not None else _index_key(row, column)
 
     def _reindex(self, resource: str, row_id: int, row: Row | None) -> None:
         for (res, column), (buckets, reverse) in self._indexes.items():
@@ -153,7 +171,7 @@ class Store:
             if old is not _MISSING:
                 buckets.get(old, {}).pop(row_id, None)
             if row is not None:
-                key = _index_key(row, column)
+                key = self._key_of(resource, column, row)
                 buckets.setdefault(key, {})[row_id] = None
                 reverse[row_id] = key
 

@@ -120,3 +120,39 @@ def test_select_coerces_numbers_and_folds_case() -> None:
     like = select(rows, parse_filters([("filter[lastname]", "[A]%")], res, False), [], (0, None), [1])
     assert [r["id"] for r in like] == ["3"]
     assert [r["id"] for r in select(rows, [], parse_sort("[lastname_ASC]", res, False), (1, 2), [1])] == ["2", "10"]
+
+
+def test_an_indexed_equality_finds_exactly_the_rows_a_scan_finds_as_rows_change() -> None:
+    """A list's equality filter goes through a hash index (candidate_rows); the answer must be the
+    scan's, with MySQL's comparisons (numbers coerced, text case-insensitive), after inserts,
+    updates and deletes."""
+    from connectors.prestashop.sandbox.query import candidate_rows
+    from connectors.prestashop.sandbox.store import Store
+
+    store = Store()
+    for ref, id_order in [("ABC", "5"), ("abc", "05"), ("XYZ", "6"), ("", "0"), ("x y", "5.0")]:
+        store.insert("orders", {"reference": ref, "id_customer": id_order})
+    queries = [[("filter[reference]", "[ABC]")], [("filter[reference]", "[abc|XYZ]")],
+               [("filter[id_customer]", "[5]")], [("filter[id_customer]", "[0]")],
+               [("filter[id_customer]", "[5]"), ("filter[reference]", "[abc]")], [("filter[reference]", "[]")]]
+
+    def both(query: list[tuple[str, str]]) -> tuple[list[str], list[str]]:
+        filters = parse_filters(query, R["orders"], False)
+        indexed = select(candidate_rows(store, "orders", filters), filters, [], (0, None), [1])
+        scanned = select(list(store.rows("orders")), filters, [], (0, None), [1])
+        return [r["id"] for r in indexed], [r["id"] for r in scanned]
+
+    def check() -> None:
+        for q in queries:
+            indexed, scanned = both(q)
+            assert indexed == scanned, q
+
+    check()
+    assert both([("filter[id_customer]", "[5]")])[0] == ["1", "2", "5"]  # "05" and "5.0" are 5 too
+    assert both([("filter[reference]", "[ABC]")])[0] == ["1", "2"]
+    row = store.get("orders", 3)
+    store.save("orders", {**row, "reference": "abc", "id_customer": "5"})
+    store.delete("orders", 1)
+    store.insert("orders", {"reference": "Abc", "id_customer": "7"})
+    check()
+    assert both([("filter[reference]", "[ABC]")])[0] == ["2", "3", "6"]
