@@ -176,23 +176,21 @@ def parts(tmp: Path) -> dict[str, float]:
     store = Store(f"sqlite:///{tmp / 'parts.db'}")
     seq = iter(range(10**9))
 
-    def batch() -> None:
+    def messages_of_32() -> tuple[list[Message], list[Receipt]]:
         msgs, receipts = [], []
         for _ in range(32):
             i = next(seq)
             msgs.append(Message(id=new_message_id(), entity="order", key=str(i), source="prestashop",
                                 event="order.created", payload=env.data, idempotency_key=f"k{i}"))
             receipts.append(Receipt(f"w{i}", "c" * 64, f"prestashop:order:{i}:2026-11-26 10:00:00"))
-        store.append_many(msgs, receipts)
+        return msgs, receipts
+
+    def batch() -> None:
+        store.append_many(*messages_of_32())
     out["journal batch of 32, per message (incl. id)"] = _per_call(batch, 300) / 32
 
     def one_by_one() -> None:
-        msgs, receipts = [], []
-        for _ in range(32):
-            i = next(seq)
-            msgs.append(Message(id=new_message_id(), entity="order", key=str(i), source="prestashop",
-                                event="order.created", payload=env.data, idempotency_key=f"k{i}"))
-            receipts.append(Receipt(f"w{i}", "c" * 64, f"prestashop:order:{i}:2026-11-26 10:00:00"))
+        msgs, receipts = messages_of_32()
         now = time.time()
         with store.backend.tx() as cur:
             for m, r in zip(msgs, receipts, strict=True):
