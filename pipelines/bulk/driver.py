@@ -258,8 +258,11 @@ async def run_bulk(opts: BulkOptions, *, prestashop: Any, ax: Any, store_factory
     if job.source == "ax":
         budgets["ax"] = ax_read_limit(opts, ax)
     suffix = uuid.uuid4().hex[:6]
-    permits = {system: Permits.create(limiter_name(run["run_id"], system) + f":{suffix}", n, start=min(2, n),
-                                      lease_s=opts.permit_lease_s) for system, n in budgets.items()}
+    # one limiter actor holds the run's budgets (one process to start, not one per budget: a
+    # re-sync that writes nothing waits only for it, before its first AX call)
+    permits = Permits.create_many(f"{limiter_name(run['run_id'])}:{suffix}",
+                                  {system: (n, min(2, n)) for system, n in budgets.items()},
+                                  lease_s=opts.permit_lease_s) if budgets else {}
     env = TaskEnv(run_id=run["run_id"], kind=opts.kind, direction=opts.direction, flow_name=flow.name,
                   flow_dirs=list(opts.flow_dirs),
                   prestashop=prestashop, ax=ax, store_factory=store_factory, permits=permits,

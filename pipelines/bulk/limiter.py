@@ -247,33 +247,68 @@ class AdaptiveLimit:
 
 
 class LimiterActor:
-    """Ray actor class (wrapped with ``ray.remote`` by :func:`Permits.create`) around one
-    :class:`AdaptiveLimit`; async, so many tasks can wait on it at once."""
+    """Ray actor class (wrapped with ``ray.remote`` by :meth:`Permits.create_many`) around one
+    :class:`AdaptiveLimit` per budget (a run's target system and, in an ax-to-ps run, AX's
+    reads): one actor per run, so a run starts one process for its budgets, not one each. Async,
+    so many tasks can wait on it at once. Every method names the ``budget`` it is about."""
 
-    def __init__(self, max_limit: int, start: int = 2, lease_s: float = 10.0) -> None:
-        self.limit = AdaptiveLimit(max_limit, start=start, lease_s=lease_s)
+    def __init__(self, budgets: dict[str, tuple[int, int]], lease_s: float = 10.0) -> None:
+        self.limits = {name: AdaptiveLimit(most, start=start, lease_s=lease_s) for name, (most, start) in budgets.items()}
 
-    async def acquire(self, ticket: str | None = None) -> tuple[int, int] | None:
-        return await self.limit.acquire(ticket)
+    async def acquire(self, budget: str, ticket: str | None = None) -> tuple[int, int] | None:
+        return await self.limits[budget].acquire(ticket)
 
-    def withdraw(self, tickets: list[str]) -> int:
-        return self.limit.withdraw(tickets)
+    def withdraw(self, budget: str, tickets: list[str]) -> int:
+        return self.limits[budget].withdraw(tickets)
 
-    async def release(self, grant: tuple[int, int], latency_s: float, outcome: str = "ok",
+    async def release(self, budget: str, grant: tuple[int, int], latency_s: float, outcome: str = "ok",
                       retry_after_s: float | None = None) -> None:
-        await self.limit.release(grant, latency_s, outcome, retry_after_s)
+        await self.limits[budget].release(grant, latency_s, outcome, retry_after_s)
 
-    async def report(self, grant: tuple[int, int], latency_s: float, outcome: str = "ok") -> dict[str, Any]:
-        return await self.limit.report(grant, latency_s, outcome)
+    async def report(self, budget: str, grant: tuple[int, int], latency_s: float,
+                     outcome: str = "ok") -> dict[str, Any]:
+        return await self.limits[budget].report(grant, latency_s, outcome)
 
-    async def renew(self, grant_ids: list[int]) -> list[int]:  # async: on the loop its timers belong to
-        return self.limit.renew(grant_ids)
+    async def renew(self, budget: str, grant_ids: list[int]) -> list[int]:  # async: on the loop its timers belong to
+        return self.limits[budget].renew(grant_ids)
 
-    async def report_many(self, reports: list[tuple[tuple[int, int], float, str]]) -> list[dict[str, Any]]:
-        return self.limit.report_many(reports)
+    async def report_many(self, budget: str,
+                          reports: list[tuple[tuple[int, int], float, str]]) -> list[dict[str, Any]]:
+        return self.limits[budget].report_many(reports)
 
-    def stats(self) -> dict[str, Any]:
-        return self.limit.stats()
+    def stats(self, budget: str) -> dict[str, Any]:
+        return self.limits[budget].stats()
+
+
+class _BudgetCall:
+    """``actor.method`` with the budget filled in: ``.remote(*args)`` as on the actor handle."""
+
+    def __init__(self, method: Any, budget: str) -> None:
+        self.method = method
+        self.budget = budget
+
+    def remote(self, *args: Any) -> Any:
+        return self.method.remote(self.budget, *args)
+
+
+class BudgetHandle:
+    """One budget of a :class:`LimiterActor`, used like a handle of a one-budget actor
+    (``handle.acquire.remote(ticket)``); picklable, as it holds only the actor's handle and a name."""
+
+    def __init__(self, actor: Any, budget: str) -> None:
+        self.actor = actor
+        self.budget = budget
+
+    def _call(self, name: str) -> _BudgetCall:
+        return _BudgetCall(getattr(self.actor, name), self.budget)
+
+    acquire = property(lambda self: self._call("acquire"))
+    withdraw = property(lambda self: self._call("withdraw"))
+    release = property(lambda self: self._call("release"))
+    report = property(lambda self: self._call("report"))
+    renew = property(lambda self: self._call("renew"))
+    report_many = property(lambda self: self._call("report_many"))
+    stats = property(lambda self: self._call("stats"))
 
 
 # (limiter name, event loop) -> the pool of that loop: the bulk tasks of a run in one worker share
@@ -281,8 +316,9 @@ class LimiterActor:
 _pools: dict[tuple[str, asyncio.AbstractEventLoop], PermitPool] = {}
 
 
-def limiter_name(run_id: str, system: str) -> str:
-    return f"bulk-limiter:{run_id}:{system}"
+def limiter_name(run_id: str) -> str:
+    """The name of a run's limiter actor (the driver adds a suffix per session of the run)."""
+    return f"bulk-limiter:{run_id}"
 
 
 class Permits:
@@ -296,19 +332,32 @@ class Permits:
 
     @classmethod
     def create(cls, name: str, max_limit: int, *, start: int = 2, lease_s: float = 10.0) -> Permits:
-        """Start the limiter actor. It belongs to the caller (the driver) and ends with it: a
-        rerun starts with a fresh budget."""
+        """Start a limiter actor with one budget (see :meth:`create_many`)."""
+        return cls.create_many(name, {"": (max_limit, start)}, lease_s=lease_s)[""]
+
+    @classmethod
+    def create_many(cls, name: str, budgets: dict[str, tuple[int, int]], *,
+                    lease_s: float = 10.0) -> dict[str, Permits]:
+        """Start one limiter actor holding ``budgets`` (name -> (most, start)) and return each
+        budget's permits. The actor belongs to the caller (the driver) and ends with it: a rerun
+        starts with fresh budgets."""
         import ray
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
         remote = ray.remote(num_cpus=0, max_concurrency=1000)(LimiterActor)  # type: ignore[call-overload]
         # on the driver's node: losing another node must not take the run's budget with it
         here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
-        actor = remote.options(name=name, scheduling_strategy=here).remote(max_limit, start, lease_s)  # type: ignore[attr-defined]
-        return cls(actor, name, lease_s)
+        actor = remote.options(name=name, scheduling_strategy=here).remote(budgets, lease_s)  # type: ignore[attr-defined]
+        return {budget: cls(BudgetHandle(actor, budget), f"{name}:{budget}" if budget else name, lease_s)
+                for budget in budgets}
 
     def actor(self) -> Any:
+        """This budget's handle (:class:`BudgetHandle`: the actor's methods for this budget)."""
         return self._actor
+
+    def limiter(self) -> Any:
+        """The limiter actor's own handle (shared by the budgets of a run), e.g. to kill it."""
+        return self._actor.actor
 
     def pool(self) -> PermitPool:
         """This event loop's :class:`~pipelines.bulk.permit_pool.PermitPool` of these permits

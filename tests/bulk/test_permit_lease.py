@@ -53,4 +53,4 @@ def test_a_live_holder_keeps_its_permit_and_a_dead_ones_comes_back(ray_session: 
         after = ray.get(permits.actor().stats.remote())
         assert after["reclaimed"] == 1 and after["in_use"] == 0
     finally:
-        ray.kill(permits.actor())
+        ray.kill(permits.limiter())
