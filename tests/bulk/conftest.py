@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 from pydantic import SecretStr
 
 from connectors.dynamics_ax import AxConfig
@@ -83,6 +84,17 @@ class Systems:
         r.raise_for_status()
         body = r.json()
         return body.get(resource, []) if isinstance(body, dict) else []
+
+    def write_config(self, tmp_path: Path) -> Path:
+        """An ``integration.yaml`` for ``presta-ax sync`` against these systems (the CLI's runs)."""
+        config = tmp_path / "integration.yaml"
+        config.write_text(yaml.safe_dump({
+            "data_dir": str(tmp_path / "data"), "store": {"url": self.store_url},
+            "flow_dirs": [str(self.flow_dir)],
+            "systems": {"prestashop": {"base_url": self.ps_url, "api_key": PS_KEY},
+                        "ax": {"base_url": self.ax_url + "/MicrosoftDynamicsAXAif60", "port_name": "WebShop",
+                               "company": "DAT"}}}))
+        return config
 
     def set_faults(self, **faults: Any) -> None:
         httpx.put(self.ps_url + "/_sandbox/faults", headers=self._auth(), json=Faults(**faults).model_dump(),

@@ -16,10 +16,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
 from runtime.store.bulk_runs import open_bulk_store
-from tests.bulk.conftest import PS_KEY, Systems, sandboxes
+from tests.bulk.conftest import Systems, sandboxes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -36,13 +35,7 @@ def test_the_reads_of_an_ax_to_ps_run_stay_within_the_ax_budget(ray_session: Non
     items = 60
     with sandboxes(tmp_path, items, variants=0) as systems:
         httpx.post(systems.ax_url + "/_sandbox/faults", json={"latency_ms": 50}, timeout=30).raise_for_status()
-        config = tmp_path / "integration.yaml"
-        config.write_text(yaml.safe_dump({
-            "data_dir": str(tmp_path / "data"), "store": {"url": systems.store_url},
-            "flow_dirs": [str(systems.flow_dir)],
-            "systems": {"prestashop": {"base_url": systems.ps_url, "api_key": PS_KEY},
-                        "ax": {"base_url": systems.ax_url + "/MicrosoftDynamicsAXAif60", "port_name": "WebShop",
-                               "company": "DAT"}}}))
+        config = systems.write_config(tmp_path)
         cli = subprocess.run([sys.executable, "-m", "runtime.cli", "sync", "catalog", "--config", str(config),
                               "--address", ray.get_runtime_context().gcs_address, "--chunk-size", "10",
                               "--ax-concurrency", "1", "--json"],

@@ -13,11 +13,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import yaml
 
 from connectors.prestashop.sandbox.faults import Faults
 from runtime.store.bulk_runs import open_bulk_store
-from tests.bulk.conftest import PS_KEY, sandboxes
+from tests.bulk.conftest import sandboxes
 
 pytestmark = pytest.mark.e2e
 
@@ -30,13 +29,7 @@ def test_kill_the_driver_mid_run_and_rerun(ray_session: None, tmp_path: Path) ->
     items = 300
     faults = Faults(write_latency_ms=25)  # slow enough writes that the kill lands mid-run
     with sandboxes(tmp_path, items, variants=2, faults=faults) as systems:
-        config = tmp_path / "integration.yaml"
-        config.write_text(yaml.safe_dump({
-            "data_dir": str(tmp_path / "data"), "store": {"url": systems.store_url},
-            "flow_dirs": [str(systems.flow_dir)],
-            "systems": {"prestashop": {"base_url": systems.ps_url, "api_key": PS_KEY},
-                        "ax": {"base_url": systems.ax_url + "/MicrosoftDynamicsAXAif60", "port_name": "WebShop",
-                               "company": "DAT"}}}))
+        config = systems.write_config(tmp_path)
         address = ray.get_runtime_context().gcs_address
         cmd = [sys.executable, "-m", "runtime.cli", "sync", "catalog", "--config", str(config), "--address", address,
                "--chunk-size", "20", "--concurrency", "4"]
