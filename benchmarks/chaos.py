@@ -5,8 +5,10 @@ Both sandboxes run as processes of their own; the bridge runs on a two-node Ray 
 (``benchmarks/_pg_ctl.py``), reaching each sandbox through a TCP proxy
 (``benchmarks/_tcp_proxy.py``). The shop's webhooks go to the bridge; AX picks, packs and
 invoices every open order by itself (every 2 s); the fulfilment flow polls AX every second.
-``--orders`` orders are placed in the shop at ``--rate`` a second (``benchmarks/_chaos_shop.py``)
-while the seeded schedule of ``benchmarks/_chaos_faults.py`` kills the entity actors, the
+``--orders`` orders are placed in the shop at ``--rate`` a second (``benchmarks/_chaos_shop.py``:
+most paid at checkout, every fourth by bank wire and unpaid); the campaign's bank posts the
+customers' payments in AX (every 2 s it settles each open invoice), which the bridge brings back
+to the shop as a payment where the shop has none (the bank-wire orders) and nowhere else, while the seeded schedule of ``benchmarks/_chaos_faults.py`` kills the entity actors, the
 dispatcher and the Serve replica, removes the worker node, takes AX down (``--ax-down`` s), storms
 the shop with 503/429 + ``Retry-After``, cuts and stalls the proxied connections, ends the order
 actor's process between the AX create and the cross-reference write, and restarts PostgreSQL.
@@ -302,7 +304,9 @@ async def drive(sec: Secrets, settings: Any, ps_url: str, ax_url: str, product_i
             httpx.AsyncClient(base_url=ps_url, auth=(sec.ps_key, ""), timeout=30) as ps_control:
         t0 = time.monotonic()
         faults = asyncio.create_task(run_faults(plan, injector, t0))
-        placed = await place_all(shop, orders, rate, product_id)
+        settled: dict[str, str] = {}
+        bank = asyncio.create_task(run_bank(control, settled))
+        placed = await place_all(shop, orders, rate, product_id, front_office=ps_control)
         print(f"placed {len(placed)} orders in {time.monotonic() - t0:.0f} s", flush=True)
         last_fault_end = await faults
         print(f"last fault ended at t={last_fault_end - t0:.0f} s; draining", flush=True)
@@ -310,7 +314,8 @@ async def drive(sec: Secrets, settings: Any, ps_url: str, ax_url: str, product_i
         while True:
             late = time.monotonic() - last_fault_end > drain_timeout
             try:
-                done = await drained_check(control, ps_control, shop, ax, store, placed, ax_before, orders, late)
+                done = await drained_check(control, ps_control, shop, ax, store, placed, ax_before, orders, late,
+                                           settled)
             except Exception as exc:  # noqa: BLE001 - a sandbox or the store busy: look again
                 print(f"  drain check failed ({type(exc).__name__}); again in 5 s", flush=True)
                 done = None
@@ -323,24 +328,51 @@ async def drive(sec: Secrets, settings: Any, ps_url: str, ax_url: str, product_i
                 break
             await asyncio.sleep(5.0)
         drained = time.monotonic()
+        bank.cancel()
     store.close()
     return report(verdict, orders, rate, drained - t0, drained - last_fault_end, injector, checks)
 
 
+async def run_bank(control: Any, settled: dict[str, str]) -> None:
+    """The customers' bank, until cancelled: every 2 s it posts a payment in AX for each open
+    customer transaction (an invoice not settled yet), settling it in full, and records
+    ``settled[invoice id] = payment voucher``. AX down or busy: it tries again 2 s later."""
+    import httpx
+
+    while True:
+        await asyncio.sleep(2.0)
+        try:
+            response = await control.get("/_sandbox/state")
+            if response.status_code != 200:
+                continue
+            open_trans = response.json()["companies"]["DAT"]["open_customer_transactions"]
+            for trans in open_trans:
+                invoice = str(trans["Invoice"])
+                paid = await control.post("/_sandbox/payments", json={"invoice_id": invoice})
+                if paid.status_code == 200:
+                    settled[invoice] = str(paid.json()["voucher"])
+        except httpx.HTTPError:
+            continue
+
+
 async def drained_check(control: Any, ps_control: Any, shop: Any, ax: Any, store: Any, placed: list[dict[str, Any]],
-                        ax_before: dict[str, Any], orders: int, force: bool) -> tuple[Verdict | None, str]:
-    """(the full verdict once AX holds and invoiced every order and the journal is idle, else
-    None; a one-line progress summary). The full check reads every order from both sandboxes,
-    so it runs only when the cheap counts say it may pass (or ``force``: the drain timed out)."""
+                        ax_before: dict[str, Any], orders: int, force: bool,
+                        settled: dict[str, str]) -> tuple[Verdict | None, str]:
+    """(the full verdict once AX holds, invoiced and settled every order and the journal is
+    idle, else None; a one-line progress summary). The full check reads every order from both
+    sandboxes, so it runs only when the cheap counts say it may pass (or ``force``: the drain
+    timed out)."""
     state = (await control.get("/_sandbox/state")).json()["companies"]["DAT"]
     in_ax = state["sales_orders"] - ax_before["sales_orders"]
     invoiced = state["invoices"] - ax_before["invoices"]
+    unsettled = len(state["open_customer_transactions"])
     stuck, _, _ = await asyncio.to_thread(journal_state, store)
-    summary = f"{in_ax} in AX, {invoiced} invoiced, journal unfinished {stuck or 0}"
-    if (in_ax < orders or invoiced < orders or stuck) and not force:
+    summary = (f"{in_ax} in AX, {invoiced} invoiced, {len(settled)} settled by the bank, "
+               f"journal unfinished {stuck or 0}")
+    if (in_ax < orders or invoiced < orders or unsettled or stuck) and not force:
         return None, summary
     emitter = (await ps_control.get("/_sandbox/webhooks")).json()
-    verdict = await check(shop, ax, store, placed, emitter)
+    verdict = await check(shop, ax, store, placed, emitter, dict(settled))
     problems = verdict.lost + verdict.untracked + verdict.uninvoiced + verdict.duplicates
     return verdict, f"{summary}; {len(problems)} not there yet, e.g. {problems[:2]}"
 
@@ -350,17 +382,18 @@ def report(v: Verdict, orders: int, rate: float, total_s: float, drain_s: float,
     """Print the figures (module docstring) and return them with the details."""
     # per order: an order is lost when any of its effects is missing, doubled when any is doubled
     duplicates = v.orders_with(v.duplicates)
-    lost = v.orders_with(v.lost, v.untracked, v.uninvoiced)
+    lost = v.orders_with(v.lost, v.untracked, v.uninvoiced, v.unpaid)
     stuck = sum(v.stuck.values())
     # every webhook the shop saw acknowledged is journaled; one it gave up on (every attempt's
     # answer lost or refused) may have been journaled too, or is the poller's to find
     delivered, failed = int(v.emitter.get("delivered") or 0), int(v.emitter.get("failed") or 0)
     webhooks_ok = delivered <= v.journal_webhooks <= delivered + failed
     for name, items in (("lost", v.lost), ("untracked", v.untracked), ("uninvoiced", v.uninvoiced),
-                        ("duplicates", v.duplicates), ("dead", v.dead)):
+                        ("unpaid", v.unpaid), ("duplicates", v.duplicates), ("dead", v.dead)):
         for item in items[:10]:
             print(f"  {name}: {item}", flush=True)
-    print(f"faults injected: {len(injector.done)}; AX packed {v.packed}, invoiced {v.invoiced} of {v.orders}")
+    print(f"faults injected: {len(injector.done)}; AX packed {v.packed}, invoiced {v.invoiced} of {v.orders}; "
+          f"{v.wire} bank-wire orders, {v.paid_by_ax} of them paid in the shop from AX's settlement")
     print(f"shop webhook emitter: {v.emitter.get('delivered')} delivered, {v.emitter.get('failed')} dropped, "
           f"{v.emitter.get('retries')} retries; journal: {v.journal_webhooks} webhook ids")
     print(f"chaos_orders: {v.orders}")
@@ -372,9 +405,10 @@ def report(v: Verdict, orders: int, rate: float, total_s: float, drain_s: float,
     print(f"chaos_throughput_ratio: {orders / total_s / rate:.3f}", flush=True)
     return {"ok": v.complete and not v.dead and webhooks_ok, "orders": v.orders, "lost": lost,
             "duplicates": duplicates, "stuck": stuck, "dead": v.dead, "drain_s": drain_s, "total_s": total_s,
-            "details": {"lost": v.lost, "untracked": v.untracked, "uninvoiced": v.uninvoiced,
+            "details": {"lost": v.lost, "untracked": v.untracked, "uninvoiced": v.uninvoiced, "unpaid": v.unpaid,
                         "duplicates": v.duplicates, "stuck": v.stuck},
-            "packed": v.packed, "invoiced": v.invoiced, "emitter": v.emitter, "journal_webhooks": v.journal_webhooks, "webhooks_ok": webhooks_ok,
+            "packed": v.packed, "invoiced": v.invoiced, "wire": v.wire, "paid_by_ax": v.paid_by_ax,
+            "settled": v.settled, "emitter": v.emitter, "journal_webhooks": v.journal_webhooks, "webhooks_ok": webhooks_ok,
             "faults": [{"kind": k, "what": w} for _, k, w in injector.done], "checks": checks}
 
 

@@ -18,6 +18,7 @@ from .errors import CODE_TABLE, STATUS_TABLE, error_from_response
 from .models import VIEW_RESOURCES, record_of, view, view_type
 from .operations import (
     CANCELED_STATE,
+    PAYMENT_ACCEPTED_STATE,
     change_order_state,
     find_order_by_reference,
     find_order_state,
@@ -25,18 +26,19 @@ from .operations import (
     paid_total,
     record_invoice,
     record_payment,
-    record_settlement,
     set_stock,
     set_tracking_number,
 )
 from .poller import Change, CursorStore, FileCursorStore, MemoryCursorStore, Poller, PollState
 from .query import F
 from .schemas import ResourceSchema, all_schemas, schema
+from .settlement import record_settlement, shop_paid
 from .signing import SignatureError
 from .webhooks import WebhookEvent, parse_ps_webhooks, parse_signed
 
 __all__ = [
     "CANCELED_STATE",
+    "PAYMENT_ACCEPTED_STATE",
     "CODE_TABLE",
     "STATUS_TABLE",
     "VIEW_RESOURCES",
@@ -66,6 +68,7 @@ __all__ = [
     "record_invoice",
     "record_payment",
     "record_settlement",
+    "shop_paid",
     "schema",
     "set_stock",
     "set_tracking_number",

@@ -9,8 +9,8 @@
   idempotent on ``transaction_id``.
 * :func:`record_invoice` records an ERP invoice on the order's ``order_invoice`` (the shop's
   own invoice when it has one, a new one otherwise); idempotent on the ERP invoice number.
-* :func:`record_settlement` records a customer payment the ERP settled, for only the part of
-  it the shop's ``order_payments`` do not hold yet; idempotent on ``transaction_id``.
+* :func:`~connectors.prestashop.settlement.record_settlement` (its own module) records a
+  customer payment the ERP settled without the shop ever paying an order twice.
 * :func:`find_order_state` finds the id of a standard order state (e.g. Canceled) by its mail
   template, then by name, since ids differ between shops (reference §8.3).
 
@@ -29,13 +29,15 @@ from .client import Client
 from .codec import Record
 from .query import F
 
-__all__ = ["CANCELED_STATE", "change_order_state", "find_order_by_reference", "find_order_state", "invoice_marker", "paid_total", "record_invoice",
-           "record_payment", "record_settlement", "set_stock", "set_tracking_number"]
+__all__ = ["CANCELED_STATE", "PAYMENT_ACCEPTED_STATE", "change_order_state", "find_order_by_reference", "find_order_state", "invoice_marker", "paid_total", "record_invoice",
+           "record_payment", "set_stock", "set_tracking_number"]
 
 _SYSTEM = "prestashop"
 
 #: how the stock "Canceled" state (``PS_OS_CANCELED``) is recognised: its mail template, its names
 CANCELED_STATE = ("order_canceled", ("Canceled", "Cancelled", "Annulé"))
+#: "Payment accepted" (PS_OS_PAYMENT): "Remote payment accepted" shares its mail template
+PAYMENT_ACCEPTED_STATE = ("payment", ("Payment accepted", "Paiement accepté"))
 
 
 async def change_order_state(
@@ -239,51 +241,11 @@ async def paid_total(client: Client, order_reference: str) -> tuple[Decimal, lis
     return sum((Decimal(str(r.get("amount") or "0")) for r in rows), Decimal(0)), rows
 
 
-async def record_settlement(
-    client: Client,
-    order_reference: str,
-    settled: Decimal | float | str,
-    *,
-    payment_method: str,
-    transaction_id: str,
-    id_currency: int | None = None,
-    conversion_rate: Decimal | float | str | None = None,
-    date_add: str | None = None,
-) -> Record | None:
-    """Record what the ERP says the customer paid for the order, without paying it twice.
-
-    ``settled`` is the amount the ERP has settled on the order's invoice (its running total,
-    not one installment). The shop already holds ``order_payments`` for the order (a paid state
-    such as 11 adds one of the order total; an unpaid bank-wire order has none): only
-    ``settled`` minus their sum is added, as one ``order_payment`` carrying ``transaction_id``
-    (the ERP's settlement voucher). Returns the payment added, the payment of an earlier call
-    with the same ``transaction_id`` (safe to retry), or ``None`` when the shop holds the
-    settled amount already (nothing to add).
-    Raises :class:`NotFoundError` when no order has the reference, :class:`ValidationError`
-    for a negative amount or an empty ``transaction_id``.
-    """
-    amount = Decimal(str(settled))
-    if amount < 0:
-        raise ValidationError(f"The settled amount for order {order_reference} is negative.", system=_SYSTEM)
-    if not transaction_id.strip():
-        raise ValidationError(f"The settlement for order {order_reference} has no transaction id "
-                              "(the settlement voucher makes the write idempotent).", system=_SYSTEM)
-    order = await find_order_by_reference(client, order_reference)
-    recorded, rows = await paid_total(client, order["reference"])
-    for row in rows:
-        if row.get("transaction_id") == transaction_id:
-            return row
-    due = amount - recorded
-    if due <= 0:
-        return None
-    return await record_payment(client, order["reference"], due.quantize(Decimal("0.01")),
-                                payment_method=payment_method, transaction_id=transaction_id,
-                                id_currency=id_currency, conversion_rate=conversion_rate, date_add=date_add)
-
-
 async def find_order_state(client: Client, template: str, names: tuple[str, ...] = ()) -> int:
     """The id of the order state sending mail template ``template`` (any language), or else the
     one named one of ``names`` (any language, case-insensitive); deleted states are ignored.
+    Several states sharing the template (``payment``: Payment accepted and Remote payment
+    accepted) are told apart by ``names``.
 
     Ids follow each shop's install history (``PS_OS_*`` differ after upgrades, reference §8.3), so
     a flow resolves a state this way instead of naming an id. Raises :class:`NotFoundError` when
@@ -296,8 +258,10 @@ async def find_order_state(client: Client, template: str, names: tuple[str, ...]
         return {str(v).strip().lower() for v in values if v not in (None, "")}
 
     wanted = {n.strip().lower() for n in names}
-    for matches in ([r for r in rows if template.lower() in texts(r, "template")],
-                    [r for r in rows if texts(r, "name") & wanted]):
+    by_template = [r for r in rows if template.lower() in texts(r, "template")]
+    if len(by_template) > 1:  # states sharing a template (payment: 2 and 11): the named one of them
+        by_template = [r for r in by_template if texts(r, "name") & wanted] or by_template
+    for matches in (by_template, [r for r in rows if texts(r, "name") & wanted]):
         if len(matches) == 1:
             return int(matches[0]["id"])
         if len(matches) > 1:

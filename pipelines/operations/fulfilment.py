@@ -17,7 +17,6 @@ Every write-back is idempotent: it looks at what the shop holds before writing.
 from __future__ import annotations
 
 from collections.abc import Mapping, MutableMapping
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
@@ -26,13 +25,15 @@ from connectors.dynamics_ax import EntityKey
 from connectors.dynamics_ax.query import eq
 from connectors.errors import NotFoundError, PermanentError, ValidationError
 from connectors.prestashop import (
+    PAYMENT_ACCEPTED_STATE,
     F,
     change_order_state,
-    paid_total,
+    find_order_state,
     record_invoice,
     record_payment,
     record_settlement,
     set_tracking_number,
+    shop_paid,
 )
 from pipelines.operations.common import ax_document as _ax_document
 from pipelines.operations.common import int_id as _int_id
@@ -83,13 +84,27 @@ async def order_invoices_record(ops: SystemOperations, doc: Any, context: Mappin
     return {"id": row.get("id"), "id_order": row.get("id_order"), "number": row.get("number"),
             "ax_invoice_id": invoice_id}
 
+async def _payment_accepted_state(ops: SystemOperations) -> int:
+    """The shop's Payment accepted state id (found once per ``ops``: ids differ between shops)."""
+    cached = getattr(ops, "_payment_accepted_state", None)
+    if cached is None:
+        template, names = PAYMENT_ACCEPTED_STATE
+        cached = await find_order_state(ops.ps, template, names)
+        ops._payment_accepted_state = cached  # type: ignore[attr-defined]
+    return int(cached)
+
+
 async def order_payments_settle(ops: SystemOperations, doc: Any, context: Mapping[str, Any], step: str) -> dict[str, Any]:
-    """Write-back: AX settled ``amount`` of the order's invoice; an ``order_payment`` is added
-    for only what the shop's payments of the order reference do not cover yet (none when the
-    shop took the payment itself), carrying the AX settlement voucher as ``transaction_id``."""
+    """Write-back: AX settled ``amount`` of the order's invoice. An order settled in full that
+    holds no payment moves to Payment accepted (the shop records the payment itself, so a later
+    Shipped adds none) and that payment carries the AX settlement voucher as ``transaction_id``;
+    otherwise an ``order_payment`` is added for only what the shop's payments of the order
+    reference do not cover yet (none when the shop took the payment itself). See
+    :mod:`connectors.prestashop.settlement`."""
     row = await record_settlement(ops.ps, str(doc.get("order_reference") or ""), doc.get("amount") or "0",
                                   payment_method=str(doc.get("payment_method") or "AX customer payment"),
                                   transaction_id=str(doc.get("transaction_id") or ""),
+                                  accepted_state=await _payment_accepted_state(ops),
                                   id_currency=doc.get("id_currency"), conversion_rate=doc.get("conversion_rate"),
                                   date_add=doc.get("date_add"))
     if row is None:
@@ -145,12 +160,12 @@ async def fulfilment_read(ops: SystemOperations, request: Any, context: Mapping[
     paid = False
     if order_id is not None:
         order = await ops.ps.get("orders", _int_id(order_id, "The cross-referenced order id"),
-                                  display=["id", "reference", "total_paid"])
+                                  display=["id", "reference", "total_paid", "total_paid_real"])
         reference = order.get("reference")
-        # the shop's own view: do its payments cover the order? (a state with paid=1, such
-        # as Shipped, would make PrestaShop record the payment of an unpaid order itself)
-        recorded, _rows = await paid_total(ops.ps, str(reference or ""))
-        paid = recorded >= Decimal(str(order.get("total_paid") or "0"))
+        # the shop's own bookkeeping: does it hold the order's total? (a state with paid=1, such
+        # as Shipped, makes PrestaShop record a payment for what it does not, even when a
+        # POSTed order_payment covers it: see connectors/prestashop/settlement.py)
+        paid = shop_paid(order)
         rows = await ops.ps.list("order_carriers", display=["id"], sort=["id_DESC"], limit=1,
                                   filters={"id_order": F.eq(_int_id(order_id, "id_order"))})
         carrier_id = rows[0]["id"] if rows else None

@@ -243,22 +243,11 @@ def change_state(m: ShopModel, order: Row, state_id: str, employee: str = "0", c
     order["current_state"] = state_id
     order["valid"] = new_state.get("logable") or "0"
     order["date_upd"] = now
+    # Order::setInvoice() makes an invoice only when the order has none (hasInvoice()): one a
+    # client POSTed to order_invoices counts (and the delivery-slip branch is not taken either)
     if new_state.get("invoice") == "1" and order.get("invoice_number") in ("0", "", None):
-        number = int(m.store.settings.get("next_invoice_number", 1))
-        m.store.set_setting("next_invoice_number", number + 1)
-        order["invoice_number"] = str(number)
-        order["invoice_date"] = now
-        m.store.insert("order_invoices", {
-            "id_order": order["id"], "number": str(number), "delivery_number": "0",
-            "delivery_date": "0000-00-00 00:00:00", "total_discount_tax_excl": order.get("total_discounts_tax_excl"),
-            "total_discount_tax_incl": order.get("total_discounts_tax_incl"),
-            "total_paid_tax_excl": order.get("total_paid_tax_excl"), "total_paid_tax_incl": order.get("total_paid_tax_incl"),
-            "total_products": order.get("total_products"), "total_products_wt": order.get("total_products_wt"),
-            "total_shipping_tax_excl": order.get("total_shipping_tax_excl"),
-            "total_shipping_tax_incl": order.get("total_shipping_tax_incl"), "shipping_tax_computation_method": "0",
-            "total_wrapping_tax_excl": "0.000000", "total_wrapping_tax_incl": "0.000000",
-            "shop_address": m.store.settings.get("PS_SHOP_NAME", ""), "note": "", "date_add": now,
-        })
+        if not m.store.find("order_invoices", id_order=str(order["id"])):
+            _make_invoice(m, order, now)
     elif new_state.get("delivery") == "1" and order.get("delivery_number") in ("0", "", None):
         number = int(m.store.settings.get("next_delivery_number", 1))
         m.store.set_setting("next_delivery_number", number + 1)
@@ -284,3 +273,22 @@ def change_state(m: ShopModel, order: Row, state_id: str, employee: str = "0", c
         # what a module hooked on actionOrderStatusPostUpdate sends (newOrderStatus, oldOrderStatus)
         m.on_change("orders", "status_changed", {**order, "_previous_state": old_state.get("id") if old_state else "0"})
     return history
+
+
+def _make_invoice(m: ShopModel, order: Row, now: str) -> None:
+    """Order::setInvoice(): the next invoice number, and the order_invoice with the order's totals."""
+    number = int(m.store.settings.get("next_invoice_number", 1))
+    m.store.set_setting("next_invoice_number", number + 1)
+    order["invoice_number"] = str(number)
+    order["invoice_date"] = now
+    m.store.insert("order_invoices", {
+        "id_order": order["id"], "number": str(number), "delivery_number": "0",
+        "delivery_date": "0000-00-00 00:00:00", "total_discount_tax_excl": order.get("total_discounts_tax_excl"),
+        "total_discount_tax_incl": order.get("total_discounts_tax_incl"),
+        "total_paid_tax_excl": order.get("total_paid_tax_excl"), "total_paid_tax_incl": order.get("total_paid_tax_incl"),
+        "total_products": order.get("total_products"), "total_products_wt": order.get("total_products_wt"),
+        "total_shipping_tax_excl": order.get("total_shipping_tax_excl"),
+        "total_shipping_tax_incl": order.get("total_shipping_tax_incl"), "shipping_tax_computation_method": "0",
+        "total_wrapping_tax_excl": "0.000000", "total_wrapping_tax_incl": "0.000000",
+        "shop_address": m.store.settings.get("PS_SHOP_NAME", ""), "note": "", "date_add": now,
+    })

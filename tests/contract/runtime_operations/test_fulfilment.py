@@ -258,3 +258,75 @@ async def test_fulfilment_of_an_order_the_shop_never_saw_is_dropped(
     assert foreign, "the AX sandbox seeds open orders of its own"
     detail = await flow.run(Ctx(store), foreign[0])
     assert detail["status"] == "dropped" and detail["step"] == "shop-order", detail
+
+
+async def _wire_order_invoiced_in_ax(ops: Any, flows: Any, shop: Any, ax: AxClient, ax_url: str, ps_url: str,
+                                     store: AsyncStore, email: str) -> tuple[dict[str, Any], str, Any, AxPoller]:
+    """A bank-wire order carried to AX, picked, packed and invoiced there (the poller has seen
+    it); returns (the shop order, its sales id, its AX invoice, the poller)."""
+    order = await place_bank_wire_order(shop, ps_url, email)
+    carried = await YamlFlow(flows.get("ps_order_to_ax"), ops).run(Ctx(store), order_message(order, f"MSG-{email}"))
+    assert carried["status"] == "done", carried
+    sales_id = carried["results"]["load-order"]["SalesId"]
+    poller = AxPoller(store, ax, [SLIPS, INVOICES, SETTLEMENTS])
+    await poller.poll()
+    for _ in range(3):
+        await step(ax_url, sales_id)
+    await poller.poll()
+    (ax_invoice,) = await ax.read_invoices(sales_id)
+    return order, sales_id, ax_invoice, poller
+
+
+async def test_a_wire_order_paid_before_it_ships_is_paid_once_and_then_shipped(
+        ops: Any, flows: Any, shop: Any, ax: AxClient, ax_url: str, ps_url: str, store: AsyncStore) -> None:
+    """The customer's transfer settles the AX invoice before the packing slip is worked (the
+    usual order for bank wire; found by the chaos campaign): the settlement moves the order to
+    Payment accepted (the shop records the payment itself and stamps it with AX's voucher), so
+    the Shipped state (paid=1) that follows adds no second payment."""
+    order, sales_id, ax_invoice, poller = await _wire_order_invoiced_in_ax(
+        ops, flows, shop, ax, ax_url, ps_url, store, "fulfil.wire.early@example.com")
+    oid, total = int(order["id"]), Decimal(order["total_paid"])
+    flow = YamlFlow(flows.get("ax_fulfilment_to_ps"), ops)
+    voucher = await settle(ax_url, ax_invoice.invoice_id or "")
+    await poller.poll()
+    (settled,) = [m for m in await journaled(store, "invoice.settled") if m.payload["Invoice"] == ax_invoice.invoice_id]
+    detail = await run_twice(flow, store, settled)
+    assert detail["results"]["load-payment"]["recorded"] is True, detail
+    assert (await shop.get("orders", oid))["current_state"] == "2"  # Payment accepted
+    (payment,) = await shop_payments(shop, order["reference"])
+    assert (payment["transaction_id"], Decimal(payment["amount"])) == (voucher, total)
+    assert payment["payment_method"] == "AX customer payment"
+
+    (slip,) = [m for m in await journaled(store, "packing_slip.posted") if m.payload["SalesId"] == sales_id]
+    (invoice,) = [m for m in await journaled(store, "invoice.posted") if m.payload["SalesId"] == sales_id]
+    await run_twice(flow, store, slip)
+    await run_twice(flow, store, invoice)
+    await run_twice(flow, store, settled)  # a late redelivery of the settlement adds nothing
+    assert (await shop.get("orders", oid))["current_state"] == "4"  # paid, so Shipped
+    payments = await shop_payments(shop, order["reference"])
+    assert [(p["transaction_id"], Decimal(p["amount"])) for p in payments] == [(voucher, total)]
+    # one invoice (Payment accepted made it; the AX invoice is noted on it), not two
+    (shop_invoice,) = await shop.list("order_invoices", display="full", filters={"id_order": F.eq(oid)})
+    assert shop_invoice["note"].count(f"AX invoice {ax_invoice.invoice_id} ") == 1
+
+
+async def test_a_settlement_retried_after_the_state_change_stamps_the_shops_payment(
+        ops: Any, flows: Any, shop: Any, ax: AxClient, ax_url: str, ps_url: str, store: AsyncStore) -> None:
+    """An attempt that moved the order to Payment accepted and ended before stamping the
+    payment: the retry finds the payment the state change added and stamps it, adding none."""
+    from connectors.prestashop import PAYMENT_ACCEPTED_STATE, change_order_state, find_order_state
+
+    order, _sales_id, ax_invoice, poller = await _wire_order_invoiced_in_ax(
+        ops, flows, shop, ax, ax_url, ps_url, store, "fulfil.wire.crash@example.com")
+    voucher = await settle(ax_url, ax_invoice.invoice_id or "")
+    await poller.poll()
+    (settled,) = [m for m in await journaled(store, "invoice.settled") if m.payload["Invoice"] == ax_invoice.invoice_id]
+    accepted = await find_order_state(shop, *PAYMENT_ACCEPTED_STATE)
+    assert accepted == 2
+    await change_order_state(shop, int(order["id"]), accepted)  # what the ended attempt did
+    (blank,) = await shop_payments(shop, order["reference"])
+    assert blank["transaction_id"] == ""
+    detail = await run_twice(YamlFlow(flows.get("ax_fulfilment_to_ps"), ops), store, settled)
+    assert detail["results"]["load-payment"]["recorded"] is True, detail
+    payments = await shop_payments(shop, order["reference"])
+    assert [(p["id"], p["transaction_id"]) for p in payments] == [(blank["id"], voucher)]
