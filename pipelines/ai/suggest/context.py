@@ -17,6 +17,10 @@ the parsed name (:mod:`.names`) after these readings, the parsed label, the valu
   holding codes or integers (``firma``: ``code:NOVAK``) is the party's id;
 - the sender: a shipping word under a sender's address is the dispatch (``Versandort`` of
   ``shipFromAddress``), not the delivery party;
+- a carrier's shipment (the entity is a shipment, parcel or tracking record, or fields describe a
+  sender or a parcel): its recipient (``receiver``, ``destinataire``) is the delivery party, and a
+  header ``product`` or ``service`` is the carrier's service, fed from a shop's shipping method;
+- a product list: a ``family`` with no first name beside it is the product family, a category;
 - level: a field is at line level when a parent is a line (``SalesLine.*``) or its own name starts
   with a line word in a flat export (``orderItemType``, ``LineTotal``);
 - the target document's own number (``Ordernummer`` of an order) and references to another
@@ -50,6 +54,7 @@ _TRUE_RATES = frozenset({"TAX", "VAT", "DISCOUNT", "EXCHANGE"})
 
 
 _PARTY_WORDS = frozenset({"CUSTOMER", "COMPANY", "SUPPLIER", "CARRIER"})
+_REF_OR_SKU = frozenset({"REFERENCE", "SKU"})
 
 
 def _keyed(p: Profile) -> bool:
@@ -124,6 +129,9 @@ def _in_context(names: list[ParsedName], parents: list[str], levels: list[str],
         elif (levels[i] == "line" and n.leaf - {"LINE", "SKU"} == {"DESCRIPTION"}
               and not any("NAME" in leaf for leaf in sib)):
             out[i] = replace(n, leaf=(n.leaf - {"DESCRIPTION"}) | {"NAME"})
+        elif items and n.leaf == {"LAST"} and not any("FIRST" in m.leaf for m in names):
+            # a "family" of a product list without any first name is the product family: a category
+            out[i] = replace(n, leaf=frozenset({"CATEGORY"}))
         elif n.leaf and n.leaf <= _PARTY_WORDS and _keyed(profiles[i]):
             # a bare party word holding codes or numbers ("firma": code:NOVAK, "customer": 1042)
             # points at the party's record: it is the party's id, not its name
@@ -132,6 +140,36 @@ def _in_context(names: list[ParsedName], parents: list[str], levels: list[str],
                 and max(abs(x) for x in profiles[i].numbers) > 100:
             out[i] = replace(n, leaf=(n.leaf - {"RATE"}) | {"PRICE"})
     return out
+
+
+_SHIPMENTS = frozenset({"DELIVERY", "TRACKING", "PARCEL"})
+_PRODUCTS = frozenset({"SKU", "SERVICE"})
+_CARRIER_SERVICE = frozenset({"SERVICE", "METHOD"})
+
+
+def _shipment(entity: frozenset[str], names: list[ParsedName]) -> bool:
+    """A carrier's booking or label: the entity is a shipment or parcel, or fields describe a
+    sender or a parcel (Colissimo's ``letter.parcel.*``)."""
+    return bool(entity & _SHIPMENTS) or any(
+        {"SENDER", "PARCEL"} & (n.leaf | n.parent) for n in names)
+
+
+def _as_shipment(n: ParsedName, level: str) -> ParsedName:
+    """A field of a shipment schema: its recipient is the delivery party; a bare ``reference`` is
+    the order's (not an item's); a header ``product`` or
+    ``service`` (Bring's ``product.id``, Colissimo's ``productCode``, InPost's ``service``) is the
+    carrier's service, which a shop's shipping method feeds."""
+    if "RECIPIENT" in n.leaf | n.parent:
+        n = replace(n, leaf=(n.leaf - {"RECIPIENT"}) | ({"DELIVERY"} if "RECIPIENT" in n.leaf else set()),
+                    parent=(n.parent - {"RECIPIENT"}) | ({"DELIVERY"} if "RECIPIENT" in n.parent else set()))
+    if level == "header" and n.leaf == _REF_OR_SKU and not n.parent:
+        # a shipment's bare "reference" is the shipper's reference to its order, not an item's
+        return replace(n, leaf=frozenset({"REFERENCE"}))
+    rest = n.leaf - _BARE
+    if level == "header" and not n.leaf_unknown and (
+            (rest and rest <= _PRODUCTS) or (not rest and n.parent & _PRODUCTS and not n.parent & _LINE)):
+        n = replace(n, leaf=(n.leaf & _BARE) | _CARRIER_SERVICE)
+    return n
 
 
 def _read_label(label: str | None, name: ParsedName, raw: ParsedName) -> tuple[ParsedName | None, ParsedName]:
@@ -172,6 +210,10 @@ class Side:
         self.labels = [None if lb is None else _senders(lb) for lb in self.labels]
         self.profiles: list[Profile] = [profile(list(f.samples)) for f in schema.fields]
         self.levels = [_level(f.name, r) for f, r in zip(schema.fields, raw, strict=True)]
+        if _shipment(entity, names):
+            names = [_as_shipment(n, lv) for n, lv in zip(names, self.levels, strict=True)]
+            self.labels = [None if lb is None else _as_shipment(lb, lv)
+                           for lb, lv in zip(self.labels, self.levels, strict=True)]
         self.names = _in_context(names, self.parents, self.levels, self.profiles, bool(entity & {"SKU"}))
         # a label that says less than the name ("InvoiceCountryCode" labelled "Land") adds nothing
         self.labels = [None if lb is not None and lb.leaf < n.leaf and not lb.leaf_unknown else lb

@@ -95,7 +95,8 @@ def _pair(t: Side, i: int, s: Side, j: int, on: set[str]) -> tuple[float, list[s
         sv, k = shared_values(t.profiles[i], s.profiles[j])
         if sv:
             score += _W_SHARED * sv  # not capped: two sources with the same values keep their order
-            why.append("same sample values" if k == 1 else f"same values scaled by {k}")
+            why.append("same sample values" if k == 1 else f"same values scaled by {k}" if k
+                       else "the values of one are inside the other's")
         if t.profiles[i].kinds.get("bool", 0.0) >= 0.5 and (t.names[i].leaf - ROLES) & s.value_concepts[j]:
             # a yes/no flag (IsPrivatePerson, isCompany) fed from a type field whose values name it
             score += _W_FLAG

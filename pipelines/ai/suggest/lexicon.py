@@ -2,7 +2,8 @@
 their abbreviations, plus Italian, Spanish and Dutch (:mod:`.lexicon_it_es_nl`) and Portuguese,
 Polish, Swedish, Danish, Norwegian and Czech (:mod:`.lexicon_pt_pl_nordic_cs`), Finnish,
 Romanian and Turkish (:mod:`.lexicon_fi_ro_tr`) and Hungarian, Slovak, Croatian, Estonian and
-Greek in Latin letters (:mod:`.lexicon_hu_sk_hr_et_el`), each mapped to
+Greek in Latin letters (:mod:`.lexicon_hu_sk_hr_et_el`), Slovenian and round 7's gaps
+(:mod:`.lexicon_sl_gaps`), parcel, service and payment words (:mod:`.lexicon_parcels`), each mapped to
 concept ids (``"vorname" -> FIRST NAME``).
 
 A term is stored folded by :func:`fold` (lower case, umlauts as ae/oe/ue, accents and strokes
@@ -20,7 +21,9 @@ from pipelines.ai.suggest import (
     lexicon_fi_ro_tr,
     lexicon_hu_sk_hr_et_el,
     lexicon_it_es_nl,
+    lexicon_parcels,
     lexicon_pt_pl_nordic_cs,
+    lexicon_sl_gaps,
 )
 
 __all__ = ["LEXICON", "PARENT_RELATED", "RELATED", "WEIGHT", "fold", "terms"]
@@ -174,7 +177,9 @@ _RAW: dict[str, str] = {
 
 LEXICON: dict[str, tuple[str, ...]] = {}
 for _concept, _terms in [*_RAW.items(), *lexicon_it_es_nl.TERMS.items(), *lexicon_pt_pl_nordic_cs.TERMS.items(),
-                         *lexicon_fi_ro_tr.TERMS.items(), *lexicon_hu_sk_hr_et_el.TERMS.items()]:
+                         *lexicon_fi_ro_tr.TERMS.items(), *lexicon_hu_sk_hr_et_el.TERMS.items(),
+                         *lexicon_parcels.TERMS.items(), *lexicon_sl_gaps.TERMS.items(),
+                         *lexicon_sl_gaps.GAPS.items()]:
     for _t in dict.fromkeys(x for t in _terms.replace("|", " ").split() for x in _spellings(t)):
         if _concept not in LEXICON.get(_t, ()):
             LEXICON[_t] = (*LEXICON.get(_t, ()), _concept)
@@ -219,7 +224,8 @@ for _term, _concepts in {
     # a tax class (WooCommerce, Magento, Shopware) names the tax code an item is taxed by
     "taxclass": "TAX ID", "steuerklasse": "TAX ID", "partnumber": "SKU NUMBER", "partno": "SKU NUMBER", "partnr": "SKU NUMBER",
 }.items() | lexicon_it_es_nl.COMPOSITES.items() | lexicon_pt_pl_nordic_cs.COMPOSITES.items() \
-        | lexicon_fi_ro_tr.COMPOSITES.items() | lexicon_hu_sk_hr_et_el.COMPOSITES.items():
+        | lexicon_fi_ro_tr.COMPOSITES.items() | lexicon_hu_sk_hr_et_el.COMPOSITES.items() \
+        | lexicon_parcels.COMPOSITES.items() | lexicon_sl_gaps.COMPOSITES.items():
     # (the item sets agree where they overlap: one term, one reading)
     for _t in _spellings(_term):
         LEXICON[_t] = tuple(_concepts.split())
@@ -237,6 +243,9 @@ RELATED: dict[frozenset[str], float] = {frozenset(k.split()): v for k, v in {
     "NAME LAST": 0.4, "CREATED DATE": 0.5, "STATUS ACTIVE": 0.5, "PAYMENT STATUS": 0.4, "CUSTOMER COMPANY": 0.4,
     "SKU ID": 0.3, "COST AMOUNT": 0.4, "BALANCE DUE": 0.6, "DISTRICT CITY": 0.4, "LOGIN ID": 0.3,
     "BALANCE AMOUNT": 0.4, "NOTE DESCRIPTION": 0.5, "RATE TAX": 0.3, "VAT REGISTRATION": 0.4, "GROSS TOTAL": 0.5, "NET TOTAL": 0.3, "CARRIER DELIVERY": 0.5, "EMAIL WEBSITE": 0.2,
+    # the amount collected on delivery is the order's total; a carrier's service is its method
+    "COD TOTAL": 0.6, "SERVICE METHOD": 0.5, "SERVICE CARRIER": 0.5, "SERVICE DELIVERY": 0.4, "TRANSACTION PAYMENT": 0.4,
+    "SHOP CHANNEL": 0.6, "SELLER SUPPLIER": 0.4,
 }.items()}
 
 

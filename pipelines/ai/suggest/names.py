@@ -28,7 +28,7 @@ _AMOUNTS = frozenset({"AMOUNT", "TOTAL", "PRICE", "DISCOUNT", "COST", "TAX"})
 _STOP = frozenset("de du des la le les d l of the to von der die das den und et and per pour par a au aux en in "
                   "di da del della dei il lo gli el los las con y het een van voor op your our votre notre ihr "
                   "unser su sus vostro nostro uw ons is has pa til for fuer fur med og och av zu im am na ve ile si pe "
-                  "cu".split())
+                  "cu".split()) | frozenset("cm mm inch lb lbs oz ml cbm m".split())  # units in a name ("length_cm") say no more
 
 
 def normalise(text: str) -> str:
@@ -130,6 +130,8 @@ def _concepts(ws: list[str]) -> tuple[frozenset[str], frozenset[str]]:
     if found & _QUALIFIERS and "TAX" in found and found - _QUALIFIERS - {"TAX", "VAT"}:
         # "incl. tax", "hors taxe": the tax word qualifies an amount, it is not the tax itself
         found -= {"TAX", "VAT"}
+    if "COD" in found:
+        found.add("GROSS")  # what a carrier collects on delivery is what the buyer pays: the gross total
     if "VAT" in found or "REGISTRATION" in found:
         found -= {"ID", "NUMBER"}  # a VAT id or a register number is one thing, not an id of something
     return frozenset(found), frozenset(unknown)
@@ -182,6 +184,29 @@ def _note_concepts(name: str) -> frozenset[str]:
     return frozenset(found)
 
 
+_KEY_LEAF = frozenset({"ID", "NUMBER"})
+# a parent that is a lookup (a mode, type or method, a carrier, a service): its code is the thing
+_LOOKUPS = frozenset({"METHOD", "CARRIER", "SERVICE"})
+# a parent that is a measure: its "amount" is the measure, not money
+_MEASURES = frozenset({"QUANTITY", "WEIGHT", "HEIGHT", "WIDTH", "DEPTH", "STOCK"})
+
+
+def _from_parent(leaf: frozenset[str], up: frozenset[str]) -> frozenset[str]:
+    """A leaf that only points into its parent carries the parent's meaning: the code of a
+    delivery mode or a card type (``deliveryMode.code``) is that mode; the amount of a quantity
+    or a weight (``orderLineQuantity.amount``, ``weight.amount``) is the measure; a bare
+    qualifier (``cost.withTax``, ``price.net``) qualifies its parent's amount."""
+    if not up:
+        return leaf
+    if leaf <= _KEY_LEAF and up & _LOOKUPS:
+        return leaf | up
+    if leaf == {"AMOUNT"} and up & _MEASURES:
+        return (up - ROLES) or up
+    if leaf & _QUALIFIERS and leaf <= _QUALIFIERS | {"TAX", "VAT"}:
+        return (leaf - {"TAX", "VAT"}) | up
+    return leaf
+
+
 def _parent_concepts(segment: str) -> frozenset[str]:
     ws = words(segment)
     found = _concepts(ws)[0]
@@ -204,6 +229,8 @@ def parse_name(name: str) -> ParsedName:
         segments[-1] = segments[-1][2:]  # a one-letter table prefix: Gambio's "p_id", "p_shortdesc"
     leaf_words = words(segments[-1]) if segments else []
     leaf, unknown = _concepts(leaf_words)
+    if len(segments) > 1 and leaf and not unknown:
+        leaf = _from_parent(leaf, _parent_concepts(segments[-2]))
     parent: set[str] = set()
     for seg in segments[:-1]:
         parent.update(_parent_concepts(seg))
@@ -250,7 +277,9 @@ def _trigram_sim(a: str, b: str) -> float:
 
 #: one side has the first, the other the second: the names contradict each other
 _CONFLICTS = (("NET", "GROSS"), ("FIRST", "LAST"), ("COST", "DISCOUNT"), ("STREET", "STREET2"), ("FROM", "UNTIL"),
-              ("CREATED", "DUE"), ("MIN", "MAX"), ("DEBIT", "CREDIT"), ("ID", "QUANTITY"), ("ID", "STOCK"))
+              ("CREATED", "DUE"), ("MIN", "MAX"), ("DEBIT", "CREDIT"), ("ID", "QUANTITY"), ("ID", "STOCK"),
+              # a carrier's service is not the way a payment is made
+              ("SERVICE", "PAYMENT"))
 # the parties of a document: the billed one and the one delivered to (OpenCart's "payment_*"
 # address is the billing address)
 _PARTIES_OF = (frozenset({"INVOICE"}), frozenset({"DELIVERY"}))

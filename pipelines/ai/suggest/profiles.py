@@ -202,6 +202,11 @@ class Profile:
     numbers: frozenset[float] = frozenset()
     #: the share of the numbers that have a fractional part (amounts do, ids and counts do not)
     fraction: float = 0.0
+    #: the text values as " word word " (letters and digits only), to find one side's values
+    #: inside the other's ("Zalando order 10105034567231", "mr-dealer-a" around "DEALER-A")
+    spaced: frozenset[str] = frozenset()
+    #: the codes and numbers among them of 5+ letters and digits: what may be found inside
+    needles: frozenset[str] = frozenset()
 
 
 def _number(value: Any) -> float | None:
@@ -257,9 +262,17 @@ def profile(samples: list[Any] | None) -> Profile:
     mags = []
     canon: set[str] = set()
     numbers: set[float] = set()
+    spaced: set[str] = set()
+    needles: set[str] = set()
     for v in values:
         k = kind_of(v)
         counts[k] = counts.get(k, 0) + 1
+        if k in _CONTAINERS:
+            ws = _WORDS.findall(_SCHEME.sub("", str(v)).lower())
+            text = f" {' '.join(ws)} "
+            spaced.add(text)
+            if k in _NEEDLES and sum(map(len, ws)) >= 5:
+                needles.add(text)
         canon.update(_canonical(v, k))
         if k in ("int", "dec_point", "dec_comma", "percent"):
             m = _magnitude(v)
@@ -271,7 +284,22 @@ def profile(samples: list[Any] | None) -> Profile:
     n = len(values)
     return Profile({k: c / n for k, c in counts.items()}, sum(mags) / len(mags) if mags else None,
                    sum(len(str(v)) for v in values) / n, frozenset(canon), n, frozenset(numbers),
-                   sum(not x.is_integer() for x in numbers) / len(numbers) if numbers else 0.0)
+                   sum(not x.is_integer() for x in numbers) / len(numbers) if numbers else 0.0,
+                   frozenset(spaced), frozenset(needles))
+
+
+# the kinds whose values may hold another field's value inside them (not e-mails or URLs, which
+# hold names and hosts of everything, nor dates and amounts)
+_CONTAINERS = frozenset({"code", "text", "name", "company", "person", "token", "int", "phone"})
+# what may be found inside: codes and numbers (a person's name inside a full name or an e-mail
+# is a part of it, not the same thing)
+_NEEDLES = frozenset({"code", "token", "int", "phone"})
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def _contained(a: Profile, b: Profile) -> int:
+    """How many of a's distinctive values appear, word for word, inside a longer value of b."""
+    return sum(any(x in y and x != y for y in b.spaced) for x in a.needles)
 
 
 
@@ -305,14 +333,21 @@ def _scale(a: Profile, b: Profile) -> int:
 
 def shared_values(a: Profile, b: Profile) -> tuple[float, int]:
     """(0..1, scale): how strongly the two fields hold the same values (in canonical form, or
-    numbers scaled by a power of ten: then ``scale`` says by what); (0, 0) without samples."""
+    numbers scaled by a power of ten: then ``scale`` says by what; or one side's values inside
+    the other's: then ``scale`` is 0); (0, 0) without samples."""
     if not a.n or not b.n:
         return 0.0, 0
     same = sum(_distinct(v) for v in a.values & b.values)
     if same:
         return min(1.0, same / 2), 1
     k = _scale(a, b)
-    return (0.7, k) if k else (0.0, 0)
+    if k:
+        return 0.7, k
+    # one side's values inside the other's ("mr-dealer-a" holds "DEALER-A", a header text the
+    # order number): evidence of the same thing written with a prefix or a template
+    if (a.needles or b.needles) and a.spaced and b.spaced and (_contained(a, b) >= 2 or _contained(b, a) >= 2):
+        return 0.7, 0
+    return 0.0, 0
 
 
 _TEXTS = frozenset({"text", "name", "html", "person", "company"})

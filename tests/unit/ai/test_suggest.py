@@ -85,9 +85,10 @@ def test_a_target_without_source_gets_no_confident_candidate() -> None:
 # tuned on them with general rules (0.964/0.990 at the end of round 5): their floor sits just
 # below that. Round 5's 19 held-out pairs measured 0.909/0.966 untuned (false rate 0.105);
 # round 6 moved them into tuned/ and tuned on them with general rules (0.966/0.995 at the end of
-# round 6): their floor sits just below that. The held-out part is round 6's new set, never
-# tuned on, measured once after tuning by someone who did not tune (20 pairs: 0.885/0.951, the
-# goals of 0.9/0.98 are NOT met); its floor sits just below that measurement.
+# round 6): their floor sits just below that. Round 6's 20 held-out pairs measured 0.885/0.951
+# untuned (false rate 0.104); round 7 moved them into tuned/ and tuned on them with general
+# rules (0.947/0.996 at the end of round 7): their floor sits just below that. The held-out part
+# is the newest set, never tuned on, measured once after tuning by someone who did not tune.
 _ROUND2_HELDOUT = frozenset({
     "magento_customer_to_sap_b1_business_partner", "magento_order_to_ebp_piece_fr",
     "paypal_transactions_de_to_datev_buchungsstapel", "sage100_artikel_to_shopware6_product",
@@ -117,6 +118,17 @@ _ROUND5_HELDOUT = frozenset({
     "plentymarkets_variation_to_idealo_offer_de", "redsys_notifications_to_contaplus_diario_es",
     "shopware5_order_to_sage_intacct_sales_order", "sylius_order_to_invoicexpress_fatura_pt",
     "trendyol_order_to_parasut_fatura_tr", "zettle_refund_to_fiken_credit_note_no"})
+_ROUND6_HELDOUT = frozenset({
+    "akeneo_product_to_ongoing_wms_artikel_sv", "brightpearl_order_to_bring_booking_sending_no",
+    "epicor_price_list_to_spryker_price_product_merchant_relationship", "hepsiburada_order_to_logo_tiger_siparis_tr",
+    "idosell_order_to_inpost_shipx_przesylka_pl", "medusa_order_to_procountor_myyntilasku_fi",
+    "n11_order_to_yurtici_kargo_gonderi_tr", "plytix_variants_to_fruugo_feed",
+    "sapcommerce_order_to_primavera_documento_venda_pt", "scayle_order_to_dhl_paket_sendung_de",
+    "sfcc_customer_to_factusol_cliente_es", "sfcc_order_to_lexoffice_rechnung_de",
+    "shipbob_inventory_to_linnworks_stock_level", "shipstation_order_to_brt_spedizione_it",
+    "spree_order_to_sameday_awb_ro", "spryker_order_to_colissimo_etiquette_fr",
+    "upgates_customer_to_helios_organizace_cs", "vipps_mobilepay_ledger_to_uniconta_kassekladde_da",
+    "walmart_refund_to_oracle_fusion_credit_memo", "zalando_order_to_twinfield_verkoopfactuur_nl"})
 
 
 @pytest.mark.parametrize("part,subset,top1,top3", [("tuned", None, 0.95, 0.98),
@@ -124,6 +136,7 @@ _ROUND5_HELDOUT = frozenset({
                                                    ("tuned", _ROUND3_HELDOUT, 0.97, 0.98),
                                                    ("tuned", _ROUND4_HELDOUT, 0.95, 0.98),
                                                    ("tuned", _ROUND5_HELDOUT, 0.95, 0.99),
+                                                   ("tuned", _ROUND6_HELDOUT, 0.94, 0.99),
                                                    ("heldout", None, 0.87, 0.94)])
 def test_the_evaluation_set_meets_its_floor(part: str, subset: frozenset[str] | None, top1: float,
                                             top3: float) -> None:
@@ -323,3 +336,51 @@ def test_top_three_keeps_a_source_the_assignment_gave_elsewhere() -> None:
     assert len(confident) == 1
     other = out["E-Mail" if confident == ["ContactMail"] else "ContactMail"]
     assert "email" in [c["source"] for c in other] and all(c["confidence"] < 0.5 for c in other)
+
+
+def _best(src: list[dict], src_entity: str, tgt: list[dict], tgt_entity: str) -> dict[str, tuple[str, float]]:
+    s = parse_schema({"system": "a", "entity": src_entity, "fields": src})
+    t = parse_schema({"system": "b", "entity": tgt_entity, "fields": tgt})
+    return {e["target"]: (e["candidates"][0]["source"], e["candidates"][0]["confidence"])
+            for e in suggest(s, t)["suggestions"]}
+
+
+def test_rules_added_in_round_7() -> None:
+    # a leaf that only points into its parent carries the parent's meaning: the code of a mode,
+    # the amount of a quantity, a bare "with tax" of a cost
+    assert name_similarity(parse_name("deliveryMode.code"), parse_name("Modo de expedição")) >= 0.7
+    assert name_similarity(parse_name("paymentInfo.cardType.code"), parse_name("ModoPag")) >= 0.7
+    assert name_similarity(parse_name("lines.orderLineQuantity.amount"), parse_name("Quantity")) >= 0.7
+    assert parse_name("cost.withTax").leaf == {"COST", "GROSS"}
+    order = [{"name": "orderTotal.withoutTax", "samples": [7555, 3857]},
+             {"name": "orderTotal.withTax", "samples": [8990, 4590]},
+             {"name": "paymentMethod.code", "samples": ["card", "paypal"]},
+             {"name": "shippingMethod.code", "samples": ["standard", "express"]},
+             {"name": "lines.sku", "samples": ["A-1", "B-2"]},
+             {"name": "billing.name", "samples": ["Ana Lima", "Rui Sá"]},
+             {"name": "delivery.name", "samples": ["Ana Lima", "Rui Sá"]},
+             {"name": "number", "samples": ["1001", "1002"]}]
+    # in a carrier's shipment: cash on delivery is the gross total, the "product" or "service"
+    # is the shipping method, the receiver is the delivery party, a bare reference the order's
+    got = _best(order, "order", [{"name": "cod.amount", "label": "Kwota pobrania"},
+                                 {"name": "service", "samples": ["locker", "courier"]},
+                                 {"name": "receiver.name", "samples": ["Ana Lima", "Rui Sá"]},
+                                 {"name": "reference"}], "shipment")
+    assert got["cod.amount"][0] == "orderTotal.withTax"
+    assert got["service"][0] == "shippingMethod.code" and got["service"][1] >= 0.5
+    assert got["receiver.name"][0] == "delivery.name"
+    assert got["reference"][0] == "number"
+    # a code written inside the other side's values ("mr-" prefix, a header text) is evidence
+    got = _best([{"name": "ListName", "samples": ["Dealer tier A", "OEM contract 2024"]},
+                 {"name": "ListCode", "samples": ["DEALER-A", "OEM-2024"]}], "price list",
+                [{"name": "relation", "samples": ["mr-dealer-a", "mr-oem-2024"]}], "price")
+    assert got["relation"][0] == "ListCode"
+    # a product family is a category; general words of other languages
+    got = _best([{"name": "identifier", "samples": ["10042-GRN", "20110"]},
+                 {"name": "family", "samples": ["kitchen_textiles", "cookware"]}], "product",
+                [{"name": "articleGroup.code", "label": "Artikelgrupp", "samples": ["TEXTIL", "KOK"]},
+                 {"name": "articleNumber", "samples": ["10042-GRN", "20110"]}], "artikel")
+    assert got["articleGroup.code"][0] == "family"
+    for a, b in (("Nombre comercial", "company_name"), ("cargoCompany", "carrier"), ("expenseTotal", "cost"),
+                 ("fulfillable_quantity", "available_quantity"), ("Code produit", "sku")):
+        assert name_similarity(parse_name(a), parse_name(b)) >= 0.5, (a, b)
