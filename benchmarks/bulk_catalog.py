@@ -18,6 +18,9 @@ it unchanged, and prints:
 * the CPU seconds the shop sandbox, the AX sandbox, this driver and the whole machine (other work
   included) spent during each load, against the core-seconds the load lasted: a machine busy all
   the time means the run was CPU-bound, not paced by the limiter;
+* for each load, how much of the time the cap's C permits were in a write (the limiter's sum of
+  the writes' latencies as their tasks saw them, against C x the load's duration), that latency's
+  mean against L, and the tasks' CPU per record written (map + hash + encode + write);
 * ``--trace``: the limiter's limit, permits out, ceiling, halvings and served writes/s about every
   second of each load (is the budget below the cap, or are permits out but idle?).
 
@@ -52,11 +55,11 @@ from connectors._serving import free_port  # noqa: E402 - after the path fix for
 KEY = "BENCHKEY0123456789ABCDEFGHIJKLMN"
 
 
-def _start(args: list[str], url: str) -> subprocess.Popen[bytes]:
+def _start(args: list[str], url: str, wait_s: float = 600.0) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PYTHONPATH=str(ROOT), PRESTA_AX_SANDBOX_PS_KEY=KEY)
     proc = subprocess.Popen([sys.executable, "-m", "runtime.cli", "sandbox", *args], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 600
+    deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         try:
             if httpx.get(url, timeout=2).status_code < 500:
@@ -123,7 +126,8 @@ def _size(items: int, latency_ms: float, cap: int, tmp: Path, read_part_size: in
     ps = _start(["prestashop", "--port", str(ps_port), "--write-latency-ms", str(latency_ms),
                  "--write-max-concurrency", str(cap)], f"http://127.0.0.1:{ps_port}/_sandbox/health")
     ax = _start(["ax", "--port", str(ax_port), "--seed", "7", "--items", str(items), "--customers", "2",
-                 "--open-orders", "0", "--workers", "4"], f"http://127.0.0.1:{ax_port}/_sandbox/state")
+                 "--open-orders", "0", "--workers", "4"], f"http://127.0.0.1:{ax_port}/_sandbox/state",
+               wait_s=600 + items / 100)  # seeding 100,000 items takes minutes on a busy box
     try:
         flows = write_sandbox_flows(tmp / f"flows-{items}")
         url = f"sqlite:///{tmp / f'journal-{items}.db'}"
@@ -198,6 +202,14 @@ def main() -> None:
               f"~{cores / cpu_per_record:,.0f} records/s); task time {resync.get('task_timing_s')}")
         print(f"{r['items']:>7,} items: CPU seconds during the load {load['cpu_s']} of "
               f"{cores * load['duration_s']:.0f} core-seconds (the machine figure includes other work)")
+        lim = load.get("limiter") or {}
+        if lim.get("outcomes") and load["duration_s"]:
+            # permit-seconds spent in writes against what the cap offered: near 1, every permit was in
+            # a write all the time, and a write as its task saw it is what took longer than L
+            print(f"{r['items']:>7,} items: permits in a write {lim['held_s'] / (args.cap * load['duration_s']):.2f} "
+                  f"of the time; a write as the task saw it {lim['held_s'] / lim['outcomes'] * 1000:.1f} ms "
+                  f"(L = {args.latency_ms:g} ms); task CPU per record written "
+                  f"{load['task_cpu_s'] / max(1, load['records_done']) * 1e6:,.0f} us (map + hash + encode + write)")
     for r in results:
         changed = r["changed"]
         verified = r["load"]["records_done"]  # every record of the catalog, verified by AX's change tracking

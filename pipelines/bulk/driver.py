@@ -17,7 +17,10 @@ Contract of :func:`run_bulk` (the runtime's ``presta-ax sync`` calls it):
 * one limiter actor for the system written to (:mod:`pipelines.bulk.limiter`) is shared by all
   tasks: the shop (``concurrency``) or AX (:func:`ax_write_limit`); an ax-to-ps run has a second
   one for AX's reads (every AX call of the run: the driver's key pages and the tasks' reads,
-  :func:`ax_read_limit`, :func:`pipelines.bulk.gate.gated_ax_client`);
+  :func:`ax_read_limit`, :func:`pipelines.bulk.gate.gated_ax_client`); the actor is created at
+  the start without waiting for it, and the driver's AX calls take no permit until its first task
+  is submitted (they are the only caller until then, one at a time): a run with nothing to do
+  never waits for the actor's process to start;
 * the run record (``store.save_run``) holds status (``running``, ``done``, ``failed``,
   ``interrupted``), totals and the summary: ``listed``/``keys_done`` count keys (items),
   ``records_done`` the records they made (an item and its variants); it is saved at start, about every second and at
@@ -39,7 +42,7 @@ from typing import Any
 
 from connectors.errors import ConfigError
 from pipelines.bulk.jobs import Job, find_flow, job_for
-from pipelines.bulk.limiter import Permits, limiter_name
+from pipelines.bulk.limiter import AdaptiveLimit, Permits, limiter_name
 from pipelines.bulk.store import StoreFactory, store_of
 from pipelines.bulk.task import COUNTERS, TaskEnv, run_chunk
 from pipelines.registry import FlowRegistry
@@ -258,11 +261,19 @@ async def run_bulk(opts: BulkOptions, *, prestashop: Any, ax: Any, store_factory
     if job.source == "ax":
         budgets["ax"] = ax_read_limit(opts, ax)
     suffix = uuid.uuid4().hex[:6]
-    # one limiter actor holds the run's budgets (one process to start, not one per budget: a
-    # re-sync that writes nothing waits only for it, before its first AX call)
-    permits = Permits.create_many(f"{limiter_name(run['run_id'])}:{suffix}",
-                                  {system: (n, min(2, n)) for system, n in budgets.items()},
+    # one limiter actor holds the run's budgets; it is created here without waiting for it: its
+    # process starts while the driver lists keys, whose calls take no permit until the first task
+    # is submitted (they are the budget's only caller until then, one call at a time), so a run
+    # that finds nothing to do never waits for it (gate.gated_ax_client)
+    starts = {system: (n, min(2, n)) for system, n in budgets.items()}
+    permits = Permits.create_many(f"{limiter_name(run['run_id'])}:{suffix}", starts,
                                   lease_s=opts.permit_lease_s) if budgets else {}
+    submitted = False  # a task was submitted: from then on every AX call of the run holds a permit
+    listing: list[Any] = []  # the driver's listing client
+
+    def limiter_asked() -> bool:
+        """Whether anything of this run has asked the limiter actor for a permit yet."""
+        return submitted or any(getattr(getattr(c, "soap", None), "permits_taken", 0) for c in listing)
     env = TaskEnv(run_id=run["run_id"], kind=opts.kind, direction=opts.direction, flow_name=flow.name,
                   flow_dirs=list(opts.flow_dirs),
                   prestashop=prestashop, ax=ax, store_factory=store_factory, permits=permits,
@@ -308,7 +319,10 @@ async def run_bulk(opts: BulkOptions, *, prestashop: Any, ax: Any, store_factory
         run["driver_rss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         for system, p in permits.items():
             try:
-                stats = {"system": system, **p.stats()}
+                # while nothing has asked the limiter for a permit its budgets are as they started
+                # (asking would wait for its process to start)
+                stats = {"system": system, **(p.stats() if limiter_asked() else
+                                              AdaptiveLimit(starts[system][0], start=starts[system][1]).stats())}
             except Exception:  # noqa: BLE001 - progress must not fail the run
                 continue
             run.setdefault("limiters", {})[system] = stats
@@ -322,7 +336,8 @@ async def run_bulk(opts: BulkOptions, *, prestashop: Any, ax: Any, store_factory
     pending: dict[Any, dict[str, Any]] = {}
     run["listed"] = 0
     try:
-        async with _source_client(job, ax, prestashop, permits.get("ax")) as client:
+        async with _source_client(job, ax, prestashop, permits.get("ax"), solo=lambda: not submitted) as client:
+            listing.append(client)
             keys_of = ax_keys(client, job, opts.page_size, opts.since) if job.source == "ax" else \
                 shop_keys(client, job.key_entity, opts.page_size, opts.since)
             async for chunk in list_chunks(keys_of, opts.chunk_size):
@@ -333,6 +348,7 @@ async def run_bulk(opts: BulkOptions, *, prestashop: Any, ax: Any, store_factory
                 while len(pending) >= window:
                     await _collect(pending, absorb)
                     progress()
+                submitted = True  # (the listing is suspended here: none of its AX calls is in flight)
                 ref = task.remote(env_ref, {k: chunk[k] for k in ("id", "index", "first", "last", "keys")})
                 pending[ref] = {"id": chunk["id"]}
                 progress()
@@ -351,24 +367,30 @@ async def run_bulk(opts: BulkOptions, *, prestashop: Any, ax: Any, store_factory
         progress(force=True)
         for ref in pending:
             ray.cancel(ref, force=False)
-        for p in permits.values():
+        for p in list(permits.values())[:1]:  # the budgets share one actor
             try:
-                ray.kill(p.actor())
+                ray.kill(p.limiter())  # (a driver running several runs would keep one process per run)
             except Exception:  # noqa: BLE001 - it ends with the driver anyway
                 pass
     return run
 
 
-def _source_client(job: Job, ax: Any, prestashop: Any, ax_permits: Permits | None = None) -> Any:
+def _source_client(job: Job, ax: Any, prestashop: Any, ax_permits: Permits | None = None,
+                   solo: Callable[[], bool] | None = None) -> Any:
     """The client of the system whose keys ``job`` lists (an async context manager); AX's calls
-    hold a permit of ``ax_permits`` each when given."""
+    hold a permit of ``ax_permits`` each when given, except while ``solo()`` is True
+    (:func:`pipelines.bulk.gate.gated_ax_client`)."""
     if job.source == "ax":
         from connectors.dynamics_ax import Client as AxClient
 
+        # one connection: the listing makes one call at a time, and each connection of an AX
+        # client costs its start (an HTTP client and TLS context per lane: with AX's 8 lanes that
+        # was most of a zero-change --changed re-sync on a busy 2-core box)
+        ax = ax.model_copy(update={"max_connections": 1}) if hasattr(ax, "model_copy") else ax
         if ax_permits is not None:
             from pipelines.bulk.gate import gated_ax_client
 
-            return gated_ax_client(ax, ax_permits)
+            return gated_ax_client(ax, ax_permits, solo)
         return AxClient(ax)
     from connectors.prestashop import Client as PsClient
 

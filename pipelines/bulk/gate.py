@@ -19,6 +19,7 @@ budget).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -73,13 +74,19 @@ class GatedAxSoap:
     """An :class:`~connectors.dynamics_ax.soap.AxSoapClient` whose :meth:`call` holds a permit;
     everything else is the wrapped client's."""
 
-    def __init__(self, inner: Any, permits: Permits) -> None:
-        self._inner, self._permits = inner, permits
+    def __init__(self, inner: Any, permits: Permits, solo: Callable[[], bool] | None = None) -> None:
+        self._inner, self._permits, self._solo = inner, permits, solo
+        self.permits_taken = 0  # calls made with a permit (the rest went solo)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
     async def call(self, service: str, operation: str, **kwargs: Any) -> Any:
+        if self._solo is not None and self._solo():
+            # the only caller of the budget yet, one call at a time: within any budget without a
+            # permit, and without waiting for the limiter actor to start (gated_ax_client)
+            return await self._inner.call(service, operation, **kwargs)
+        self.permits_taken += 1
         async with self._permits.slot() as report:
             try:
                 return await self._inner.call(service, operation, **kwargs)
@@ -93,13 +100,20 @@ class GatedAxSoap:
         await self._inner.aclose()
 
 
-def gated_ax_client(config: Any, permits: Permits) -> Any:
+def gated_ax_client(config: Any, permits: Permits, solo: Callable[[], bool] | None = None) -> Any:
     """An AX :class:`~connectors.dynamics_ax.Client` for ``config`` whose SOAP calls hold a permit
-    of ``permits`` each (module docstring)."""
+    of ``permits`` each (module docstring).
+
+    ``solo``: while it returns True, the client's calls take no permit. For the bulk driver's key
+    listing before its first task is submitted: its calls come one at a time and nothing else
+    calls AX in the run yet, so one call in flight keeps within any budget (at least 1), and a
+    run whose listing finds nothing to do (a ``--changed`` re-sync of an unchanged catalog) never
+    waits for the limiter actor to start. The caller must make ``solo`` False before anything
+    else of the run calls AX, and only while none of this client's calls is in flight."""
     from connectors.dynamics_ax import Client
 
     client = Client(config)
-    gated = GatedAxSoap(client.soap, permits)
+    gated = GatedAxSoap(client.soap, permits, solo)
     client.soap = gated  # type: ignore[assignment]
     for document in client.documents.values():  # each document service calls through its own reference
         document.soap = gated

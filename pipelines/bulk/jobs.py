@@ -29,6 +29,7 @@ from typing import Any
 from connectors.dynamics_ax import EntityKey
 from connectors.dynamics_ax.query import range_
 from connectors.errors import ConfigError, NotFoundError
+from pipelines.bulk.lookup import lookup_products
 from pipelines.operations.common import ax_document
 from pipelines.registry import FlowRegistry, LoadedFlow
 
@@ -53,6 +54,9 @@ class Job:
     #: AX change tracking behind ``--since``: ``(client entity, field naming the job's key in a
     #: changed document, or None: the changed key is the job's key)``; empty: no change tracking
     changes: tuple[tuple[str, str | None], ...] = ()
+    #: what a read part's records look up in the target in a batch before their writes
+    #: (:mod:`pipelines.bulk.lookup`), or None
+    lookup: Callable[..., Any] | None = None
 
 
 def _flat(item: dict[str, Any]) -> dict[str, Any]:
@@ -200,7 +204,8 @@ JOBS: dict[str, Job] = {
     # an item's document covers its sales price; names and variants are EcoResProduct documents
     # (a variant names its master, a master is its own item); trade agreement lines name their item
     "catalog": Job("catalog", "product", "ax", "item", read_catalog,
-                   changes=(("item", None), ("product", "ProductMaster|DisplayProductNumber"))),
+                   changes=(("item", None), ("product", "ProductMaster|DisplayProductNumber")),
+                   lookup=lookup_products),
     # on-hand has no change tracking in AX (the stock poller compares content hashes instead)
     "stock": Job("stock", "stock", "ax", "item", read_stock),
     "prices": Job("prices", "price", "ax", "item", read_prices,

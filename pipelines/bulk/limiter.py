@@ -64,6 +64,7 @@ class AdaptiveLimit:
         self.granted = 0
         self.reclaimed = 0
         self.outcomes = 0  # writes (calls) whose outcome was reported: the rate the target served
+        self.held_s = 0.0  # their latencies summed, as their holders saw them (permit-seconds in calls)
         self.lease_s = lease_s
         self._leases: dict[int, float] = {}  # grant id -> when it is taken back
         self._width: dict[int, int] = {}  # grant id -> the most permits out during its current write
@@ -182,6 +183,7 @@ class AdaptiveLimit:
         meanwhile, so the limit alone can overstate the level that overloaded the target."""
         if outcome != "returned":
             self.outcomes += 1
+            self.held_s += latency_s
         if outcome == "overload":
             if epoch == self.epoch:
                 level = min(int(self.limit), width) if width else int(self.limit)
@@ -241,7 +243,7 @@ class AdaptiveLimit:
     def stats(self) -> dict[str, Any]:
         return {"limit": round(self.limit, 2), "in_use": self.in_use, "max": self.max_limit,
                 "ceiling": round(self.ceiling, 2), "halvings": self.halvings, "granted": self.granted, "reclaimed": self.reclaimed,
-                "outcomes": self.outcomes,
+                "outcomes": self.outcomes, "held_s": round(self.held_s, 2),
                 "peak_in_use": self.peak_in_use, "peak_after_halving": self.peak_after_halving,
                 "baseline_ms": None if self.baseline is None else round(self.baseline * 1000, 1)}
 

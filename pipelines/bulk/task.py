@@ -13,6 +13,11 @@ Contract of one chunk (``{"id", "index", "first", "last", "keys"}``):
   part is read while the records of the previous ones are written, so the first write waits
   for one part's read only and the writes never wait for a later read unless the reads fall
   behind; up to ``record_concurrency`` records are in flight;
+* after a part's read, its job's batched look-up runs (:attr:`pipelines.bulk.jobs.Job.lookup`; the
+  catalog's products by ``reference``, :mod:`pipelines.bulk.lookup`), before any of its writes:
+  a product create is then one request, the one that holds the permit; a write attempt retried
+  after a failure drops that answer and looks the product up itself (the failed attempt may
+  have created it);
 * each record goes through :func:`pipelines.bulk.records.run_record`; a load is skipped when
   the target's stored hash (``sync_state``, the same rows as real-time echo suppression) equals
   the mapped document's, otherwise it is written (each write request holds a permit of the
@@ -56,6 +61,7 @@ from typing import Any, TypeVar
 from connectors.errors import TransientError
 from pipelines.bulk.jobs import job_for
 from pipelines.bulk.limiter import Permits
+from pipelines.bulk.lookup import LOOKED_UP
 from pipelines.bulk.prefetch import pipelined
 from pipelines.bulk.records import now_version, run_record
 from pipelines.bulk.store import BulkStore, StoreFactory, store_of
@@ -239,11 +245,24 @@ class _ChunkWriter:
         # (an ax-to-ps run gates each AX call instead, pipelines.bulk.gate: never both, a call inside
         # a gated operation would wait for a second permit of the same budget)
         permits = self.env.permits.get("ax") if system == "ax" and self.env.direction == "ps-to-ax" else None
+        attempts = 0
+
+        def fresh() -> None:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:  # a failed attempt may have written (a timeout): look it up again, not from the batch
+                for name in LOOKED_UP:
+                    context.pop(name, None)
+
         if permits is None:
-            return await _retrying(self.env, lambda: self.ops.call(system, operation, document, mode=mode,
-                                                                   context=context))
+            async def plain() -> Any:
+                fresh()
+                return await self.ops.call(system, operation, document, mode=mode, context=context)
+
+            return await _retrying(self.env, plain)
 
         async def gated() -> Any:
+            fresh()
             async with permits.slot() as report:
                 try:
                     return await self.ops.call(system, operation, document, mode=mode, context=context)
@@ -311,6 +330,10 @@ async def _chunk(env: TaskEnv, chunk: dict[str, Any]) -> dict[str, Any]:
         nonlocal records
         # a part's reads again after a transient failure (an AX or shop connection reset under load)
         groups = await _retrying(env, lambda: _read_groups(job, ops, keys, store))
+        if job.lookup is not None and not env.dry_run:
+            # the products' look-ups by reference, one batch per part, before any of its writes
+            # (pipelines.bulk.lookup): each write then holds its permit for the write request only
+            await _retrying(env, lambda: job.lookup(ops, groups))
         _load_states(flow, plans, store, groups, states)
         records += sum(len(g) for g in groups)
         return groups

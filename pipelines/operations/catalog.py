@@ -246,7 +246,9 @@ async def products_upsert(ops: SystemOperations, doc: Any, context: Mapping[str,
     xref = await ops._get_xref("product", ax_id=item_id)
     if xref:
         found = await _get(ops, "products", xref["ps_id"])
-    if found is None:
+    if found is None and "ps_product_row" in context:
+        found = context["ps_product_row"]  # looked up before the write, in a batch (pipelines.bulk.lookup)
+    elif found is None:
         rows = await ops.ps.list("products", display="full", filters={"reference": F.eq(item_id)}, sort=["id_ASC"])
         found = next((dict(r) for r in rows if str(r.get("reference") or "") == item_id), None)
     trace.get_current_span().set_attribute("ax.item_id", item_id)

@@ -52,6 +52,13 @@ def test_the_reads_of_an_ax_to_ps_run_stay_within_the_ax_budget(ray_session: Non
         assert reads["max"] == 1 and reads["peak_in_use"] == 1 and reads["outcomes"] >= items // 10
         assert _ax_peak(systems) == 1  # several chunk tasks reading, one AX call at a time
 
+        # nothing changed since: the listing (getChangedKeys) is the run's only AX caller, one call
+        # at a time, so it asks the limiter for no permit (nor waits for its actor to start)
+        quiet = systems.run("catalog", chunk_size=10, changed=True, overlap_s=0.0, ax_concurrency=1)
+        assert quiet["status"] == "done" and quiet["listed"] == 0 and quiet["counts"]["writes"] == 0, quiet
+        assert quiet["limiters"]["ax"]["granted"] == 0 and quiet["limiters"]["ax"]["max"] == 1
+        assert _ax_peak(systems) == 1
+
         again = systems.run("catalog", chunk_size=10, window=6)  # the default budget
         assert again["status"] == "done" and again["counts"]["writes"] == 0
         assert again["limiters"]["ax"]["max"] == systems.ax.max_connections
