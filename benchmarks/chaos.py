@@ -169,7 +169,8 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1, help="seeds the fault schedule and the sandboxes")
     ap.add_argument("--rate", type=float, default=6.0, help="orders placed per second")
     ap.add_argument("--ax-down", type=float, default=None, help="seconds AX is down (default 60; --quick 20)")
-    ap.add_argument("--drain-timeout", type=float, default=900.0)
+    ap.add_argument("--drain-timeout", type=float, default=900.0,
+                    help="seconds to wait for every effect after the load and the faults ended (then judge)")
     ap.add_argument("--nodes", type=int, default=2, choices=(1, 2),
                     help="2: a head and a worker node (the entity actors start on the worker, which is removed "
                     "mid-run); 1: one local Ray, no node loss")
@@ -307,12 +308,15 @@ async def drive(sec: Secrets, settings: Any, ps_url: str, ax_url: str, product_i
         settled: dict[str, str] = {}
         bank = asyncio.create_task(run_bank(control, settled))
         placed = await place_all(shop, orders, rate, product_id, front_office=ps_control)
-        print(f"placed {len(placed)} orders in {time.monotonic() - t0:.0f} s", flush=True)
+        load_end = time.monotonic()
+        print(f"placed {len(placed)} orders in {load_end - t0:.0f} s", flush=True)
         last_fault_end = await faults
         print(f"last fault ended at t={last_fault_end - t0:.0f} s; draining", flush=True)
         verdict, checks = Verdict(), 0
         while True:
-            late = time.monotonic() - last_fault_end > drain_timeout
+            # the drain's time limit runs from the end of the load or of the faults, whichever is
+            # later (a long load goes on after the last fault, and its backlog drains after it)
+            late = time.monotonic() - max(last_fault_end, load_end) > drain_timeout
             try:
                 done = await drained_check(control, ps_control, shop, ax, store, placed, ax_before, orders, late,
                                            settled)
@@ -346,13 +350,20 @@ async def run_bank(control: Any, settled: dict[str, str]) -> None:
             if response.status_code != 200:
                 continue
             open_trans = response.json()["companies"]["DAT"]["open_customer_transactions"]
-            for trans in open_trans:
-                invoice = str(trans["Invoice"])
-                paid = await control.post("/_sandbox/payments", json={"invoice_id": invoice})
-                if paid.status_code == 200:
-                    settled[invoice] = str(paid.json()["voucher"])
-        except httpx.HTTPError:
+            gate = asyncio.Semaphore(8)  # a bank posts many payments at once
+            await asyncio.gather(*(_pay(control, str(t["Invoice"]), gate, settled) for t in open_trans))
+        except (httpx.HTTPError, ValueError, KeyError) as exc:  # AX down or busy: not the bank's end
+            print(f"  bank: {type(exc).__name__}; again in 2 s", flush=True)
             continue
+
+
+async def _pay(control: Any, invoice: str, gate: asyncio.Semaphore, settled: dict[str, str]) -> None:
+    """One customer payment in AX settling ``invoice`` in full (an answer other than 200, e.g.
+    settled already or AX down: left for the next round)."""
+    async with gate:
+        paid = await control.post("/_sandbox/payments", json={"invoice_id": invoice})
+    if paid.status_code == 200:
+        settled[invoice] = str(paid.json()["voucher"])
 
 
 async def drained_check(control: Any, ps_control: Any, shop: Any, ax: Any, store: Any, placed: list[dict[str, Any]],
