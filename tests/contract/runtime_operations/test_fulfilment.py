@@ -194,13 +194,12 @@ async def test_the_fulfilment_flow_sets_tracking_state_and_records_the_invoice_o
     assert paid(payments) == Decimal(order["total_paid"]) and voucher not in {p["transaction_id"] for p in payments}
 
 
-async def test_an_unpaid_bank_wire_order_is_paid_only_when_ax_settles_its_invoice(
-        ops: Any, flows: Any, shop: Any, ax: AxClient, ax_url: str, ps_url: str, store: AsyncStore) -> None:
-    order = await place_bank_wire_order(shop, ps_url, "fulfil.wire@example.com")
-    oid, total = int(order["id"]), Decimal(order["total_paid"])
-    assert order["current_state"] == "10" and not await shop_payments(shop, order["reference"])
-    assert not await shop.list("order_invoices", filters={"id_order": F.eq(oid)})
-    carried = await YamlFlow(flows.get("ps_order_to_ax"), ops).run(Ctx(store), order_message(order, "MSG-W1"))
+async def _wire_order_invoiced_in_ax(ops: Any, flows: Any, shop: Any, ax: AxClient, ax_url: str, ps_url: str,
+                                     store: AsyncStore, email: str) -> tuple[dict[str, Any], str, Any, AxPoller]:
+    """A bank-wire order carried to AX, picked, packed and invoiced there (the poller has seen
+    it); returns (the shop order, its sales id, its AX invoice, the poller)."""
+    order = await place_bank_wire_order(shop, ps_url, email)
+    carried = await YamlFlow(flows.get("ps_order_to_ax"), ops).run(Ctx(store), order_message(order, f"MSG-{email}"))
     assert carried["status"] == "done", carried
     sales_id = carried["results"]["load-order"]["SalesId"]
     poller = AxPoller(store, ax, [SLIPS, INVOICES, SETTLEMENTS])
@@ -208,6 +207,18 @@ async def test_an_unpaid_bank_wire_order_is_paid_only_when_ax_settles_its_invoic
     for _ in range(3):
         await step(ax_url, sales_id)
     await poller.poll()
+    (ax_invoice,) = await ax.read_invoices(sales_id)
+    return order, sales_id, ax_invoice, poller
+
+
+
+async def test_an_unpaid_bank_wire_order_is_paid_only_when_ax_settles_its_invoice(
+        ops: Any, flows: Any, shop: Any, ax: AxClient, ax_url: str, ps_url: str, store: AsyncStore) -> None:
+    order, sales_id, ax_invoice, poller = await _wire_order_invoiced_in_ax(
+        ops, flows, shop, ax, ax_url, ps_url, store, "fulfil.wire@example.com")
+    oid, total = int(order["id"]), Decimal(order["total_paid"])
+    assert order["current_state"] == "10" and not await shop_payments(shop, order["reference"])
+    assert not await shop.list("order_invoices", filters={"id_order": F.eq(oid)})
     flow = YamlFlow(flows.get("ax_fulfilment_to_ps"), ops)
     (slip,) = [m for m in await journaled(store, "packing_slip.posted") if m.payload["SalesId"] == sales_id]
     await run_twice(flow, store, slip)
@@ -216,7 +227,6 @@ async def test_an_unpaid_bank_wire_order_is_paid_only_when_ax_settles_its_invoic
     (carrier,) = await shop.list("order_carriers", display="full", filters={"id_order": F.eq(oid)})
     assert carrier["tracking_number"] and (await shop.get("orders", oid))["current_state"] == "10"
     assert not await shop_payments(shop, order["reference"])
-    (ax_invoice,) = await ax.read_invoices(sales_id)
     (invoice,) = [m for m in await journaled(store, "invoice.posted") if m.payload["SalesId"] == sales_id]
     await run_twice(flow, store, invoice)
     # the order had no invoice: the AX invoice becomes it, and still no payment
@@ -258,23 +268,6 @@ async def test_fulfilment_of_an_order_the_shop_never_saw_is_dropped(
     assert foreign, "the AX sandbox seeds open orders of its own"
     detail = await flow.run(Ctx(store), foreign[0])
     assert detail["status"] == "dropped" and detail["step"] == "shop-order", detail
-
-
-async def _wire_order_invoiced_in_ax(ops: Any, flows: Any, shop: Any, ax: AxClient, ax_url: str, ps_url: str,
-                                     store: AsyncStore, email: str) -> tuple[dict[str, Any], str, Any, AxPoller]:
-    """A bank-wire order carried to AX, picked, packed and invoiced there (the poller has seen
-    it); returns (the shop order, its sales id, its AX invoice, the poller)."""
-    order = await place_bank_wire_order(shop, ps_url, email)
-    carried = await YamlFlow(flows.get("ps_order_to_ax"), ops).run(Ctx(store), order_message(order, f"MSG-{email}"))
-    assert carried["status"] == "done", carried
-    sales_id = carried["results"]["load-order"]["SalesId"]
-    poller = AxPoller(store, ax, [SLIPS, INVOICES, SETTLEMENTS])
-    await poller.poll()
-    for _ in range(3):
-        await step(ax_url, sales_id)
-    await poller.poll()
-    (ax_invoice,) = await ax.read_invoices(sales_id)
-    return order, sales_id, ax_invoice, poller
 
 
 async def test_a_wire_order_paid_before_it_ships_is_paid_once_and_then_shipped(
